@@ -1,0 +1,46 @@
+"""How a request is tied to a user: the session cookie or a bearer token."""
+
+from flask import redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import User
+from accounts.services import user_for_api_token
+from core.clock import get_clock
+from core.http import json_error, wants_json
+from extensions import db
+
+
+def load_user(user_id: str):
+    """The signed-in user of a session, if still active."""
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def load_user_from_request(req):
+    """A user from an ``Authorization: Bearer <token>`` header, for the API."""
+    header = req.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    user = user_for_api_token(secret.strip(), clock=get_clock())
+    if user is not None:
+        # The token's last use is worth keeping even on a read-only request.
+        db.session.commit()
+    return user
+
+
+def unauthorized():
+    """Anonymous callers: JSON 401 on the API, the login page elsewhere."""
+    if wants_json():
+        return json_error(401, "unauthorized", _l("Sign in or send a bearer token."))
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(login_manager):
+    """Wire the login manager's callbacks."""
+    login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
+    login_manager.unauthorized_handler(unauthorized)
+    login_manager.session_protection = "strong"

@@ -1,0 +1,103 @@
+"""The rules of accounts: creating users, checking passwords, API tokens."""
+
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.models import EMAIL_MAX, ApiToken, User
+from core.errors import Conflict, ValidationFailed
+from core.places import municipalities_named
+from core.roles import ROLES
+from core.tokens import hash_secret, new_secret
+from extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared without case or surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    """The user with that e-mail address, if any."""
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(*, email, name, role, password, municipalities=(), locale="fi",
+                clock) -> User:
+    """Create a staff account; municipalities are given by name."""
+    email = normalise_email(email)
+    fields = {}
+    if "@" not in email or len(email) > EMAIL_MAX:
+        fields["email"] = _("Enter a valid e-mail address.")
+    if role not in ROLES:
+        fields["role"] = _("Unknown role.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        fields["password"] = _("The password must have at least %(n)d characters.",
+                               n=MIN_PASSWORD_LENGTH)
+    if fields:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=fields)
+    if user_by_email(email) is not None:
+        raise Conflict(_("A user with this e-mail address already exists."),
+                       code="duplicate_email", fields={"email": _("Already in use.")})
+    user = User(
+        email=email,
+        name=(name or email.split("@")[0]).strip(),
+        role=role,
+        password_hash=generate_password_hash(password),
+        locale=locale,
+        created_at=clock.now(),
+        municipalities=municipalities_named(municipalities),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with that e-mail and password, or None."""
+    user = user_by_email(email)
+    if user is None or not user.active:
+        # Hash anyway so that a missing account takes as long as a wrong password.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def issue_api_token(user: User, *, clock) -> str:
+    """Create a personal API token and return its secret, shown only once."""
+    secret = new_secret()
+    db.session.add(ApiToken(user=user, token_hash=hash_secret(secret), prefix=secret[:8],
+                            created_at=clock.now()))
+    db.session.flush()
+    return secret
+
+
+def user_for_api_token(secret: str, *, clock) -> User | None:
+    """The active user a bearer token belongs to, noting when it was used."""
+    token = db.session.scalar(db.select(ApiToken).where(
+        ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None)))
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = clock.now()
+    return token.user
+
+
+def revoke_api_token(user: User, token_id: int, *, clock) -> None:
+    """Revoke one of a user's own tokens; unknown ids are ignored."""
+    token = db.session.get(ApiToken, token_id)
+    if token is not None and token.user_id == user.id and token.revoked_at is None:
+        token.revoked_at = clock.now()
+
+
+def staff(role: str | None = None) -> list[User]:
+    """Active staff, optionally of one role, by name."""
+    query = db.select(User).where(User.active.is_(True)).order_by(User.name)
+    if role:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query))

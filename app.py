@@ -1,0 +1,116 @@
+"""The application factory: `flask --app app run`, `gunicorn 'app:create_app()'`."""
+
+import os
+import sqlite3
+
+import sqlalchemy as sa
+from flask import Flask
+
+from config import Config, database_url_from_environment
+from extensions import babel, csrf, db, login_manager, migrate
+
+# Used only in debug and testing; any other start refuses to run without a key.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+
+
+def create_app(config=None):
+    """Build the app; ``config`` (a dict or an object) overrides every other source.
+
+    Settings come from ``config.Config``, then ``instance/config.py``, then
+    ``DATABASE_URL``, then ``FLASK_*`` environment variables, then ``config``.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    database_url = database_url_from_environment()
+    if database_url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config.from_prefixed_env()
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from accounts import auth
+    from core import clock, http
+
+    auth.init_app(login_manager)
+
+    clock.init_app(app)
+    http.init_app(app)
+    babel.init_app(app, locale_selector=http.select_locale)
+    _enforce_sqlite_foreign_keys(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _finish_config(app):
+    """Fill in what depends on other settings and refuse an unsafe start."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "perhetyo.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Set FLASK_SECRET_KEY in the environment or "
+                "SECRET_KEY in instance/config.py to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))').")
+        app.config["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(app.root_path, "translations")
+
+
+def _enforce_sqlite_foreign_keys(app):
+    """SQLite checks foreign keys only when asked to, per connection."""
+
+    def on_connect(dbapi_connection, _record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", on_connect)
+
+
+def _register_blueprints(app):
+    from accounts import api as accounts_api
+    from accounts import views as accounts_views
+    from calendars import views as calendars_views
+    from core import api as core_api
+    from families import api as families_api
+    from families import views as families_views
+    from groups import views as groups_views
+    from matching import views as matching_views
+    from reminders import views as reminders_views
+    from reports import views as reports_views
+
+    for blueprint in (accounts_views.bp, families_views.bp, groups_views.bp,
+                      calendars_views.bp, matching_views.bp, reminders_views.bp,
+                      reports_views.bp):
+        app.register_blueprint(blueprint)
+    for api in (core_api, accounts_api, families_api):
+        csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
+        app.register_blueprint(api.bp)
+    core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI)
+
+
+def _register_cli(app):
+    import demo
+    from accounts import cli as accounts_cli
+    from core import cli as core_cli
+
+    app.cli.add_command(core_cli.init_db)
+    app.cli.add_command(accounts_cli.users)
+    app.cli.add_command(demo.seed_demo)

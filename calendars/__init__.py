@@ -1,0 +1,1 @@
+"""Home visits, worker calendars, conflicts and free slots, and iCal feeds."""

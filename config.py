@@ -1,0 +1,66 @@
+"""Configuration: defaults that make `make run` work alone, overridable from FLASK_* variables."""
+
+import os
+
+
+def database_url_from_environment():
+    """Return DATABASE_URL adapted to the psycopg 3 driver, or None when unset."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment.
+
+    Each one can be overridden by an environment variable with Flask's prefix,
+    e.g. ``FLASK_TIMEZONE=Europe/Stockholm`` or ``FLASK_SMTP_PORT=587``.
+    """
+
+    # No default: a production start refuses to run without a real key.
+    SECRET_KEY = None
+    # None means "SQLite in the instance folder"; the factory fills it in.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    TIMEZONE = "Europe/Helsinki"
+    BABEL_DEFAULT_LOCALE = "fi"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Helsinki"
+    LANGUAGES = ("fi", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still posts
+
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    FAMILIES_PER_PAGE = 25
+
+    # Reminders (used by the reminders package).
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_STARTTLS = False
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    MAIL_FROM = "perhetyo@example.invalid"
+    SMS_GATEWAY_URL = None
+    SMS_GATEWAY_API_KEY = None
+    REMINDER_CHANNEL_EMAIL = "log"
+    REMINDER_CHANNEL_SMS = "log"
+    SCHEDULER_ENABLED = False
+
+    # Calendar feeds: how often subscribers are asked to refresh, in seconds.
+    FEED_REFRESH_INTERVAL = 3600
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway key, CSRF on as in production."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    WTF_CSRF_ENABLED = True
+    SERVER_NAME = None
+

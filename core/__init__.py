@@ -1,0 +1,1 @@
+"""Shared foundations: base model, time, recurrence, roles, errors, audit."""

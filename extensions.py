@@ -1,0 +1,20 @@
+"""The Flask extensions, created unbound here and initialised in the factory."""
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from core.base import Base
+
+db = SQLAlchemy(model_class=Base)
+# Batch mode lets Alembic alter tables on SQLite, which has no ALTER COLUMN.
+migrate = Migrate(render_as_batch=True, compare_type=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# Started only by `flask scheduler run` or when SCHEDULER_ENABLED is set: a job
+# store is not shared between processes, so web workers never run it by default.
+scheduler = BackgroundScheduler(timezone="UTC")

@@ -1,0 +1,1 @@
+"""Families, their members and plans, and the referral rules of the work."""

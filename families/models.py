@@ -1,0 +1,163 @@
+"""Families, members, plans and the history of track changes."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import User
+from core.models import Municipality
+from extensions import db
+
+REFERENCE_MAX = 20
+SURNAME_MAX = 100
+ADDRESS_MAX = 200
+FIRST_NAME_MAX = 60
+PHONE_MAX = 30
+EMAIL_MAX = 254
+CONTENT_MAX = 5000
+AGREED_WITH_MAX = 300
+
+STATUSES = ("referred", "planning", "active", "closed")
+MEMBER_ROLES = ("guardian", "child")
+REMINDER_CHANNELS = ("sms", "email", "none")
+
+family_workers = sa.Table(
+    "family_workers",
+    db.metadata,
+    sa.Column("family_id", sa.ForeignKey("families.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+)
+
+
+class Family(db.Model):
+    """A family in family work, known outside the system only by its reference."""
+
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Pseudonymous reference such as PT-2026-0042: what feeds and lists show.
+    reference: Mapped[str] = mapped_column(sa.String(REFERENCE_MAX), unique=True)
+    surname: Mapped[str] = mapped_column(sa.String(SURNAME_MAX))
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id"),
+                                                 index=True)
+    address: Mapped[str] = mapped_column(sa.String(ADDRESS_MAX), default="")
+    track: Mapped[str] = mapped_column(sa.String(20))
+    referral_source: Mapped[str] = mapped_column(sa.String(40))
+    referral_date: Mapped[date]
+    referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"),
+                                                       index=True)
+    responsible_social_worker_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="referred")
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    municipality: Mapped[Municipality] = relationship()
+    referred_by: Mapped[User | None] = relationship(foreign_keys=[referred_by_id])
+    responsible_social_worker: Mapped[User | None] = relationship(
+        foreign_keys=[responsible_social_worker_id])
+    family_workers: Mapped[list[User]] = relationship(secondary=family_workers,
+                                                      order_by=User.name)
+    members: Mapped[list["Member"]] = relationship(
+        back_populates="family", cascade="all, delete-orphan",
+        order_by="(Member.role.desc(), Member.birth_date, Member.first_name)")
+    plan: Mapped["Plan | None"] = relationship(back_populates="family",
+                                               cascade="all, delete-orphan")
+    track_changes: Mapped[list["TrackChange"]] = relationship(
+        cascade="all, delete-orphan", order_by="TrackChange.changed_on")
+
+    __table_args__ = (
+        sa.CheckConstraint("track IN ('child_protection', 'preventive')", name="track"),
+        sa.CheckConstraint("status IN ('referred', 'planning', 'active', 'closed')",
+                           name="status"),
+        # Rule 2 of the work, kept by the database too.
+        sa.CheckConstraint(
+            "track <> 'child_protection' OR (referral_source = 'social_worker'"
+            " AND responsible_social_worker_id IS NOT NULL)",
+            name="child_protection_referral"),
+    )
+
+    @property
+    def guardians(self):
+        return [member for member in self.members if member.role == "guardian"]
+
+    @property
+    def children(self):
+        return [member for member in self.members if member.role == "child"]
+
+    def __str__(self):
+        return self.reference
+
+
+class Member(db.Model):
+    """A guardian or a child of a family."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(10))
+    first_name: Mapped[str] = mapped_column(sa.String(FIRST_NAME_MAX))
+    birth_date: Mapped[date | None]
+    phone: Mapped[str] = mapped_column(sa.String(PHONE_MAX), default="")
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), default="")
+    reminder_channel: Mapped[str] = mapped_column(sa.String(10), default="none")
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fi")
+
+    family: Mapped[Family] = relationship(back_populates="members")
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('guardian', 'child')", name="role"),
+        sa.CheckConstraint("role <> 'child' OR birth_date IS NOT NULL",
+                           name="child_birth_date"),
+        sa.CheckConstraint("reminder_channel IN ('sms', 'email', 'none')",
+                           name="reminder_channel"),
+    )
+
+    def age_in_months(self, on: date) -> int | None:
+        """Whole months of age on a date, or None without a birth date."""
+        if self.birth_date is None:
+            return None
+        months = (on.year - self.birth_date.year) * 12 + on.month - self.birth_date.month
+        if on.day < self.birth_date.day:
+            months -= 1
+        return months
+
+
+class Plan(db.Model):
+    """The family's plan: goals from the support areas, agreed with the family."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), unique=True)
+    goals: Mapped[list] = mapped_column(sa.JSON, default=list)
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    agreed_with: Mapped[str] = mapped_column(sa.String(AGREED_WITH_MAX), default="")
+    start_date: Mapped[date]
+    review_date: Mapped[date]
+    # For a child-protection family: the responsible social worker took part.
+    social_worker_participated: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    family: Mapped[Family] = relationship(back_populates="plan")
+
+
+class TrackChange(db.Model):
+    """A family moved from one service track to the other, on a date."""
+
+    __tablename__ = "track_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    from_track: Mapped[str] = mapped_column(sa.String(20))
+    to_track: Mapped[str] = mapped_column(sa.String(20))
+    changed_on: Mapped[date]
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

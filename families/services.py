@@ -1,0 +1,460 @@
+"""The rules of families: referral, who sees whom, members and the plan.
+
+Every read and change of a family record is written to the audit log here,
+so that pages and the API cannot forget it.
+"""
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from accounts.models import User
+from core import audit
+from core.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
+from core.localtime import local_today
+from core.places import municipality_named
+from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, SOCIAL_WORKER
+from core.vocabulary import (
+    CHILD_PROTECTION,
+    LANGUAGES,
+    REFERRAL_SOURCES,
+    REFERRAL_SOURCES_BY_TRACK,
+    SUPPORT_AREAS,
+    TRACKS,
+)
+from extensions import db
+from families.models import (
+    MEMBER_ROLES,
+    REMINDER_CHANNELS,
+    STATUSES,
+    Family,
+    Member,
+    Plan,
+    TrackChange,
+)
+
+REFERENCE_PREFIX = "PT"
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()-]{4,28}$")
+
+# What may be booked before a plan exists (rule 4): only the planning meeting.
+BOOKABLE_WITHOUT_PLAN = frozenset({"planning_meeting"})
+
+
+# --- who sees what ---------------------------------------------------------
+
+def visible_families_query(user: User) -> sa.Select:
+    """The families a user may see, as a query to filter further.
+
+    A family worker sees the families assigned to them, a coordinator those of
+    their municipalities, a social worker the child-protection families they
+    are responsible for and those they referred, an admin all.
+    """
+    query = sa.select(Family)
+    if user.role == ADMIN:
+        return query
+    if user.role == COORDINATOR:
+        return query.where(Family.municipality_id.in_([m.id for m in user.municipalities]))
+    if user.role == FAMILY_WORKER:
+        return query.where(Family.family_workers.any(User.id == user.id))
+    if user.role == SOCIAL_WORKER:
+        return query.where(sa.or_(
+            sa.and_(Family.track == CHILD_PROTECTION,
+                    Family.responsible_social_worker_id == user.id),
+            Family.referred_by_id == user.id,
+        ))
+    return query.where(sa.false())
+
+
+def can_see(user: User, family: Family) -> bool:
+    """Whether a user may see a family (the same rule as the query)."""
+    return db.session.scalar(
+        visible_families_query(user).where(Family.id == family.id).with_only_columns(
+            Family.id)) is not None
+
+
+def can_edit_family(user: User, family: Family) -> bool:
+    """Coordinators and admins edit the families they see; social workers
+    their child-protection families."""
+    if not can_see(user, family):
+        return False
+    if user.role in (ADMIN, COORDINATOR):
+        return True
+    return user.role == SOCIAL_WORKER and family.track == CHILD_PROTECTION
+
+
+def can_edit_members_and_plan(user: User, family: Family) -> bool:
+    """Everyone who sees a family works with it, and may keep its members and plan."""
+    return can_see(user, family)
+
+
+def can_create_families(user: User) -> bool:
+    """Coordinators and admins register referrals; social workers refer families."""
+    return user.role in (ADMIN, COORDINATOR, SOCIAL_WORKER)
+
+
+def get_family(actor: User, family_id: int, *, clock, origin=None,
+               action="family.read") -> Family:
+    """A family the actor may see, with the read written to the audit log.
+
+    A family the actor may not see is answered as not found: its existence is
+    itself confidential.
+    """
+    family = db.session.scalar(
+        visible_families_query(actor).where(Family.id == family_id))
+    if family is None:
+        raise NotFound(_("No such family."))
+    audit.record(actor, action, "family", family.id, at=clock.now(), origin=origin)
+    return family
+
+
+def search_families(actor: User, *, text="", track=None, status=None,
+                    municipality=None, worker_id=None) -> sa.Select:
+    """The actor's visible families filtered for the list page and the API."""
+    query = visible_families_query(actor)
+    text = (text or "").strip()
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Family.reference).like(pattern),
+                                   sa.func.lower(Family.surname).like(pattern)))
+    if track:
+        query = query.where(Family.track == track)
+    if status:
+        query = query.where(Family.status == status)
+    if municipality:
+        query = query.join(Family.municipality).where(
+            Family.municipality.has(name=municipality))
+    if worker_id:
+        query = query.where(Family.family_workers.any(User.id == worker_id))
+    return query.order_by(Family.reference)
+
+
+# --- referral rules --------------------------------------------------------
+
+def check_referral(track: str, referral_source: str,
+                   responsible_social_worker: User | None) -> None:
+    """Rules 2 and 3 of the work: where a family on each track may come from."""
+    if track not in TRACKS:
+        raise ValidationFailed(_("Unknown track."), fields={"track": _("Unknown track.")})
+    if referral_source not in REFERRAL_SOURCES:
+        raise ValidationFailed(_("Unknown referral source."),
+                               fields={"referral_source": _("Unknown referral source.")})
+    if track == CHILD_PROTECTION:
+        if referral_source not in REFERRAL_SOURCES_BY_TRACK[CHILD_PROTECTION]:
+            message = _("A family comes to child-protection family work only through"
+                        " a social worker.")
+            raise RuleViolation(message, code="child_protection_requires_social_worker",
+                                fields={"referral_source": message})
+        if responsible_social_worker is None:
+            message = _("A child-protection family needs a responsible social worker.")
+            raise RuleViolation(message, code="responsible_social_worker_required",
+                                fields={"responsible_social_worker_id": message})
+    elif referral_source not in REFERRAL_SOURCES_BY_TRACK[track]:
+        message = _("Preventive family work comes from health care, the child health"
+                    " clinic, early childhood education, another authority or the"
+                    " family itself, not from a social worker.")
+        raise RuleViolation(message, code="referral_source_not_allowed",
+                            fields={"referral_source": message})
+
+
+def _staff_member(user_id, role, field) -> User | None:
+    """An active user of a role by id, or a field error."""
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.role != role:
+        messages = {
+            SOCIAL_WORKER: _("Choose an active social worker."),
+            FAMILY_WORKER: _("Choose active family workers."),
+        }
+        raise ValidationFailed(messages[role], fields={field: messages[role]})
+    return user
+
+
+def _check_languages(languages) -> list[str]:
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown:
+        raise ValidationFailed(_("Unknown language."),
+                               fields={"languages": _("Unknown language code.")})
+    return list(dict.fromkeys(languages))
+
+
+def _check_in_scope(actor: User, municipality) -> None:
+    """A coordinator registers families only in their own municipalities."""
+    if actor.role == COORDINATOR and municipality not in actor.municipalities:
+        raise Forbidden(_("This municipality is not one of yours."),
+                        fields={"municipality": _("Not one of your municipalities.")})
+
+
+def _next_reference(year: int) -> str:
+    prefix = f"{REFERENCE_PREFIX}-{year}-"
+    last = db.session.scalar(sa.select(sa.func.max(Family.reference)).where(
+        Family.reference.like(prefix + "%")))
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def create_family(actor: User, *, surname, municipality, track, referral_source,
+                  referral_date, address="", responsible_social_worker_id=None,
+                  family_worker_ids=(), languages=("fi",), members=(), clock,
+                  origin=None) -> Family:
+    """Register a referred family; ``municipality`` is given by name.
+
+    ``members`` are dicts of member fields, added as with ``add_member``.
+    """
+    if not can_create_families(actor):
+        raise Forbidden(_("Your role does not allow registering families."))
+    _check_required_text(surname, "surname")
+    if actor.role == SOCIAL_WORKER and responsible_social_worker_id is None:
+        responsible_social_worker_id = actor.id if track == CHILD_PROTECTION else None
+    if actor.role == SOCIAL_WORKER and track != CHILD_PROTECTION:
+        message = _("Social workers refer families to child-protection family work.")
+        raise RuleViolation(message, code="referral_source_not_allowed",
+                            fields={"track": message})
+    municipality = municipality_named(municipality)
+    _check_in_scope(actor, municipality)
+    social_worker = _staff_member(responsible_social_worker_id, SOCIAL_WORKER,
+                                  "responsible_social_worker_id")
+    check_referral(track, referral_source, social_worker)
+    today = local_today(clock.now())
+    _check_not_future(referral_date, today, "referral_date")
+    now = clock.now()
+    family = Family(
+        reference=_next_reference(today.year),
+        surname=surname.strip(),
+        municipality=municipality,
+        address=(address or "").strip(),
+        track=track,
+        referral_source=referral_source,
+        referral_date=referral_date,
+        referred_by=actor,
+        responsible_social_worker=social_worker,
+        family_workers=[_staff_member(user_id, FAMILY_WORKER, "family_worker_ids")
+                        for user_id in dict.fromkeys(family_worker_ids)],
+        status="referred",
+        languages=_check_languages(languages),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(family)
+    for fields in members:
+        family.members.append(_build_member(fields, today))
+    db.session.flush()
+    audit.record(actor, "family.create", "family", family.id, at=now, origin=origin)
+    return family
+
+
+def update_family(actor: User, family: Family, changes: dict, *, clock,
+                  origin=None) -> Family:
+    """Change a family's details; a track change is recorded with its date."""
+    if not can_edit_family(actor, family):
+        raise Forbidden(_("You may not edit this family."))
+    today = local_today(clock.now())
+    track = changes.get("track", family.track)
+    referral_source = changes.get("referral_source", family.referral_source)
+    social_worker_id = changes.get("responsible_social_worker_id",
+                                   family.responsible_social_worker_id)
+    social_worker = _staff_member(social_worker_id, SOCIAL_WORKER,
+                                  "responsible_social_worker_id")
+    check_referral(track, referral_source, social_worker)
+    if "municipality" in changes:
+        municipality = municipality_named(changes["municipality"])
+        _check_in_scope(actor, municipality)
+        family.municipality = municipality
+    if "surname" in changes:
+        _check_required_text(changes["surname"], "surname")
+        family.surname = changes["surname"].strip()
+    if "address" in changes:
+        family.address = (changes["address"] or "").strip()
+    if "referral_date" in changes:
+        _check_not_future(changes["referral_date"], today, "referral_date")
+        family.referral_date = changes["referral_date"]
+    if "languages" in changes:
+        family.languages = _check_languages(changes["languages"])
+    if "family_worker_ids" in changes:
+        family.family_workers = [
+            _staff_member(user_id, FAMILY_WORKER, "family_worker_ids")
+            for user_id in dict.fromkeys(changes["family_worker_ids"])]
+    if "status" in changes:
+        _set_status(family, changes["status"])
+    if track != family.track:
+        family.track_changes.append(TrackChange(
+            from_track=family.track, to_track=track, changed_on=today,
+            changed_by_id=actor.id))
+        family.track = track
+    family.referral_source = referral_source
+    family.responsible_social_worker = social_worker
+    family.updated_at = clock.now()
+    db.session.flush()
+    audit.record(actor, "family.update", "family", family.id, at=clock.now(),
+                 origin=origin, detail={"fields": sorted(changes)})
+    return family
+
+
+def _set_status(family: Family, status: str) -> None:
+    if status not in STATUSES:
+        raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
+    if status == "active" and family.plan is None:
+        message = _("Family work starts with a plan: record the plan first.")
+        raise RuleViolation(message, code="plan_required", fields={"status": message})
+    family.status = status
+
+
+# --- members ---------------------------------------------------------------
+
+def _check_required_text(value, field) -> None:
+    if not (value or "").strip():
+        raise ValidationFailed(_("Check the highlighted fields."),
+                               fields={field: _("This field is required.")})
+
+
+def _check_not_future(day: date, today: date, field: str) -> None:
+    if day > today:
+        raise ValidationFailed(_("Check the highlighted fields."),
+                               fields={field: _("The date cannot be in the future.")})
+
+
+def _build_member(fields: dict, today: date, member: Member | None = None) -> Member:
+    """Check a member's fields and apply them to a new or existing member."""
+    member = member or Member()
+    values = {
+        "role": member.role, "first_name": member.first_name,
+        "birth_date": member.birth_date, "phone": member.phone or "",
+        "email": member.email or "", "reminder_channel": member.reminder_channel or "none",
+        "locale": member.locale or "fi",
+    }
+    values.update({key: value for key, value in fields.items() if key in values})
+    errors = {}
+    if values["role"] not in MEMBER_ROLES:
+        errors["role"] = _("A member is a guardian or a child.")
+    if not (values["first_name"] or "").strip():
+        errors["first_name"] = _("This field is required.")
+    if values["role"] == "child" and values["birth_date"] is None:
+        errors["birth_date"] = _("A child's birth date is needed for group fit.")
+    if values["birth_date"] is not None and values["birth_date"] > today:
+        errors["birth_date"] = _("The date cannot be in the future.")
+    phone = (values["phone"] or "").strip()
+    email = (values["email"] or "").strip()
+    if phone and not PHONE_PATTERN.match(phone):
+        errors["phone"] = _("Enter a phone number such as +358 40 123 4567.")
+    if email and ("@" not in email or " " in email):
+        errors["email"] = _("Enter a valid e-mail address.")
+    channel = values["reminder_channel"]
+    if channel not in REMINDER_CHANNELS:
+        errors["reminder_channel"] = _("Unknown reminder channel.")
+    elif values["role"] == "child" and channel != "none":
+        errors["reminder_channel"] = _("Reminders go to guardians, not to children.")
+    elif channel == "sms" and not phone:
+        errors["reminder_channel"] = _("SMS reminders need a phone number.")
+    elif channel == "email" and not email:
+        errors["reminder_channel"] = _("E-mail reminders need an e-mail address.")
+    if values["role"] == "child" and (phone or email):
+        errors["phone" if phone else "email"] = _(
+            "Contact details are kept for guardians only.")
+    if errors:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
+    values.update(first_name=values["first_name"].strip(), phone=phone, email=email)
+    for key, value in values.items():
+        setattr(member, key, value)
+    return member
+
+
+def add_member(actor: User, family: Family, fields: dict, *, clock,
+               origin=None) -> Member:
+    """Add a guardian or a child to a family."""
+    _check_may_work_with(actor, family)
+    member = _build_member(fields, local_today(clock.now()))
+    family.members.append(member)
+    family.updated_at = clock.now()
+    db.session.flush()
+    audit.record(actor, "member.create", "family", family.id, at=clock.now(),
+                 origin=origin, detail={"member_id": member.id})
+    return member
+
+
+def update_member(actor: User, member: Member, fields: dict, *, clock,
+                  origin=None) -> Member:
+    """Change a member's details."""
+    _check_may_work_with(actor, member.family)
+    _build_member(fields, local_today(clock.now()), member)
+    member.family.updated_at = clock.now()
+    audit.record(actor, "member.update", "family", member.family_id, at=clock.now(),
+                 origin=origin, detail={"member_id": member.id, "fields": sorted(fields)})
+    return member
+
+
+def remove_member(actor: User, member: Member, *, clock, origin=None) -> None:
+    """Remove a member from a family."""
+    family = member.family
+    _check_may_work_with(actor, family)
+    family.members.remove(member)
+    family.updated_at = clock.now()
+    audit.record(actor, "member.delete", "family", family.id, at=clock.now(),
+                 origin=origin, detail={"member_id": member.id})
+
+
+def _check_may_work_with(actor: User, family: Family) -> None:
+    if not can_edit_members_and_plan(actor, family):
+        raise NotFound(_("No such family."))
+
+
+# --- the plan --------------------------------------------------------------
+
+def set_plan(actor: User, family: Family, *, goals, content, agreed_with, start_date,
+             review_date, social_worker_participated=False, clock,
+             origin=None) -> Plan:
+    """Record or revise the family's plan (rule 4 of the work).
+
+    A family with a plan and no later status becomes active: regular home
+    visits and group places can now be booked.
+    """
+    _check_may_work_with(actor, family)
+    errors = {}
+    goals = list(dict.fromkeys(goals or ()))
+    if not goals:
+        errors["goals"] = _("Choose at least one goal from the support areas.")
+    elif any(goal not in SUPPORT_AREAS for goal in goals):
+        errors["goals"] = _("Unknown support area.")
+    if review_date < start_date:
+        errors["review_date"] = _("The review date cannot be before the start date.")
+    if errors:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
+    if family.track == CHILD_PROTECTION and not social_worker_participated:
+        message = _("A child-protection family's plan is made together with the"
+                    " responsible social worker: record their participation.")
+        raise RuleViolation(message, code="social_worker_participation_required",
+                            fields={"social_worker_participated": message})
+    now = clock.now()
+    if family.plan is None:
+        family.plan = Plan(created_at=now)
+    plan = family.plan
+    plan.goals = goals
+    plan.content = (content or "").strip()
+    plan.agreed_with = (agreed_with or "").strip()
+    plan.start_date = start_date
+    plan.review_date = review_date
+    plan.social_worker_participated = bool(social_worker_participated)
+    plan.updated_at = now
+    if family.status in ("referred", "planning"):
+        family.status = "active"
+    family.updated_at = now
+    db.session.flush()
+    audit.record(actor, "plan.update", "family", family.id, at=now, origin=origin)
+    return plan
+
+
+def ensure_bookable(family: Family, kind: str) -> None:
+    """Rule 4 of the work: regular visits and group places need a plan.
+
+    ``kind`` is a visit kind (``planning_meeting``, ``home_visit``,
+    ``review_meeting``) or ``group_place``. Other packages call this before
+    booking anything for a family.
+    """
+    if family.status == "closed":
+        raise RuleViolation(_("The family's work has ended: nothing can be booked."),
+                            code="family_closed")
+    if family.plan is None and kind not in BOOKABLE_WITHOUT_PLAN:
+        raise RuleViolation(
+            _("Family work starts with a plan: only the planning meeting can be"
+              " booked before the plan is recorded."), code="plan_required")

@@ -1,0 +1,1 @@
+"""Peer groups, their session series, enrollment, waiting lists and attendance."""

@@ -1,0 +1,1 @@
+"""Matching families to peer groups: scores, explanations and bulk proposals."""

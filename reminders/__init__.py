@@ -1,0 +1,1 @@
+"""Reminders to families: planning, the outbox, channels and the dispatcher."""

@@ -1,0 +1,1 @@
+"""Figures for coordinators, and the dashboard that answers "what is next"."""

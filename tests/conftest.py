@@ -1,0 +1,185 @@
+"""Fixtures: one app and schema per run, clean tables per test, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
+is set; each run then works in a schema of its own, dropped at the end.
+"""
+
+import os
+import re
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from accounts import services as accounts_services
+from app import create_app
+from config import TestConfig
+from core.clock import FixedClock, set_clock
+from core.places import ensure_reference_data
+from extensions import db
+from families import services as family_services
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+# A Monday morning in late November: the suite's "now".
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=HELSINKI)
+PASSWORD = "correct horse battery"
+
+
+def require(component: str, reason: str):
+    """Skip for a missing component, or fail where CI requires it (REQUIRE_*)."""
+    if os.environ.get(f"REQUIRE_{component}") == "1":
+        pytest.fail(f"{component} is required here but missing: {reason}")
+    pytest.skip(reason)
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this run: a fresh PostgreSQL schema, or a SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=1)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _with_search_path(url, schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _app(database_url):
+    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_app):
+    """The app with a fixed clock; every table emptied after the test."""
+    set_clock(_app, FixedClock(NOW))
+    yield _app
+    with _app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name != "municipalities":
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def clock(app):
+    return app.extensions["clock"]
+
+
+# --- factories -------------------------------------------------------------
+
+_counter = iter(range(1, 1_000_000))
+
+
+def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock=None):
+    """A staff account with the suite's password."""
+    number = next(_counter)
+    user = accounts_services.create_user(
+        email=email or f"{role}{number}@example.test",
+        name=name or f"{role.replace('_', ' ').title()} {number}",
+        role=role, password=PASSWORD, municipalities=municipalities,
+        clock=clock or FixedClock(NOW))
+    db.session.commit()
+    return user
+
+
+def make_family(actor, *, track="preventive", municipality="Mikkeli", surname=None,
+                referral_source=None, social_worker=None, workers=(), members=None,
+                plan=False, clock=None):
+    """A family registered through the service, as a coordinator would."""
+    clock = clock or FixedClock(NOW)
+    if referral_source is None:
+        referral_source = "social_worker" if track == "child_protection" else "child_health_clinic"
+    family = family_services.create_family(
+        actor, surname=surname or f"Virtanen{next(_counter)}", municipality=municipality,
+        track=track, referral_source=referral_source, referral_date=date(2026, 11, 2),
+        address="Porrassalmenkatu 1", responsible_social_worker_id=(
+            social_worker.id if social_worker else None),
+        family_worker_ids=[worker.id for worker in workers],
+        members=members if members is not None else [
+            {"role": "guardian", "first_name": "Anna", "phone": "+358 40 123 4567",
+             "reminder_channel": "sms"},
+            {"role": "child", "first_name": "Eeli", "birth_date": date(2024, 5, 10)},
+        ], clock=clock)
+    if plan:
+        family_services.set_plan(
+            actor, family, goals=["parenthood", "everyday_routines"], content="Arjen rytmi",
+            agreed_with="Anna", start_date=date(2026, 11, 20), review_date=date(2027, 2, 20),
+            social_worker_participated=track == "child_protection", clock=clock)
+    db.session.commit()
+    return family
+
+
+@pytest.fixture
+def coordinator(app):
+    return make_user("coordinator", municipalities=("Mikkeli", "Hirvensalmi"))
+
+
+@pytest.fixture
+def admin(app):
+    return make_user("admin", municipalities=())
+
+
+@pytest.fixture
+def social_worker(app):
+    return make_user("social_worker")
+
+
+@pytest.fixture
+def family_worker(app):
+    return make_user("family_worker")
+
+
+# --- clients ---------------------------------------------------------------
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'
+                          r'|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_PATTERN.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client, user, password=PASSWORD):
+    """Sign in through the real login form, CSRF token and all."""
+    page = client.get("/login")
+    response = client.post("/login", data={
+        "email": user.email, "password": password,
+        "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def bearer(user) -> dict:
+    """Headers carrying a fresh personal API token of a user."""
+    secret = accounts_services.issue_api_token(user, clock=FixedClock(NOW))
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
