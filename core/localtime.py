@@ -24,13 +24,9 @@ def local_datetime(day: date, at: time, zone: ZoneInfo | None = None) -> datetim
     takes its first occurrence.
     """
     zone = zone or unit_zone()
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=zone, fold=0)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != naive:
-        # Nonexistent local time: take the later offset, which lands after the gap.
-        instant = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    return instant
+    # PEP 495: with fold=0 a time in the spring gap takes the offset from before
+    # the change, which lands after the gap; an autumn time its first occurrence.
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def local_today(now: datetime, zone: ZoneInfo | None = None) -> date:

@@ -401,8 +401,8 @@ def _check_may_work_with(actor: User, family: Family) -> None:
 
 # --- the plan --------------------------------------------------------------
 
-def set_plan(actor: User, family: Family, *, goals, content, agreed_with, start_date,
-             review_date, social_worker_participated=False, clock,
+def set_plan(actor: User, family: Family, *, goals, start_date, review_date, content="",
+             agreed_with="", social_worker_participated=False, clock,
              origin=None) -> Plan:
     """Record or revise the family's plan (rule 4 of the work).
 

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from accounts import services as accounts_services
 from app import create_app
@@ -64,6 +66,7 @@ def database_url(tmp_path_factory):
 def _app(database_url):
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = FreshUserClient
     with app.app_context():
         db.create_all()
         ensure_reference_data()
@@ -91,6 +94,26 @@ def clock(app):
     return app.extensions["clock"]
 
 
+@pytest.fixture
+def runner(app):
+    """The app's CLI runner (`flask --app app ...` in tests)."""
+    return app.test_cli_runner()
+
+
+class FreshUserClient(FlaskClient):
+    """A test client that looks up the signed-in user on every request.
+
+    pytest-flask keeps one app context for the whole test, so ``g`` would carry
+    Flask-Login's cached user from one request to the next; in production every
+    request has its own context.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 # --- factories -------------------------------------------------------------
 
 _counter = iter(range(1, 1_000_000))
@@ -103,7 +126,7 @@ def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock
         email=email or f"{role}{number}@example.test",
         name=name or f"{role.replace('_', ' ').title()} {number}",
         role=role, password=PASSWORD, municipalities=municipalities,
-        clock=clock or FixedClock(NOW))
+        clock=clock or FixedClock(NOW), hash_method="pbkdf2:sha256:1000")
     db.session.commit()
     return user
 

@@ -1,0 +1,89 @@
+"""The migrations build an empty database, and they match the models exactly."""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from app import create_app
+from config import TestConfig
+from extensions import db
+from tests.conftest import _with_search_path, require
+
+
+def migrated_app(url):
+    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+
+
+def differences(app):
+    """What Alembic's autogenerate would still write: empty when they match."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_migrations_build_sqlite_and_match_the_models(tmp_path):
+    app = migrated_app(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        tables = set(sa.inspect(db.engine).get_table_names())
+    assert {"families", "members", "plans", "users", "audit_events"} <= tables
+    assert differences(app) == []
+    with app.app_context():
+        downgrade(revision="base")
+        assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
+
+
+def test_migrations_build_postgresql_and_match_the_models():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        require("POSTGRES", "TEST_DATABASE_URL is not set")
+    schema = f"migrate_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        app = migrated_app(_with_search_path(url, schema))
+        with app.app_context():
+            upgrade()
+            assert "families" in sa.inspect(db.engine).get_table_names()
+        assert differences(app) == []
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_a_model_change_without_a_migration_is_detected(tmp_path):
+    app = migrated_app(f"sqlite:///{tmp_path / 'drift.sqlite3'}")
+    with app.app_context():
+        upgrade()
+    extra = sa.Table("unmigrated_table", db.metadata, sa.Column("id", sa.Integer,
+                                                                primary_key=True))
+    try:
+        assert any(diff[0] == "add_table" and diff[1].name == "unmigrated_table"
+                   for diff in differences(app))
+    finally:
+        db.metadata.remove(extra)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json"])
+def test_openapi_document_describes_the_api(client, path):
+    document = client.get(path).get_json()
+    assert document["openapi"].startswith("3.1")
+    for route in ("/me", "/users", "/families", "/families/{family_id}",
+                  "/families/{family_id}/plan"):
+        assert route in document["paths"]
+    family = document["components"]["schemas"]["Family"]["properties"]
+    assert family["track"]["enum"] == ["child_protection", "preventive"]
+    assert "Error" in document["components"]["schemas"]
