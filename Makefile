@@ -1,0 +1,46 @@
+# The README's commands: `make run` and `make test` do all the set-up themselves.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint bench install translations messages clean
+
+# The virtualenv, rebuilt when the requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# A random secret key for this machine, made once; production sets FLASK_SECRET_KEY.
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c 'import secrets; print(f"SECRET_KEY = {secrets.token_hex(32)!r}")' > $@
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d translations
+
+# Refresh the catalogues from the source after changing user-facing text.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -N -i translations/messages.pot -d translations
+
+run: install translations instance/config.py
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
