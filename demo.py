@@ -430,8 +430,12 @@ def _register_family(draft: FamilyDraft, staff: dict, rng: random.Random, today:
     born_later = [(name, born) for name, born in draft.children if born > draft.referral_date]
     members += [{"role": "child", "first_name": name, "birth_date": born}
                 for name, born in draft.children if born <= draft.referral_date]
+    # A child-protection family is referred by its social worker; a preventive
+    # one is registered by the coordinator of its municipality.
+    registrar = (social_worker if draft.track == CHILD_PROTECTION
+                 else _serving(staff[COORDINATOR], draft.municipality)[0])
     family = family_services.create_family(
-        admin, surname=draft.surname, municipality=draft.municipality, track=draft.track,
+        registrar, surname=draft.surname, municipality=draft.municipality, track=draft.track,
         referral_source=draft.referral_source, referral_date=draft.referral_date,
         address=draft.address,
         responsible_social_worker_id=(social_worker.id if draft.track == CHILD_PROTECTION
