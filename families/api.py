@@ -158,6 +158,9 @@ def list_families():
     page = _query_int("page", 1, 100_000)
     per_page = _query_int("per_page", 50, MAX_PER_PAGE)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    services.record_listing(current_user, pagination.items, clock=get_clock(),
+                            origin=_origin())
+    db.session.commit()
     response = jsonify([family_json(family, detail=False) for family in pagination.items])
     response.headers["X-Total-Count"] = str(pagination.total)
     if pagination.has_next:

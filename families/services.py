@@ -8,8 +8,8 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from core import audit
@@ -108,6 +108,12 @@ def get_family(actor: User, family_id: int, *, clock, origin=None,
         raise NotFound(_("No such family."))
     audit.record(actor, action, "family", family.id, at=clock.now(), origin=origin)
     return family
+
+
+def record_listing(actor: User, families, *, clock, origin=None) -> None:
+    """A list shows families too: write which ones the actor was shown."""
+    audit.record(actor, "family.list", "family", None, at=clock.now(), origin=origin,
+                 detail={"family_ids": [family.id for family in families]})
 
 
 def search_families(actor: User, *, text="", track=None, status=None,

@@ -9,7 +9,7 @@ from core.models import AuditEvent
 from extensions import db
 from families import services
 from families.models import TrackChange
-from tests.conftest import make_family, make_user
+from tests.conftest import bearer, make_family, make_user
 
 
 def register(actor, clock, **overrides):
@@ -273,3 +273,12 @@ def test_a_family_out_of_sight_is_not_found(coordinator, clock):
     family = make_family(other, municipality="Puumala")
     with pytest.raises(NotFound):
         services.get_family(coordinator, family.id, clock=clock)
+
+
+def test_a_listing_is_audited_with_the_families_shown(client, coordinator):
+    family = make_family(coordinator)
+    client.get("/api/v1/families", headers=bearer(coordinator))
+    event = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "family.list")).one()
+    assert event.detail == {"family_ids": [family.id]}
+    assert event.actor_id == coordinator.id
