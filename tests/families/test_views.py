@@ -421,3 +421,12 @@ def test_reading_a_family_page_is_audited(client, coordinator):
         AuditEvent.action == "family.read", AuditEvent.target_id == family.id)).all()
     assert len(reads) == 1
     assert reads[0].actor_id == coordinator.id
+
+
+def test_error_summary_says_check_the_fields_once(client, coordinator):
+    family = make_family(coordinator, members=[])
+    login(client, coordinator)
+    response = post_form(client, f"/families/{family.id}/members/new",
+                         {"role": "child", "first_name": "Eeli", "birth_date": "",
+                          "reminder_channel": "none", "locale": "fi"})
+    assert html_of(response).count("Check the highlighted fields.") == 1
