@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from accounts.services import staff
 from core.clock import get_clock
@@ -171,11 +170,13 @@ def list_families():
                    "municipality": form.municipality.data or None}
     else:
         status = 422
-    query = services.search_families(current_user, **filters).options(
-        selectinload(Family.municipality), selectinload(Family.plan))
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(services.search_families(current_user, **filters),
+                             page=request.args.get("page", 1, type=int),
                              per_page=current_app.config["FAMILIES_PER_PAGE"],
                              error_out=False)
+    services.record_listing(current_user, pagination.items, clock=get_clock(),
+                            origin=_origin())
+    db.session.commit()  # the audit event of the listing
     # The filters stay in the links to other pages of the list.
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}

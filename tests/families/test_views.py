@@ -430,3 +430,12 @@ def test_error_summary_says_check_the_fields_once(client, coordinator):
                          {"role": "child", "first_name": "Eeli", "birth_date": "",
                           "reminder_channel": "none", "locale": "fi"})
     assert html_of(response).count("Check the highlighted fields.") == 1
+
+
+def test_listing_families_is_audited(client, coordinator):
+    family = make_family(coordinator)
+    login(client, coordinator)
+    assert client.get("/families/").status_code == 200
+    db.session.expire_all()
+    listing = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "family.list"))
+    assert listing.detail == {"family_ids": [family.id]}
