@@ -6,6 +6,7 @@ from wtforms import EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from accounts.models import EMAIL_MAX
+from core.vocabulary import choices
 
 
 class LoginForm(FlaskForm):
@@ -15,7 +16,7 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("fi", "suomi"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=choices({"fi": "suomi", "en": "English"}))
     submit = SubmitField(_l("Change language"))
 
 

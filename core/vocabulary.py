@@ -5,6 +5,7 @@ are translated through the message catalogues.
 """
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 CHILD_PROTECTION = "child_protection"
 PREVENTIVE = "preventive"
@@ -69,6 +70,12 @@ LANGUAGES = {
 }
 
 
-def choices(mapping):
-    """(code, label) pairs for a form's select field."""
-    return [(code, label) for code, label in mapping.items()]
+def choices(pairs, blank=None) -> list[SelectChoice]:
+    """A select's options from (value, label) pairs or a code-to-label mapping.
+
+    ``blank`` labels an empty first option, for "none" or "all".
+    """
+    if isinstance(pairs, dict):
+        pairs = pairs.items()
+    options = [SelectChoice("", blank)] if blank is not None else []
+    return options + [SelectChoice(value, label) for value, label in pairs]

@@ -11,11 +11,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS
+from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from families.models import (
     ADDRESS_MAX,
     AGREED_WITH_MAX,
@@ -44,17 +43,6 @@ REMINDER_LOCALES = {"fi": _l("Finnish"), "en": _l("English")}
 SEARCH_TEXT_MAX = 100
 
 
-def select_choices(pairs, blank=None) -> list[SelectChoice]:
-    """A select's options from (value, label) pairs or a code-to-label mapping.
-
-    ``blank`` labels an empty first option, for "none" or "all".
-    """
-    if isinstance(pairs, dict):
-        pairs = pairs.items()
-    options = [SelectChoice("", blank)] if blank is not None else []
-    return options + [SelectChoice(value, label) for value, label in pairs]
-
-
 def optional_id(value):
     """Coerce a select's value to a user id; the empty choice means none."""
     if value in (None, "", "None"):
@@ -78,10 +66,10 @@ class FamilySearchForm(FlaskForm):
 
     q = StringField(_l("Reference or surname"),
                     validators=[Optional(), Length(max=SEARCH_TEXT_MAX)])
-    track = SelectField(_l("Track"), choices=select_choices(TRACKS, _l("All tracks")),
+    track = SelectField(_l("Track"), choices=choices(TRACKS, _l("All tracks")),
                         validators=[Optional()])
     status = SelectField(_l("Status"),
-                         choices=select_choices(STATUS_LABELS, _l("All statuses")),
+                         choices=choices(STATUS_LABELS, _l("All statuses")),
                          validators=[Optional()])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     submit = SubmitField(_l("Search"))
@@ -99,11 +87,11 @@ class FamilyForm(FlaskForm):
                           validators=[DataRequired(), Length(max=SURNAME_MAX)])
     municipality = SelectField(_l("Municipality"), validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
-    track = SelectField(_l("Track"), choices=select_choices(TRACKS, _l("Choose a track")),
+    track = SelectField(_l("Track"), choices=choices(TRACKS, _l("Choose a track")),
                         validators=[DataRequired()])
     referral_source = SelectField(
         _l("Referral source"),
-        choices=select_choices(REFERRAL_SOURCES, _l("Choose a referral source")),
+        choices=choices(REFERRAL_SOURCES, _l("Choose a referral source")),
         validators=[DataRequired()])
     # InputRequired, not DataRequired: a malformed date keeps its own message.
     referral_date = DateField(_l("Referral date"), validators=[InputRequired()])
@@ -112,9 +100,9 @@ class FamilyForm(FlaskForm):
                                                validators=[Optional()])
     family_worker_ids = MultiCheckboxField(_l("Family workers"), coerce=int,
                                            validators=[Optional()])
-    languages = MultiCheckboxField(_l("Languages"), choices=select_choices(LANGUAGES),
+    languages = MultiCheckboxField(_l("Languages"), choices=choices(LANGUAGES),
                                    validators=[Optional()])
-    status = SelectField(_l("Status"), choices=select_choices(STATUS_LABELS),
+    status = SelectField(_l("Status"), choices=choices(STATUS_LABELS),
                          validators=[DataRequired()])
     submit = SubmitField(_l("Save"))
 
@@ -139,7 +127,7 @@ class FamilyForm(FlaskForm):
 class MemberForm(FlaskForm):
     """A guardian or a child of a family."""
 
-    role = SelectField(_l("Role in the family"), choices=select_choices(MEMBER_ROLE_LABELS),
+    role = SelectField(_l("Role in the family"), choices=choices(MEMBER_ROLE_LABELS),
                        validators=[DataRequired()])
     first_name = StringField(_l("First name"),
                              validators=[DataRequired(), Length(max=FIRST_NAME_MAX)])
@@ -147,9 +135,9 @@ class MemberForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=PHONE_MAX)])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=EMAIL_MAX)])
     reminder_channel = SelectField(_l("Reminders"),
-                                   choices=select_choices(REMINDER_CHANNEL_LABELS),
+                                   choices=choices(REMINDER_CHANNEL_LABELS),
                                    validators=[DataRequired()])
-    locale = SelectField(_l("Language of reminders"), choices=select_choices(REMINDER_LOCALES),
+    locale = SelectField(_l("Language of reminders"), choices=choices(REMINDER_LOCALES),
                          validators=[DataRequired()])
     submit = SubmitField(_l("Save"))
 
@@ -169,7 +157,7 @@ class MemberForm(FlaskForm):
 class PlanForm(FlaskForm):
     """The family's plan, agreed with the family."""
 
-    goals = MultiCheckboxField(_l("Goals"), choices=select_choices(SUPPORT_AREAS),
+    goals = MultiCheckboxField(_l("Goals"), choices=choices(SUPPORT_AREAS),
                                validators=[DataRequired(
                                    _l("Choose at least one goal from the support areas."))])
     content = TextAreaField(_l("Content of the work"),

@@ -26,7 +26,7 @@ from core.forms import attempt
 from core.localtime import local_today
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
-from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS
+from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from extensions import db
 from families import services
 from families.forms import (
@@ -39,7 +39,6 @@ from families.forms import (
     FamilySearchForm,
     MemberForm,
     PlanForm,
-    select_choices,
 )
 from families.models import Family, Member
 
@@ -114,11 +113,11 @@ def _form_page(template, form, **context):
 
 def _fill_family_choices(form: FamilyForm) -> None:
     """Choices that come from the database: municipalities and active staff."""
-    form.municipality.choices = select_choices(
+    form.municipality.choices = choices(
         _municipality_names(), _("Choose a municipality"))
-    form.responsible_social_worker_id.choices = select_choices(
+    form.responsible_social_worker_id.choices = choices(
         [(user.id, user.name) for user in staff(SOCIAL_WORKER)], _("No social worker"))
-    form.family_worker_ids.choices = select_choices(
+    form.family_worker_ids.choices = choices(
         [(user.id, user.name) for user in staff(FAMILY_WORKER)])
 
 
@@ -161,7 +160,7 @@ def _registration_data() -> dict:
 def list_families():
     """The user's visible families, searched, filtered and paged."""
     form = FamilySearchForm(formdata=request.args)
-    form.municipality.choices = select_choices(_municipality_names(),
+    form.municipality.choices = choices(_municipality_names(),
                                                _("All municipalities"))
     filters, status = {}, 200
     if form.validate():

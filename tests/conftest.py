@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from flask_babel import refresh
 
 from accounts import services as accounts_services
 from app import create_app
@@ -104,13 +105,14 @@ class FreshUserClient(FlaskClient):
     """A test client that looks up the signed-in user on every request.
 
     pytest-flask keeps one app context for the whole test, so ``g`` would carry
-    Flask-Login's cached user from one request to the next; in production every
-    request has its own context.
+    Flask-Login's cached user and Flask-Babel's cached locale from one request
+    to the next; in production every request has its own context.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            refresh()
         return super().open(*args, **kwargs)
 
 

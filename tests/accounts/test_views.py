@@ -2,9 +2,7 @@
 
 import re
 
-import pytest
 import sqlalchemy as sa
-from flask_babel import refresh
 
 from accounts.models import ApiToken
 from extensions import db
@@ -12,17 +10,8 @@ from tests.conftest import csrf_token_from, login
 
 LANG = re.compile(r'<html lang="(\w+)">')
 
-# accounts.forms.LanguageForm still passes its choices as tuples, which
-# WTForms 3.3 deprecates; until it uses SelectChoice, the warning is not
-# what these tests are about.
-tolerate_tuple_choices = pytest.mark.filterwarnings(
-    "ignore:Passing SelectField choices as tuples:DeprecationWarning")
-
-
 def page_language(client, url="/") -> str:
-    """The language of a page. pytest-flask keeps one app context, and so one
-    cached locale, across a test's requests: forget it, as a new request would."""
-    refresh()
+    """The language of a page."""
     return LANG.search(client.get(url).get_data(as_text=True)).group(1)
 
 
@@ -50,7 +39,6 @@ def test_login_without_csrf_token_is_refused(client, coordinator):
     assert client.get("/").status_code == 302
 
 
-@tolerate_tuple_choices
 def test_language_switch_turns_the_page_to_english_and_back(client, coordinator):
     login(client, coordinator)
     assert page_language(client) == "fi"
@@ -60,7 +48,6 @@ def test_language_switch_turns_the_page_to_english_and_back(client, coordinator)
     assert page_language(client) == "fi"
 
 
-@tolerate_tuple_choices
 def test_language_switch_works_before_signing_in(client):
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     client.post("/language", data={"locale": "en", "next": "/login", "csrf_token": token})
