@@ -57,9 +57,14 @@ class Config:
 
 
 class TestConfig(Config):
-    """Settings for the test suite: a throwaway key, CSRF on as in production."""
+    """Settings for the test suite: a throwaway key, CSRF on as in production.
+
+    Tests read messages in English, the language of the source; the Finnish
+    default has tests of its own.
+    """
 
     TESTING = True
+    BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret-key-not-for-production"
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None

@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 
 from core.clock import FixedClock
+from core.http import date_filter, datetime_filter, time_filter
 from core.localtime import iso_local, local_datetime, parse_instant
 from core.models import AuditEvent
 from extensions import db
@@ -58,10 +60,17 @@ def test_requests_may_send_an_offset_or_local_time(app):
 
 
 def test_dates_and_times_are_written_the_finnish_way(app):
-    from core.http import datetime_filter
-
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("fi"):
         assert datetime_filter(local_datetime(date(2026, 12, 3), time(17, 0))) == \
             "to 3.12.2026 klo 17.00"
         assert datetime_filter(local_datetime(date(2026, 12, 1), time(9, 5))) == \
             "ti 1.12.2026 klo 9.05"
+        assert date_filter(date(2026, 12, 6)) == "6.12.2026"
+        assert date_filter(date(2026, 12, 6), weekday=True) == "su 6.12.2026"
+
+
+def test_dates_and_times_in_english(app):
+    with app.test_request_context(), force_locale("en"):
+        assert datetime_filter(local_datetime(date(2026, 12, 3), time(17, 0))) == \
+            "Thu 3 Dec 2026, 17:00"
+        assert time_filter(local_datetime(date(2026, 6, 3), time(9, 5))) == "09:05"
