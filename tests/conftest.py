@@ -121,13 +121,14 @@ class FreshUserClient(FlaskClient):
 _counter = iter(range(1, 1_000_000))
 
 
-def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock=None):
-    """A staff account with the suite's password."""
+def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock=None,
+              locale="en"):
+    """A staff account with the suite's password, reading English like the suite."""
     number = next(_counter)
     user = accounts_services.create_user(
         email=email or f"{role}{number}@example.test",
         name=name or f"{role.replace('_', ' ').title()} {number}",
-        role=role, password=PASSWORD, municipalities=municipalities,
+        role=role, password=PASSWORD, municipalities=municipalities, locale=locale,
         clock=clock or FixedClock(NOW), hash_method="pbkdf2:sha256:1000")
     db.session.commit()
     return user

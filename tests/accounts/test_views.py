@@ -39,13 +39,16 @@ def test_login_without_csrf_token_is_refused(client, coordinator):
     assert client.get("/").status_code == 302
 
 
-def test_language_switch_turns_the_page_to_english_and_back(client, coordinator):
+def test_language_switch_turns_the_page_to_finnish_and_back(client, coordinator):
     login(client, coordinator)
-    assert page_language(client) == "fi"
-    assert switch_language(client, "en").status_code == 302
     assert page_language(client) == "en"
     assert switch_language(client, "fi").status_code == 302
     assert page_language(client) == "fi"
+    assert "Perheet" in client.get("/").get_data(as_text=True)
+    assert switch_language(client, "en").status_code == 302
+    assert page_language(client) == "en"
+    db.session.refresh(coordinator)
+    assert coordinator.locale == "en"
 
 
 def test_language_switch_works_before_signing_in(client):
