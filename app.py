@@ -91,6 +91,7 @@ def _register_blueprints(app):
     from core import api as core_api
     from families import api as families_api
     from families import views as families_views
+    from groups import api as groups_api
     from groups import views as groups_views
     from matching import views as matching_views
     from reminders import views as reminders_views
@@ -100,10 +101,11 @@ def _register_blueprints(app):
                       calendars_views.bp, matching_views.bp, reminders_views.bp,
                       reports_views.bp):
         app.register_blueprint(blueprint)
-    for api in (core_api, accounts_api, families_api):
+    for api in (core_api, accounts_api, families_api, groups_api):
         csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
         app.register_blueprint(api.bp)
-    core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI)
+    core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
+                              groups_api.OPENAPI)
 
 
 def _register_cli(app):

@@ -1,6 +1,13 @@
 """The web edge shared by every package: errors as pages or JSON, locale, filters."""
 
-from flask import current_app, jsonify, render_template, request, session
+from flask import (
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -72,6 +79,8 @@ def _http_message(status: int) -> str:
 def select_locale() -> str:
     """The user's own language, else the one chosen in this browser, else Finnish."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

@@ -5,11 +5,12 @@ Parsing turns JSON values into Python ones (dates, codes, ids) and collects a
 message per field; services then apply the rules of the work.
 """
 
-from datetime import date
+from datetime import date, time
 
 from flask_babel import gettext as _
 
 from core.errors import BadRequest, ValidationFailed
+from core.localtime import parse_instant
 
 
 class FieldError(ValueError):
@@ -113,6 +114,39 @@ class Date(Field):
         return {**super().json_schema(), "format": "date"}
 
 
+class Time(Field):
+    """A local wall-clock time such as "17:00"."""
+
+    json_type = "string"
+
+    def convert(self, value):
+        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+            raise FieldError(_("Expected a time such as 17:00."))
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise FieldError(_("Expected a time such as 17:00.")) from None
+
+    def json_schema(self):
+        return {**super().json_schema(), "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
+
+
+class Instant(Field):
+    """A date-time with an offset, or local wall-clock time in the unit's zone."""
+
+    json_type = "string"
+
+    def convert(self, value):
+        try:
+            return parse_instant(value)
+        except (TypeError, ValueError):
+            raise FieldError(_("Expected a date and time such as"
+                               " 2026-12-01T17:00:00+02:00.")) from None
+
+    def json_schema(self):
+        return {**super().json_schema(), "format": "date-time"}
+
+
 class Choice(Field):
     """One of a set of codes."""
 
@@ -200,6 +234,29 @@ class Schema:
             "required": [name for name, field in self.fields.items()
                          if field.required and not field.read_only],
         }
+
+
+class Object(Field):
+    """One object of another schema (a group's series)."""
+
+    json_type = "object"
+
+    def __init__(self, schema: "Schema", **kwargs):
+        super().__init__(**kwargs)
+        self.schema = schema
+
+    def convert(self, value):
+        try:
+            return self.schema.parse(value)
+        except (ValidationFailed, BadRequest) as error:
+            details = "; ".join(f"{key}: {text}" for key, text in error.fields.items())
+            raise FieldError(details or str(error.message)) from None
+
+    def json_schema(self):
+        schema = {"$ref": f"#/components/schemas/{self.schema.name}"}
+        if self.nullable:
+            return {"oneOf": [schema, {"type": "null"}]}
+        return schema
 
 
 class Nested(Field):

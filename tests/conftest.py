@@ -7,7 +7,7 @@ is set; each run then works in a schema of its own, dropped at the end.
 import os
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,6 +159,28 @@ def make_family(actor, *, track="preventive", municipality="Mikkeli", surname=No
             social_worker_participated=track == "child_protection", clock=clock)
     db.session.commit()
     return family
+
+
+def make_group(actor, *, capacity=5, tracks=("preventive", "child_protection"),
+               min_age_months=0, max_age_months=72, municipalities=("Mikkeli",),
+               first_date=date(2026, 12, 1), count=8, status="open", facilitators=(),
+               name="Taaperoryhmä", clock=None):
+    """A peer group meeting on Tuesdays at 17:00, opened for enrollment."""
+    from groups import services as group_services
+
+    clock = clock or FixedClock(NOW)
+    series = group_services.SeriesPlan(group_services.series_rule(
+        weekday=2, start_time=time(17, 0), duration_minutes=90, first_date=first_date,
+        count=count))
+    group = group_services.create_group(
+        actor, name=name, capacity=capacity, municipalities=municipalities, tracks=tracks,
+        themes=["parenthood"], min_age_months=min_age_months,
+        max_age_months=max_age_months, facilitator_ids=[user.id for user in facilitators],
+        series=series, zone=HELSINKI, clock=clock)
+    if status != "draft":
+        group_services.set_status(group, "open", now=clock.now())
+    db.session.commit()
+    return group
 
 
 @pytest.fixture
