@@ -82,7 +82,10 @@ def test_openapi_document_describes_the_api(client, path):
     document = client.get(path).get_json()
     assert document["openapi"].startswith("3.1")
     for route in ("/me", "/users", "/families", "/families/{family_id}",
-                  "/families/{family_id}/plan"):
+                  "/families/{family_id}/plan", "/groups", "/groups/{group_id}",
+                  "/groups/{group_id}/sessions", "/sessions/{session_id}",
+                  "/groups/{group_id}/enrollments", "/enrollments/{enrollment_id}",
+                  "/sessions/{session_id}/attendance"):
         assert route in document["paths"]
     family = document["components"]["schemas"]["Family"]["properties"]
     assert family["track"]["enum"] == ["child_protection", "preventive"]
