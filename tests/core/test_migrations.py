@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from openapi_spec_validator import validate
 
 from app import create_app
 from config import TestConfig
@@ -87,6 +88,7 @@ def test_openapi_document_describes_the_api(client, path):
                   "/groups/{group_id}/enrollments", "/enrollments/{enrollment_id}",
                   "/sessions/{session_id}/attendance"):
         assert route in document["paths"]
+    validate(document)  # a valid OpenAPI 3.1 document, $refs and all
     family = document["components"]["schemas"]["Family"]["properties"]
     assert family["track"]["enum"] == ["child_protection", "preventive"]
     assert "Error" in document["components"]["schemas"]
