@@ -1,7 +1,7 @@
 """Forms of the peer-group pages: field shapes only; the rules live in services."""
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextArea
 
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS, choices
@@ -64,6 +64,9 @@ DATES_TEXT_MAX = 2000
 FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# Dates outside these years are typing errors (and would overflow date arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
 SERIES_FIELDS = ("weekday", "start_time", "duration_minutes", "first_date", "count",
                  "until", "interval_weeks", "added_dates", "removed_dates",
                  "remove_dates")
@@ -74,11 +77,22 @@ def parse_day(text: str) -> date:
     text = text.strip()
     finnish = FINNISH_DATE.match(text)
     if finnish:
-        day, month, year = (int(part) for part in finnish.groups())
-        return date(year, month, day)
-    if ISO_DATE.match(text):
-        return date.fromisoformat(text)
-    raise ValueError(text)
+        day_number, month, year = (int(part) for part in finnish.groups())
+        day = date(year, month, day_number)
+    elif ISO_DATE.match(text):
+        day = date.fromisoformat(text)
+    else:
+        raise ValueError(text)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(text)
+    return day
+
+
+def plausible_date(form, field):
+    """A date in this century: anything else is a typing error."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Give a date in the years %(first)d–%(last)d.",
+                                   first=FIRST_YEAR, last=LAST_YEAR))
 
 
 class DateListField(Field):
@@ -114,7 +128,9 @@ def iso_day(value) -> date:
     """Coerce a preview checkbox's value (an ISO date) to a date."""
     if isinstance(value, date):
         return value
-    return datetime.strptime(value, "%Y-%m-%d").date()
+    if not ISO_DATE.match(value or ""):
+        raise ValueError(value)
+    return parse_day(value)
 
 
 class GroupSearchForm(FlaskForm):
@@ -163,8 +179,10 @@ class GroupForm(FlaskForm):
     capacity = IntegerField(_l("Capacity, in families"), validators=[InputRequired()])
     facilitator_ids = MultiCheckboxField(_l("Facilitators"), coerce=int,
                                          validators=[Optional()])
-    enrollment_opens = DateField(_l("Enrollment opens"), validators=[Optional()])
-    enrollment_closes = DateField(_l("Enrollment closes"), validators=[Optional()])
+    enrollment_opens = DateField(_l("Enrollment opens"),
+                                 validators=[Optional(), plausible_date])
+    enrollment_closes = DateField(_l("Enrollment closes"),
+                                  validators=[Optional(), plausible_date])
     status = SelectField(_l("Status"), validators=[DataRequired()])
 
     weekday = SelectField(_l("Weekday"), coerce=optional_id,
@@ -173,9 +191,9 @@ class GroupForm(FlaskForm):
     start_time = TimeField(_l("Start time"), format=["%H:%M", "%H.%M"],
                            validators=[InputRequired()])
     duration_minutes = IntegerField(_l("Duration in minutes"), validators=[InputRequired()])
-    first_date = DateField(_l("First date"), validators=[InputRequired()])
+    first_date = DateField(_l("First date"), validators=[InputRequired(), plausible_date])
     count = IntegerField(_l("Number of sessions"), validators=[Optional()])
-    until = DateField(_l("Last date"), validators=[Optional()])
+    until = DateField(_l("Last date"), validators=[Optional(), plausible_date])
     interval_weeks = SelectField(_l("Meets"), coerce=int, choices=choices(INTERVALS),
                                  validators=[InputRequired()])
     added_dates = DateListField(_l("Added dates"))
@@ -267,7 +285,7 @@ class PlaceForm(FlaskForm):
 class SessionForm(FlaskForm):
     """Moving one session or changing its venue."""
 
-    day = DateField(_l("Date"), validators=[InputRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
     start = TimeField(_l("Start time"), format=["%H:%M", "%H.%M"],
                       validators=[InputRequired()])
     end = TimeField(_l("End time"), format=["%H:%M", "%H.%M"], validators=[InputRequired()])

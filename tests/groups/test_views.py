@@ -232,7 +232,9 @@ def test_added_and_removed_dates_in_finnish_or_iso_form(client, coordinator):
 
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"first_date": "2026-13-45"}, "first_date"),
+    ({"first_date": "9999-12-01"}, "first_date"),
     ({"added_dates": "24.13.2026"}, "added_dates"),
+    ({"added_dates": "1.1.9999"}, "added_dates"),
     ({"removed_dates": "yesterday"}, "removed_dates"),
     ({"count": "", "until": "2026-12-01"}, "until"),
     ({"themes": ["parenthood", "nonsense"]}, "themes"),
@@ -558,3 +560,88 @@ def test_session_times_shown_in_local_time(client, coordinator):
     html = html_of(client.get(f"/groups/sessions/{group.sessions[0].id}"))
     assert 'value="17:00"' in html
     assert group.series[0].start_time == time(17, 0)
+
+
+def edit_fields(page, **overrides):
+    """The edit form of make_group's group as the page fills it in."""
+    fields = {"name": "Taaperoryhmä", "min_age_months": "0", "max_age_months": "72",
+              "tracks": ["preventive", "child_protection"], "language": "fi",
+              "municipalities": ["Mikkeli"], "capacity": "5", "themes": ["parenthood"],
+              "status": "draft", "weekday": "2", "start_time": "17:00",
+              "duration_minutes": "90", "first_date": "2026-12-01", "count": "4",
+              "interval_weeks": "1", "csrf_token": csrf_token_from(page)}
+    fields.update(overrides)
+    return fields
+
+
+def test_edit_form_shows_the_dates_removed_from_the_series(client, coordinator):
+    login(client, coordinator)
+    post_form(client, "/groups/new", group_fields(removed_dates="17.12.2026"))
+    group = db.session.scalar(sa.select(PeerGroup))
+    html = html_of(client.get(f"/groups/{group.id}/edit"))
+    assert "2026-12-17</textarea>" in html
+    assert '<option selected value="draft">' in html
+    assert '<option value="open">' in html and '<option value="running">' not in html
+
+
+def test_changing_the_series_on_the_edit_form_changes_the_sessions(client, coordinator):
+    group = make_group(coordinator, count=4, status="draft")
+    login(client, coordinator)
+    url = f"/groups/{group.id}/edit"
+    response = client.post(url, data=edit_fields(html_of(client.get(url)), count="6"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    group = db.session.get(PeerGroup, group.id)
+    assert len(local_days(group)) == 6
+
+
+def test_preview_on_the_edit_form_saves_nothing(client, coordinator):
+    group = make_group(coordinator, count=4, status="draft")
+    login(client, coordinator)
+    url = f"/groups/{group.id}/edit"
+    response = client.post(url, data=edit_fields(html_of(client.get(url)), count="2",
+                                                 preview="Preview dates"))
+    assert response.status_code == 200
+    assert "The series will have 2 sessions." in html_of(response)
+    db.session.expire_all()
+    assert len(local_days(db.session.get(PeerGroup, group.id))) == 4
+
+
+def test_cancelling_a_group_asks_first(client, coordinator):
+    group = make_group(coordinator)
+    login(client, coordinator)
+    url = f"/groups/{group.id}/status?status=cancelled"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "This cannot be undone." in html_of(page)
+    db.session.expire_all()
+    assert db.session.get(PeerGroup, group.id).status == "open"
+    response = post_form(client, f"/groups/{group.id}/status", {"status": "cancelled"},
+                         page_url=url)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(PeerGroup, group.id).status == "cancelled"
+
+
+def test_family_worker_places_their_own_family_from_its_page(client, coordinator,
+                                                             family_worker):
+    group = make_group(coordinator)
+    family = family_with_plan(coordinator, workers=[family_worker])
+    login(client, family_worker)
+    page = html_of(client.get(f"/families/{family.id}"))
+    assert "Place in a group" in page
+    response = post_form(client, f"/groups/families/{family.id}/place",
+                         {"group_id": str(group.id), "member_ids": members_of(family)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Enrollment.status)) == "enrolled"
+
+
+def test_social_worker_is_not_offered_to_place_families(client, coordinator,
+                                                        social_worker):
+    family = family_with_plan(coordinator, track="child_protection",
+                              social_worker=social_worker)
+    login(client, social_worker)
+    page = html_of(client.get(f"/families/{family.id}"))
+    assert "Groups" in page and "Place in a group" not in page
+    assert client.get(f"/groups/families/{family.id}/place").status_code == 403
