@@ -264,7 +264,6 @@ def detail(group_id):
             context["choose_form"] = choose_form
             shown += families
     if may_manage:
-        context["status_form"] = StatusForm(formdata=None)
         context["next_statuses"] = [status for status in GROUP_STATUSES
                                     if status in services.TRANSITIONS[group.status]]
         context["confirmed_statuses"] = CONFIRMED_STATUSES
