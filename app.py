@@ -87,6 +87,7 @@ def _enforce_sqlite_foreign_keys(app):
 def _register_blueprints(app):
     from accounts import api as accounts_api
     from accounts import views as accounts_views
+    from calendars import api as calendars_api
     from calendars import views as calendars_views
     from core import api as core_api
     from families import api as families_api
@@ -101,11 +102,11 @@ def _register_blueprints(app):
                       calendars_views.bp, matching_views.bp, reminders_views.bp,
                       reports_views.bp):
         app.register_blueprint(blueprint)
-    for api in (core_api, accounts_api, families_api, groups_api):
+    for api in (core_api, accounts_api, families_api, groups_api, calendars_api):
         csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
         app.register_blueprint(api.bp)
     core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
-                              groups_api.OPENAPI)
+                              groups_api.OPENAPI, calendars_api.OPENAPI)
 
 
 def _register_cli(app):

@@ -37,6 +37,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still posts
 
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    # Home visits: travel between municipalities is allowed for from the
+    # distance between their centroids; working hours apply to workers who
+    # have not set their own ("1-5 08:00-16:00" is Monday to Friday).
+    TRAVEL_MINUTES_PER_KM = 1.2
+    TRAVEL_MINIMUM_MINUTES = 15
+    DEFAULT_WORKING_HOURS = "1-5 08:00-16:00"
+    FREE_SLOT_STEP_MINUTES = 15
     FAMILIES_PER_PAGE = 25
 
     # Reminders (used by the reminders package).

@@ -6,18 +6,20 @@ class DomainError(Exception):
 
     ``code`` is stable (API clients and tests rely on it), ``message`` is the
     translated sentence shown to people, ``fields`` maps field names to their
-    own messages.
+    own messages, and ``details`` lists what the refusal is about (the clashes
+    of a booking, say) as plain dicts.
     """
 
     status = 422
     code = "invalid"
 
-    def __init__(self, message, *, code=None, fields=None):
+    def __init__(self, message, *, code=None, fields=None, details=None):
         super().__init__(str(message))
         self.message = message
         if code:
             self.code = code
         self.fields = dict(fields or {})
+        self.details = list(details or [])
 
 
 class ValidationFailed(DomainError):

@@ -1,6 +1,7 @@
 """Days when the unit does no scheduled work: Finnish public holidays and blackouts."""
 
 from datetime import date
+from functools import cache
 
 import holidays as holiday_calendars
 
@@ -8,13 +9,18 @@ import holidays as holiday_calendars
 # Christmas Eve, which are de facto days off in Finland.
 
 
+@cache
+def _year(year: int, language: str) -> tuple[tuple[date, str], ...]:
+    """One year's holidays; a year's holidays never change, so they are kept."""
+    names = holiday_calendars.Finland(years=year,
+                                      language="en_US" if language == "en" else "fi")
+    return tuple(sorted(names.items()))
+
+
 def finnish_holidays(start: date, end: date, language: str = "fi") -> dict[date, str]:
     """Finnish public holidays between two dates (inclusive), named in a language."""
-    names = holiday_calendars.Finland(
-        years=range(start.year, end.year + 1),
-        language="en_US" if language == "en" else "fi",
-    )
-    return {day: name for day, name in names.items() if start <= day <= end}
+    return {day: name for year in range(start.year, end.year + 1)
+            for day, name in _year(year, language) if start <= day <= end}
 
 
 def days_off(start: date, end: date, blackouts: dict[date, str] | None = None,

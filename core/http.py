@@ -30,20 +30,26 @@ def wants_json() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def json_error(status: int, code: str, message, fields=None):
-    """The API's one error shape: {"error": {"code", "message", "fields"}}."""
-    response = jsonify(error={"code": code, "message": str(message),
-                              "fields": {key: str(value) for key, value in
-                                         (fields or {}).items()}})
+def json_error(status: int, code: str, message, fields=None, details=None):
+    """The API's one error shape: {"error": {"code", "message", "fields"}}.
+
+    ``details``, where a refusal has them (a booking's clashes), come along.
+    """
+    error = {"code": code, "message": str(message),
+             "fields": {key: str(value) for key, value in (fields or {}).items()}}
+    if details:
+        error["details"] = details
+    response = jsonify(error=error)
     response.status_code = status
     return response
 
 
 def handle_domain_error(error: DomainError):
     if wants_json():
-        return json_error(error.status, error.code, error.message, error.fields)
+        return json_error(error.status, error.code, error.message, error.fields,
+                          error.details)
     return render_template("error.html", status=error.status, message=error.message,
-                           fields=error.fields), error.status
+                           fields=error.fields, details=error.details), error.status
 
 
 def handle_http_exception(error: HTTPException):

@@ -1,6 +1,6 @@
 """Families, members, plans and the history of track changes."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +68,9 @@ class Family(db.Model):
                                                cascade="all, delete-orphan")
     track_changes: Mapped[list["TrackChange"]] = relationship(
         cascade="all, delete-orphan", order_by="TrackChange.changed_on")
+    availability: Mapped[list["AvailabilityWindow"]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_time)")
 
     __table_args__ = (
         sa.CheckConstraint("track IN ('child_protection', 'preventive')", name="track"),
@@ -161,3 +164,25 @@ class TrackChange(db.Model):
     to_track: Mapped[str] = mapped_column(sa.String(20))
     changed_on: Mapped[date]
     changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class AvailabilityWindow(db.Model):
+    """When a family prefers to be met: a weekday and local times."""
+
+    __tablename__ = "availability_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+        sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+    )
+
+    def covers(self, weekday: int, start: time, end: time) -> bool:
+        """Whether a stretch of local time on a weekday lies inside this window."""
+        return weekday == self.weekday and self.start_time <= start and end <= self.end_time

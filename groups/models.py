@@ -109,8 +109,17 @@ class SessionSeries(db.Model):
     count: Mapped[int | None]
     until: Mapped[date | None]
     interval_weeks: Mapped[int] = mapped_column(default=1)
+    # Single dates the coordinator added to or removed from the series (ISO
+    # strings), kept so that editing the series again keeps them.
+    added_dates: Mapped[list] = mapped_column(sa.JSON, default=list)
+    removed_dates: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     group: Mapped[PeerGroup] = relationship(back_populates="series")
+
+    def plan_parts(self) -> tuple[tuple[date, ...], tuple[date, ...]]:
+        """The added and removed dates as dates."""
+        return (tuple(date.fromisoformat(day) for day in self.added_dates or ()),
+                tuple(date.fromisoformat(day) for day in self.removed_dates or ()))
 
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),

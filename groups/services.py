@@ -40,6 +40,8 @@ from groups.models import (
 )
 
 MAX_AGE_MONTHS = 18 * 12
+# Dates outside these are typing errors (and would overflow date arithmetic).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 MAX_CAPACITY = 100
 MAX_DURATION_MINUTES = 12 * 60
 
@@ -210,6 +212,9 @@ def series_rule(*, weekday, start_time, duration_minutes, first_date, count=None
     errors = {}
     if not isinstance(weekday, int) or not 1 <= weekday <= 7:
         errors["weekday"] = _("Choose a weekday.")
+    if not EARLIEST <= first_date <= LATEST:
+        errors["first_date"] = _("Choose a date between %(low)s and %(high)s.",
+                                 low=EARLIEST.isoformat(), high=LATEST.isoformat())
     if not isinstance(duration_minutes, int) or not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
         errors["duration_minutes"] = _("The duration is 1 to %(n)d minutes.",
                                        n=MAX_DURATION_MINUTES)
@@ -244,6 +249,11 @@ def preview(plan: SeriesPlan, zone, language="fi") -> Schedule:
     Dates removed by hand are reported as skipped with their own reason; dates
     added by hand join the occurrences in order.
     """
+    limit = plan.rule.first_date + timedelta(days=2 * 366)
+    if any(not plan.rule.first_date - timedelta(days=366) <= day <= limit
+           for day in plan.added):
+        message = _("Added dates are within two years of the series.")
+        raise ValidationFailed(message, fields={"added_dates": message})
     horizon = plan.rule.until or plan.rule.first_date + timedelta(weeks=2 * 104 + 60)
     last_added = max(plan.added, default=plan.rule.first_date)
     calendar = days_off_between(plan.rule.first_date, max(horizon, last_added), language)
@@ -281,6 +291,8 @@ def apply_series(group: PeerGroup, plan: SeriesPlan, *, zone, now: datetime) -> 
     series.duration_minutes, series.first_date = rule.duration_minutes, rule.first_date
     series.count, series.until, series.interval_weeks = rule.count, rule.until, \
         rule.interval_weeks
+    series.added_dates = [day.isoformat() for day in sorted(set(plan.added))]
+    series.removed_dates = [day.isoformat() for day in sorted(set(plan.removed))]
     if series not in group.series:
         group.series.append(series)
     wanted = {occurrence.day: occurrence for occurrence in schedule.occurrences}
@@ -335,7 +347,8 @@ def change_session(actor: User, session: GroupSession, *, start=None, end=None,
         session.start, session.end = new_start, new_end
         changed = True
     if venue is not None:
-        venue_row = venue_named(venue)
+        # An empty name puts the session back at the group's own venue.
+        venue_row = venue_named(venue) if venue else None
         if venue_row is not session.venue_override:
             session.venue_override = venue_row
             changed = True

@@ -7,7 +7,7 @@ other refusals are pages of the app's error handler.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -388,12 +388,8 @@ def new_group():
     return _form_page("groups/group_form.html", form, schedule=None, **context)
 
 
-def _group_data(group: PeerGroup, zone, now: datetime) -> dict:
-    """A group's details and series as the form's initial data.
-
-    The series' single added and removed dates are not stored as such: they
-    are read back from the sessions the group has.
-    """
+def _group_data(group: PeerGroup) -> dict:
+    """A group's details and series as the form's initial data."""
     data = {
         "name": group.name, "description": group.description,
         "themes": list(group.themes), "min_age_months": group.min_age_months,
@@ -409,28 +405,11 @@ def _group_data(group: PeerGroup, zone, now: datetime) -> dict:
     if not group.series:
         return data
     series = group.series[0]
+    added, removed = series.plan_parts()
     data.update(weekday=series.weekday, start_time=series.start_time,
                 duration_minutes=series.duration_minutes, first_date=series.first_date,
-                count=series.count, until=series.until, interval_weeks=series.interval_weeks)
-    rule = services.series_rule(
-        weekday=series.weekday, start_time=series.start_time,
-        duration_minutes=series.duration_minutes, first_date=series.first_date,
-        count=series.count, until=series.until, interval_weeks=series.interval_weeks)
-    held = {session.series_date for session in group.sessions if session.series_date}
-    removed: set[date] = set()
-    # Removing a date from a counted series brings in another at its end: repeat
-    # until every future date of the series is one the group has.
-    for _round in range(5):
-        schedule = services.preview(services.SeriesPlan(rule, (), tuple(sorted(removed))),
-                                    zone)
-        missing = {occurrence.day for occurrence in schedule.occurrences
-                   if occurrence.start >= now and occurrence.day not in held}
-        if not missing:
-            break
-        removed |= missing
-    planned = {occurrence.day for occurrence in schedule.occurrences}
-    data["removed_dates"] = sorted(removed)
-    data["added_dates"] = sorted(held - planned)
+                count=series.count, until=series.until, interval_weeks=series.interval_weeks,
+                added_dates=list(added), removed_dates=list(removed))
     return data
 
 
@@ -448,7 +427,7 @@ def edit_group(group_id):
     if not services.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
     zone, clock = unit_zone(), get_clock()
-    initial = _group_data(group, zone, clock.now())
+    initial = _group_data(group)
     form = GroupForm(data=initial if request.method == "GET" else None)
     _fill_group_choices(form, group)
     context = {"group": group}

@@ -55,9 +55,10 @@ def group_dump():
                     enrollment.requested_at, tuple(m.first_name for m in enrollment.members))
                    for enrollment in group.enrollments))
             for group in groups] + sorted(db.session.execute(
-        db.select(GroupSession.start, Member.first_name, Member.family_id,
+        db.select(GroupSession.start, Member.first_name, Family.reference,
                   Attendance.present)
-        .join(Attendance.session).join(Attendance.member)).all())
+        .join(Attendance.session).join(Attendance.member)
+        .join(Family, Family.id == Member.family_id)).all())
 
 
 def local_day(instant):

@@ -353,3 +353,46 @@ def test_attendance_only_for_attending_members_and_by_facilitators(app, coordina
                                    {stranger.members[0].id: True}, clock=later)
     with pytest.raises(Forbidden):
         services.record_attendance(outsider, group.sessions[0], {}, clock=later)
+
+
+def test_the_series_keeps_its_added_and_removed_dates(app, coordinator, clock):
+    group = make_group(coordinator, count=3)
+    plan = services.SeriesPlan(plan_of(count=3).rule, added=(date(2026, 12, 3),),
+                               removed=(date(2026, 12, 8),))
+    services.update_group(coordinator, group, {"series": plan}, zone=HELSINKI, clock=clock)
+    db.session.commit()
+    db.session.expire_all()
+    assert group.series[0].plan_parts() == ((date(2026, 12, 3),), (date(2026, 12, 8),))
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"first_date": date(9999, 12, 1)}, "first_date"),
+    ({"first_date": date(1999, 12, 31)}, "first_date"),
+])
+def test_dates_far_off_are_field_errors(app, fields, field):
+    with pytest.raises(ValidationFailed) as error:
+        plan_of(**fields)
+    assert field in error.value.fields
+
+
+def test_added_dates_far_from_the_series_are_refused(app):
+    plan = services.SeriesPlan(plan_of().rule, added=(date(2035, 1, 1),))
+    with pytest.raises(ValidationFailed) as error:
+        services.preview(plan, HELSINKI)
+    assert "added_dates" in error.value.fields
+
+
+def test_a_session_goes_back_to_the_groups_venue(app, coordinator, clock):
+    from core.models import Venue
+    from core.places import municipality_named
+
+    mikkeli = municipality_named("Mikkeli")
+    db.session.add_all([Venue(name="Perhekeskus", municipality=mikkeli),
+                        Venue(name="Kirjasto", municipality=mikkeli)])
+    db.session.commit()
+    group = make_group(coordinator)
+    session = group.sessions[0]
+    services.change_session(coordinator, session, venue="Kirjasto", clock=clock)
+    assert session.venue.name == "Kirjasto" and session.sequence == 1
+    services.change_session(coordinator, session, venue="", clock=clock)
+    assert session.venue is None and session.sequence == 2

@@ -1,0 +1,346 @@
+"""Home visits and calendars over JSON: visits, a worker's events and free slots."""
+
+from datetime import date, time, timedelta
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from calendars import services
+from calendars.events import HOME_VISIT, Event, worker_events
+from calendars.models import PLACE_MAX, REASON_MAX, VISIT_KINDS, VISIT_STATUSES, HomeVisit
+from core.api import error_responses, json_body, json_request, json_response
+from core.clock import get_clock
+from core.errors import ValidationFailed
+from core.localtime import iso_local, local_datetime, local_today, unit_zone
+from core.roles import login_required
+from core.schema import (
+    Boolean,
+    Choice,
+    Date,
+    Instant,
+    Integer,
+    ListOf,
+    Object,
+    Schema,
+    String,
+    Time,
+)
+from extensions import db
+from families.services import get_family
+from groups.services import series_rule
+
+bp = Blueprint("calendars_api", __name__, url_prefix="/api/v1")
+
+MIDNIGHT = time(0)
+MAX_RANGE_DAYS = 366
+MAX_SLOT_RANGE_DAYS = 62
+
+VISIT_SERIES = Schema("VisitSeries", {
+    "weekday": Integer(required=True, description="1-7 from Monday"),
+    "start_time": Time(required=True),
+    "duration_minutes": Integer(required=True),
+    "first_date": Date(required=True),
+    "count": Integer(nullable=True),
+    "until": Date(nullable=True),
+    "interval_weeks": Integer(),
+    "removed_dates": ListOf(Date(), max_items=104),
+})
+
+VISIT = Schema("Visit", {
+    "id": Integer(read_only=True),
+    "family_id": Integer(required=True),
+    "worker_ids": ListOf(Integer(), required=True, max_items=2),
+    "kind": Choice(VISIT_KINDS, required=True),
+    "start": Instant(description="Required unless a series is given"),
+    "end": Instant(description="Required unless a series is given"),
+    "place": String(PLACE_MAX, description="The family's home when not given"),
+    "municipality": String(120, nullable=True,
+                           description="Where the visit is; the family's by default"),
+    "status": Choice(VISIT_STATUSES),
+    "status_reason": String(REASON_MAX),
+    "notes": String(5000, description="Kept in the system only"),
+    "sequence": Integer(read_only=True, minimum=0),
+    "series": Object(VISIT_SERIES, nullable=True,
+                     description="Book regular visits instead of one"),
+    "confirm": Boolean(description="Book despite soft clashes (warnings)"),
+})
+
+
+def visit_json(visit: HomeVisit) -> dict:
+    return {
+        "id": visit.id,
+        "family_id": visit.family_id,
+        "worker_ids": [worker.id for worker in visit.workers],
+        "kind": visit.kind,
+        "start": iso_local(visit.start),
+        "end": iso_local(visit.end),
+        "place": visit.place,
+        "municipality": visit.municipality.name,
+        "status": visit.status,
+        "status_reason": visit.status_reason,
+        "notes": visit.notes,
+        "sequence": visit.sequence,
+        "series_id": visit.series_id,
+        "invited_social_worker_id": visit.invited_social_worker_id,
+    }
+
+
+def event_json(event: Event) -> dict:
+    data = {
+        "uid": event.uid,
+        "type": event.kind,
+        "id": event.id,
+        "start": iso_local(event.start),
+        "end": iso_local(event.end),
+        "status": event.status,
+        "sequence": event.sequence,
+        "municipality": event.municipality,
+        "place": event.place,
+        "worker_ids": list(event.worker_ids),
+    }
+    if event.kind == HOME_VISIT:
+        data.update(kind=event.visit_kind, family_id=event.family_id,
+                    family_reference=event.family_reference)
+    else:
+        data.update(group_id=event.group_id, group_name=event.group_name)
+    return data
+
+
+def _settings():
+    return services.CalendarSettings.from_config(current_app.config)
+
+
+def _date_arg(name, default=None) -> date:
+    raw = request.args.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise ValidationFailed(_("Check the query parameters."), fields={
+            name: _("Expected a date such as 2026-12-01.")}) from None
+
+
+def _int_arg(name, *, required=False, low=1, high=2**31 - 1):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise ValidationFailed(_("Check the query parameters."),
+                                   fields={name: _("This field is required.")})
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed(_("Check the query parameters."), fields={
+            name: _("Expected a whole number from %(low)d to %(high)d.", low=low,
+                    high=high)})
+    return int(raw)
+
+
+def _range(max_days):
+    """The from and to dates of a query (inclusive), checked."""
+    today = local_today(get_clock().now())
+    first = _date_arg("from", today)
+    last = _date_arg("to", first + timedelta(days=6))
+    if last < first or (last - first).days >= max_days:
+        raise ValidationFailed(_("Check the query parameters."), fields={
+            "to": _("The range is 1 to %(n)d days, from before to.", n=max_days)})
+    return first, last
+
+
+@bp.get("/visits")
+@login_required
+def list_visits():
+    first, last = _range(MAX_RANGE_DAYS)
+    zone = unit_zone()
+    query = services.visits_query(
+        current_user, start=local_datetime(first, MIDNIGHT, zone),
+        end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
+        worker_id=_int_arg("worker"), family_id=_int_arg("family"))
+    return jsonify([visit_json(visit) for visit in db.session.scalars(query)])
+
+
+@bp.post("/visits")
+@login_required
+def create_visit():
+    fields = VISIT.parse(json_body())
+    for name in ("status", "status_reason"):
+        fields.pop(name, None)
+    family = get_family(current_user, fields.pop("family_id"), clock=get_clock(),
+                        origin=request.remote_addr)
+    series = fields.pop("series", None)
+    common = dict(kind=fields["kind"], worker_ids=fields["worker_ids"],
+                  place=fields.get("place"), confirm=fields.get("confirm", False),
+                  zone=unit_zone(), settings=_settings(), clock=get_clock())
+    if series is not None:
+        rule = series_rule(
+            weekday=series.get("weekday"), start_time=series.get("start_time"),
+            duration_minutes=series.get("duration_minutes"),
+            first_date=series.get("first_date"), count=series.get("count"),
+            until=series.get("until"), interval_weeks=series.get("interval_weeks", 1))
+        visits, skipped = services.book_series(
+            current_user, family, rule=rule, removed=series.get("removed_dates", ()),
+            **common)
+        db.session.commit()
+        return jsonify({"visits": [visit_json(visit) for visit in visits],
+                        "skipped": [{"date": s.day.isoformat(), "reason": s.reason}
+                                    for s in skipped]}), 201
+    missing = {name: _("This field is required.") for name in ("start", "end")
+               if name not in fields}
+    if missing:
+        raise ValidationFailed(_("Check the fields."), fields=missing)
+    visit = services.book_visit(current_user, family, start=fields["start"],
+                                end=fields["end"], municipality=fields.get("municipality"),
+                                notes=fields.get("notes", ""), **common)
+    db.session.commit()
+    response = jsonify(visit_json(visit))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
+    return response
+
+
+@bp.get("/visits/<int:visit_id>")
+@login_required
+def get_visit(visit_id):
+    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
+                               origin=request.remote_addr)
+    db.session.commit()
+    return jsonify(visit_json(visit))
+
+
+@bp.patch("/visits/<int:visit_id>")
+@login_required
+def update_visit(visit_id):
+    fields = VISIT.parse(json_body(), partial=True)
+    if "family_id" in fields or "series" in fields:
+        raise ValidationFailed(_("Check the fields."), fields={
+            name: _("Cannot be changed.") for name in ("family_id", "series")
+            if name in fields})
+    confirm = fields.pop("confirm", False)
+    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
+                               origin=request.remote_addr)
+    services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
+                          settings=_settings(), clock=get_clock())
+    db.session.commit()
+    return jsonify(visit_json(visit))
+
+
+@bp.delete("/visits/<int:visit_id>")
+@login_required
+def delete_visit(visit_id):
+    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
+                               origin=request.remote_addr)
+    services.delete_visit(current_user, visit, clock=get_clock())
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/workers/<int:worker_id>/events")
+@login_required
+def worker_event_list(worker_id):
+    worker = services.get_worker(current_user, worker_id)
+    first, last = _range(MAX_RANGE_DAYS)
+    zone = unit_zone()
+    events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
+                           local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
+                           include_cancelled=request.args.get("cancelled") == "true")
+    return jsonify([event_json(event) for event in events])
+
+
+@bp.get("/workers/<int:worker_id>/free-slots")
+@login_required
+def worker_free_slots(worker_id):
+    worker = services.get_worker(current_user, worker_id)
+    first, last = _range(MAX_SLOT_RANGE_DAYS)
+    duration = _int_arg("duration", required=True, low=15, high=services.MAX_VISIT_MINUTES)
+    worker_ids = [worker.id]
+    with_worker = _int_arg("with_worker")
+    if with_worker:
+        worker_ids.append(services.get_worker(current_user, with_worker).id)
+    family_id = _int_arg("family")
+    family = get_family(current_user, family_id, clock=get_clock(),
+                        origin=request.remote_addr) if family_id else None
+    slots = services.free_slots(worker_ids, first_day=first, last_day=last,
+                                duration_minutes=duration, family=family,
+                                zone=unit_zone(), settings=_settings(),
+                                now=get_clock().now())
+    db.session.commit()
+    limit = _int_arg("limit", high=500) or 50
+    return jsonify([{"start": iso_local(slot.start), "end": iso_local(slot.end),
+                     "travel_minutes": slot.travel_minutes, "preferred": slot.preferred}
+                    for slot in slots[:limit]])
+
+
+_VISIT_ID = [{"name": "visit_id", "in": "path", "required": True,
+              "schema": {"type": "integer"}}]
+_WORKER_ID = [{"name": "worker_id", "in": "path", "required": True,
+               "schema": {"type": "integer"}}]
+_RANGE = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+          {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+
+EVENT_SCHEMA = {"type": "object", "properties": {
+    "uid": {"type": "string"}, "type": {"type": "string",
+                                        "enum": ["home_visit", "group_session"]},
+    "id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},
+    "end": {"type": "string", "format": "date-time"}, "status": {"type": "string"},
+    "sequence": {"type": "integer"}, "municipality": {"type": ["string", "null"]},
+    "place": {"type": ["string", "null"]},
+    "worker_ids": {"type": "array", "items": {"type": "integer"}}}}
+SLOT_SCHEMA = {"type": "object", "properties": {
+    "start": {"type": "string", "format": "date-time"},
+    "end": {"type": "string", "format": "date-time"},
+    "travel_minutes": {"type": "integer"}, "preferred": {"type": "boolean"}}}
+
+OPENAPI = {
+    "schemas": {"Visit": VISIT.json_schema(), "VisitSeries": VISIT_SERIES.json_schema(),
+                "Event": EVENT_SCHEMA, "Slot": SLOT_SCHEMA},
+    "paths": {
+        "/visits": {
+            "get": {"summary": "Visits in a range that the caller may see",
+                    "parameters": [*_RANGE,
+                                   {"name": "worker", "in": "query",
+                                    "schema": {"type": "integer"}},
+                                   {"name": "family", "in": "query",
+                                    "schema": {"type": "integer"}}],
+                    "responses": {"200": json_response("Visit", array=True),
+                                  **error_responses(401, 422)}},
+            "post": {"summary": "Book a visit, or a series of visits",
+                     "requestBody": json_request("Visit"),
+                     "responses": {"201": json_response("Visit", "Booked"),
+                                   **error_responses(400, 401, 403, 404, 409, 422)}},
+        },
+        "/visits/{visit_id}": {
+            "parameters": _VISIT_ID,
+            "get": {"summary": "A visit",
+                    "responses": {"200": json_response("Visit"), **error_responses(401, 404)}},
+            "patch": {"summary": "Move, reassign, cancel, mark done or note a visit",
+                      "requestBody": json_request("Visit"),
+                      "responses": {"200": json_response("Visit"),
+                                    **error_responses(400, 401, 403, 404, 409, 422)}},
+            "delete": {"summary": "Remove a visit booked by mistake",
+                       "responses": {"204": {"description": "Removed"},
+                                     **error_responses(401, 403, 404)}},
+        },
+        "/workers/{worker_id}/events": {
+            "parameters": _WORKER_ID,
+            "get": {"summary": "A worker's visits and group sessions",
+                    "parameters": _RANGE,
+                    "responses": {"200": json_response("Event", array=True),
+                                  **error_responses(401, 404, 422)}},
+        },
+        "/workers/{worker_id}/free-slots": {
+            "parameters": _WORKER_ID,
+            "get": {"summary": "Start times where a visit fits, best first",
+                    "parameters": [*_RANGE,
+                                   {"name": "duration", "in": "query", "required": True,
+                                    "schema": {"type": "integer", "minimum": 15}},
+                                   {"name": "with_worker", "in": "query",
+                                    "schema": {"type": "integer"}},
+                                   {"name": "family", "in": "query",
+                                    "schema": {"type": "integer"}},
+                                   {"name": "limit", "in": "query",
+                                    "schema": {"type": "integer"}}],
+                    "responses": {"200": json_response("Slot", array=True),
+                                  **error_responses(401, 404, 422)}},
+        },
+    },
+}

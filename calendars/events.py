@@ -1,0 +1,161 @@
+"""One view over home visits and group sessions: the events of a worker, a
+family or a group in a range of time.
+
+Calendars, feeds, matching and reminders all read events through here, so
+that what a worker sees on the page is what their calendar client shows.
+Events carry what any consumer might need; each consumer decides what of it
+to show (a feed shows far less than a page).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from calendars.models import HomeVisit, visit_workers
+from core.models import Municipality, Venue
+from extensions import db
+from families.models import Family
+from groups.models import Enrollment, GroupSession, PeerGroup, group_facilitators
+
+HOME_VISIT = "home_visit"
+GROUP_SESSION = "group_session"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A home visit or a group session, as calendars see it."""
+
+    kind: str                    # HOME_VISIT or GROUP_SESSION
+    id: int                      # the visit's or the session's id
+    start: datetime
+    end: datetime
+    status: str
+    sequence: int
+    created: datetime
+    last_modified: datetime
+    municipality_id: int | None
+    municipality: str | None
+    visit_kind: str | None = None       # planning_meeting, home_visit, review_meeting
+    family_id: int | None = None
+    family_reference: str | None = None
+    family_surname: str | None = None
+    place: str | None = None            # a visit's address, a session's venue
+    group_id: int | None = None
+    group_name: str | None = None
+    worker_ids: tuple[int, ...] = ()
+
+    @property
+    def uid(self) -> str:
+        """Stable for the life of the visit or session, whatever changes in it."""
+        prefix = "visit" if self.kind == HOME_VISIT else "session"
+        return f"{prefix}-{self.id}@perhetyo"
+
+    @property
+    def active(self) -> bool:
+        """Scheduled or already held: it takes the time of the people in it."""
+        return self.status not in ("cancelled",)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+def _visit_events(condition, start, end, include_cancelled) -> list[Event]:
+    query = (
+        sa.select(HomeVisit.id, HomeVisit.start, HomeVisit.end, HomeVisit.status,
+                  HomeVisit.sequence, HomeVisit.created_at, HomeVisit.updated_at,
+                  HomeVisit.municipality_id, Municipality.name, HomeVisit.kind,
+                  HomeVisit.family_id, Family.reference, Family.surname, HomeVisit.place)
+        .join(Family, Family.id == HomeVisit.family_id)
+        .join(Municipality, Municipality.id == HomeVisit.municipality_id)
+        .where(condition, HomeVisit.start < end, HomeVisit.end > start)
+        .order_by(HomeVisit.start))
+    if not include_cancelled:
+        query = query.where(HomeVisit.status != "cancelled")
+    rows = db.session.execute(query).all()
+    workers: dict[int, list[int]] = {}
+    if rows:
+        for visit_id, user_id in db.session.execute(
+                sa.select(visit_workers.c.visit_id, visit_workers.c.user_id).where(
+                    visit_workers.c.visit_id.in_([row[0] for row in rows]))):
+            workers.setdefault(visit_id, []).append(user_id)
+    return [Event(kind=HOME_VISIT, id=row[0], start=row[1], end=row[2], status=row[3],
+                  sequence=row[4], created=row[5], last_modified=row[6],
+                  municipality_id=row[7], municipality=row[8], visit_kind=row[9],
+                  family_id=row[10], family_reference=row[11], family_surname=row[12],
+                  place=row[13], worker_ids=tuple(sorted(workers.get(row[0], ()))))
+            for row in rows]
+
+
+# Made once: a new alias per query would defeat SQLAlchemy's statement cache.
+_session_venue = sa.orm.aliased(Venue, name="session_venue")
+_group_venue = sa.orm.aliased(Venue, name="group_venue")
+
+
+def _session_events(condition, start, end, include_cancelled) -> list[Event]:
+    venue, group_venue = _session_venue, _group_venue
+    place_name = sa.func.coalesce(venue.name, group_venue.name)
+    municipality_id = sa.func.coalesce(venue.municipality_id, group_venue.municipality_id)
+    query = (
+        sa.select(GroupSession.id, GroupSession.start, GroupSession.end,
+                  GroupSession.status, GroupSession.sequence, GroupSession.created_at,
+                  GroupSession.updated_at, municipality_id, Municipality.name,
+                  place_name, PeerGroup.id, PeerGroup.name)
+        .join(PeerGroup, PeerGroup.id == GroupSession.group_id)
+        .outerjoin(venue, venue.id == GroupSession.venue_id)
+        .outerjoin(group_venue, group_venue.id == PeerGroup.venue_id)
+        .outerjoin(Municipality, Municipality.id == municipality_id)
+        .where(condition, GroupSession.start < end, GroupSession.end > start,
+               PeerGroup.status != "draft")
+        .order_by(GroupSession.start))
+    if not include_cancelled:
+        query = query.where(GroupSession.status != "cancelled")
+    rows = db.session.execute(query).all()
+    facilitators: dict[int, list[int]] = {}
+    if rows:
+        for group_id, user_id in db.session.execute(
+                sa.select(group_facilitators.c.group_id, group_facilitators.c.user_id)
+                .where(group_facilitators.c.group_id.in_({row[10] for row in rows}))):
+            facilitators.setdefault(group_id, []).append(user_id)
+    return [Event(kind=GROUP_SESSION, id=row[0], start=row[1], end=row[2], status=row[3],
+                  sequence=row[4], created=row[5], last_modified=row[6],
+                  municipality_id=row[7], municipality=row[8], place=row[9],
+                  group_id=row[10], group_name=row[11],
+                  worker_ids=tuple(sorted(facilitators.get(row[10], ()))))
+            for row in rows]
+
+
+def _sorted(*lists) -> list[Event]:
+    return sorted((event for events in lists for event in events),
+                  key=lambda event: (event.start, event.kind, event.id))
+
+
+def worker_events(user_id: int, start: datetime, end: datetime, *,
+                  include_cancelled=False) -> list[Event]:
+    """A worker's home visits and the sessions of the groups they facilitate."""
+    visits = _visit_events(HomeVisit.id.in_(
+        sa.select(visit_workers.c.visit_id).where(visit_workers.c.user_id == user_id)),
+        start, end, include_cancelled)
+    sessions = _session_events(GroupSession.group_id.in_(
+        sa.select(group_facilitators.c.group_id).where(
+            group_facilitators.c.user_id == user_id)), start, end, include_cancelled)
+    return _sorted(visits, sessions)
+
+
+def family_events(family_id: int, start: datetime, end: datetime, *,
+                  include_cancelled=False) -> list[Event]:
+    """A family's home visits and the sessions of the groups it has a place in."""
+    visits = _visit_events(HomeVisit.family_id == family_id, start, end,
+                           include_cancelled)
+    sessions = _session_events(GroupSession.group_id.in_(
+        sa.select(Enrollment.group_id).where(Enrollment.family_id == family_id,
+                                             Enrollment.status == "enrolled")),
+        start, end, include_cancelled)
+    return _sorted(visits, sessions)
+
+
+def group_events(group_id: int, start: datetime, end: datetime, *,
+                 include_cancelled=False) -> list[Event]:
+    """A group's sessions."""
+    return _session_events(GroupSession.group_id == group_id, start, end,
+                           include_cancelled)

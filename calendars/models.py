@@ -1,0 +1,139 @@
+"""Home visits and their series, workers' working hours and absences."""
+
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import User
+from core.models import Municipality
+from extensions import db
+from families.models import Family
+
+PLACE_MAX = 200
+REASON_MAX = 300
+NOTES_MAX = 5000
+
+VISIT_KINDS = ("planning_meeting", "home_visit", "review_meeting")
+VISIT_STATUSES = ("scheduled", "done", "cancelled", "no_show")
+ABSENCE_KINDS = ("leave", "training", "other")
+
+visit_workers = sa.Table(
+    "visit_workers",
+    db.metadata,
+    sa.Column("visit_id", sa.ForeignKey("home_visits.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+    # A worker's calendar is read by user, then by time.
+    sa.Index("ix_visit_workers_user_id", "user_id"),
+)
+
+
+class VisitSeries(db.Model):
+    """Regular home visits in local wall-clock time: "Thursdays 10:00, fortnightly"."""
+
+    __tablename__ = "visit_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="home_visit")
+    weekday: Mapped[int]
+    start_time: Mapped[time]
+    duration_minutes: Mapped[int]
+    first_date: Mapped[date]
+    count: Mapped[int | None]
+    until: Mapped[date | None]
+    interval_weeks: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+        sa.CheckConstraint("interval_weeks IN (1, 2)", name="interval_weeks"),
+        sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
+    )
+
+
+class HomeVisit(db.Model):
+    """A home visit (kotikäynti) or another meeting with one family."""
+
+    __tablename__ = "home_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    # Where the visit happens: the family's home unless another place is given.
+    place: Mapped[str] = mapped_column(sa.String(PLACE_MAX), default="")
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
+    status_reason: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")
+    # Raised on every change a calendar must see (iCalendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+    # Notes stay in the system: never in a feed, a reminder or an export.
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    series_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("visit_series.id", ondelete="SET NULL"), index=True)
+    series_date: Mapped[date | None]
+    changed_by_hand: Mapped[bool] = mapped_column(default=False)
+    # A child-protection family's planning meeting invites its social worker.
+    invited_social_worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    family: Mapped[Family] = relationship()
+    municipality: Mapped[Municipality] = relationship()
+    workers: Mapped[list[User]] = relationship(secondary=visit_workers, order_by=User.name)
+    series: Mapped[VisitSeries | None] = relationship()
+    invited_social_worker: Mapped[User | None] = relationship(
+        foreign_keys=[invited_social_worker_id])
+
+    __table_args__ = (
+        sa.CheckConstraint('"end" > start', name="ends_after_start"),
+        sa.CheckConstraint("kind IN ('planning_meeting', 'home_visit', 'review_meeting')",
+                           name="kind"),
+        sa.CheckConstraint("status IN ('scheduled', 'done', 'cancelled', 'no_show')",
+                           name="status"),
+        sa.Index("ix_home_visits_start_end", "start", "end"),
+    )
+
+
+class WorkingHours(db.Model):
+    """When a worker works on a weekday; a weekday without a row is not worked."""
+
+    __tablename__ = "working_hours"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    weekday: Mapped[int] = mapped_column(primary_key=True)
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+        sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+    )
+
+
+class Absence(db.Model):
+    """A worker away: leave, training or other."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    note: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint('"end" > start', name="ends_after_start"),
+        sa.CheckConstraint("kind IN ('leave', 'training', 'other')", name="kind"),
+    )
