@@ -94,6 +94,7 @@ def _register_blueprints(app):
     from families import views as families_views
     from groups import api as groups_api
     from groups import views as groups_views
+    from matching import api as matching_api
     from matching import views as matching_views
     from reminders import views as reminders_views
     from reports import views as reports_views
@@ -102,18 +103,22 @@ def _register_blueprints(app):
                       calendars_views.bp, matching_views.bp, reminders_views.bp,
                       reports_views.bp):
         app.register_blueprint(blueprint)
-    for api in (core_api, accounts_api, families_api, groups_api, calendars_api):
+    for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
+                matching_api):
         csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
         app.register_blueprint(api.bp)
     core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
-                              groups_api.OPENAPI, calendars_api.OPENAPI)
+                              groups_api.OPENAPI, calendars_api.OPENAPI,
+                              matching_api.OPENAPI)
 
 
 def _register_cli(app):
     import demo
     from accounts import cli as accounts_cli
     from core import cli as core_cli
+    from matching import cli as matching_cli
 
     app.cli.add_command(core_cli.init_db)
     app.cli.add_command(accounts_cli.users)
     app.cli.add_command(demo.seed_demo)
+    app.cli.add_command(matching_cli.matching)

@@ -1,0 +1,153 @@
+"""Loading the facts of families and groups for scoring, in a few bulk queries."""
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from calendars.models import HomeVisit
+from core.localtime import to_local
+from core.models import Municipality, Venue
+from extensions import db
+from families.models import AvailabilityWindow, Family, Member, Plan
+from groups.models import (
+    Enrollment,
+    GroupSession,
+    PeerGroup,
+    group_municipalities,
+)
+from groups.services import ENROLLING_STATUSES
+from matching.scoring import FamilyFacts, GroupFacts
+
+TAKEN = ("enrolled", "waitlisted", "completed")
+
+
+def places() -> dict[int, tuple[float, float]]:
+    """Every municipality's centroid, by id."""
+    return {row.id: (row.latitude, row.longitude)
+            for row in db.session.scalars(sa.select(Municipality))}
+
+
+def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
+    """Groups taking families (open or running), with their sessions ahead."""
+    query = sa.select(PeerGroup.id, PeerGroup.name, PeerGroup.status, PeerGroup.tracks,
+                      PeerGroup.language, Venue.municipality_id, PeerGroup.themes,
+                      PeerGroup.min_age_months, PeerGroup.max_age_months,
+                      PeerGroup.capacity).outerjoin(Venue, Venue.id == PeerGroup.venue_id)
+    if group_ids is not None:
+        query = query.where(PeerGroup.id.in_(group_ids))
+    else:
+        query = query.where(PeerGroup.status.in_(ENROLLING_STATUSES))
+    rows = db.session.execute(query.order_by(PeerGroup.id)).all()
+    ids = [row[0] for row in rows]
+    served = defaultdict(set)
+    for group_id, municipality_id in db.session.execute(
+            sa.select(group_municipalities.c.group_id,
+                      group_municipalities.c.municipality_id)
+            .where(group_municipalities.c.group_id.in_(ids))):
+        served[group_id].add(municipality_id)
+    enrolled = dict(db.session.execute(
+        sa.select(Enrollment.group_id, sa.func.count(Enrollment.id))
+        .where(Enrollment.group_id.in_(ids), Enrollment.status == "enrolled")
+        .group_by(Enrollment.group_id)).all())
+    sessions = defaultdict(list)
+    for group_id, start, end in db.session.execute(
+            sa.select(GroupSession.group_id, GroupSession.start, GroupSession.end)
+            .where(GroupSession.group_id.in_(ids), GroupSession.status == "scheduled",
+                   GroupSession.start >= now).order_by(GroupSession.start)):
+        local_start, local_end = to_local(start, zone), to_local(end, zone)
+        sessions[group_id].append((local_start.date(), start, end, local_start.time(),
+                                   local_end.time()))
+    facts = []
+    for (group_id, name, status, tracks, language, meets_in, themes, low, high,
+         capacity) in rows:
+        ahead = tuple(sessions[group_id])
+        weekdays = [day.isoweekday() for day, *_ in ahead]
+        facts.append(GroupFacts(
+            id=group_id, name=name, open=status in ENROLLING_STATUSES and bool(ahead),
+            tracks=frozenset(tracks), language=language,
+            municipality_ids=frozenset(served[group_id]), meets_in=meets_in,
+            themes=frozenset(themes), min_age_months=low, max_age_months=high,
+            free_places=max(capacity - enrolled.get(group_id, 0), 0),
+            first_day=ahead[0][0] if ahead else None,
+            weekday=max(set(weekdays), key=weekdays.count) if weekdays else None,
+            sessions=ahead))
+    return facts
+
+
+def waiting_family_ids(municipality_ids=None) -> list[int]:
+    """Active families with a plan and no place in a group that is taking place."""
+    placed = (sa.select(Enrollment.family_id).join(PeerGroup)
+              .where(Enrollment.status == "enrolled",
+                     PeerGroup.status.in_(ENROLLING_STATUSES)))
+    query = (sa.select(Family.id).join(Plan, Plan.family_id == Family.id)
+             .where(Family.status == "active", Family.id.not_in(placed)))
+    if municipality_ids is not None:
+        query = query.where(Family.municipality_id.in_(municipality_ids))
+    return list(db.session.scalars(query.order_by(Family.id)))
+
+
+def load_families(family_ids, *, now: datetime, zone, until: datetime) -> list[FamilyFacts]:
+    """The facts of families: plan goals, children, preferences, visits ahead."""
+    family_ids = list(family_ids)
+    rows = db.session.execute(
+        sa.select(Family.id, Family.reference, Family.track, Family.municipality_id,
+                  Family.languages, Family.referral_date, Plan.goals)
+        .outerjoin(Plan, Plan.family_id == Family.id)
+        .where(Family.id.in_(family_ids)).order_by(Family.id)).all()
+    children = defaultdict(list)
+    for family_id, born in db.session.execute(
+            sa.select(Member.family_id, Member.birth_date)
+            .where(Member.family_id.in_(family_ids), Member.role == "child")):
+        children[family_id].append(born)
+    windows = defaultdict(list)
+    for family_id, weekday, opens, closes in db.session.execute(
+            sa.select(AvailabilityWindow.family_id, AvailabilityWindow.weekday,
+                      AvailabilityWindow.start_time, AvailabilityWindow.end_time)
+            .where(AvailabilityWindow.family_id.in_(family_ids))):
+        windows[family_id].append((weekday, opens, closes))
+    visits = defaultdict(lambda: defaultdict(list))
+    for family_id, start, end in db.session.execute(
+            sa.select(HomeVisit.family_id, HomeVisit.start, HomeVisit.end)
+            .where(HomeVisit.family_id.in_(family_ids), HomeVisit.status == "scheduled",
+                   HomeVisit.end > now, HomeVisit.start < until)):
+        visits[family_id][to_local(start, zone).date()].append((start, end))
+    taken = defaultdict(set)
+    for family_id, group_id in db.session.execute(
+            sa.select(Enrollment.family_id, Enrollment.group_id)
+            .where(Enrollment.family_id.in_(family_ids), Enrollment.status.in_(TAKEN))):
+        taken[family_id].add(group_id)
+    return [FamilyFacts(
+        id=family_id, reference=reference, track=track, municipality_id=municipality_id,
+        languages=frozenset(languages or ()), has_plan=goals is not None,
+        goals=tuple(goals or ()), birth_dates=tuple(children[family_id]),
+        waiting_since=referral_date, availability=tuple(windows[family_id]),
+        visits_by_day={day: tuple(spans) for day, spans in visits[family_id].items()},
+        groups_taken=frozenset(taken[family_id]))
+        for (family_id, reference, track, municipality_id, languages, referral_date, goals)
+        in rows]
+
+
+def fingerprint(group_ids, family_ids) -> str:
+    """A digest of what a proposal depends on; it changes when any of it does."""
+    digest = hashlib.sha256()
+    for row in db.session.execute(
+            sa.select(PeerGroup.id, PeerGroup.roster_version, PeerGroup.capacity,
+                      PeerGroup.status, PeerGroup.updated_at)
+            .where(PeerGroup.id.in_(list(group_ids))).order_by(PeerGroup.id)):
+        digest.update(repr(tuple(row)).encode())
+    sessions = db.session.execute(
+        sa.select(sa.func.count(GroupSession.id), sa.func.max(GroupSession.updated_at))
+        .where(GroupSession.group_id.in_(list(group_ids)))).one()
+    digest.update(repr(tuple(sessions)).encode())
+    family_ids = list(family_ids)
+    for row in db.session.execute(
+            sa.select(Family.id, Family.status, Family.updated_at)
+            .where(Family.id.in_(family_ids)).order_by(Family.id)):
+        digest.update(repr(tuple(row)).encode())
+    visits = db.session.execute(
+        sa.select(sa.func.count(HomeVisit.id), sa.func.max(HomeVisit.updated_at))
+        .where(HomeVisit.family_id.in_(family_ids))).one()
+    digest.update(repr(tuple(visits)).encode())
+    return digest.hexdigest()

@@ -1,0 +1,251 @@
+"""Ranked matches for a family or a group, and bulk proposals reviewed by people."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from accounts.models import User
+from core import audit
+from core.clock import FixedClock
+from core.errors import DomainError, Forbidden, NotFound
+from core.models import Municipality
+from core.roles import ADMIN, COORDINATOR
+from extensions import db
+from families.models import Family
+from families.services import can_see as can_see_family
+from families.services import visible_families_query
+from groups import services as groups
+from groups.models import PeerGroup
+from matching import data, solver
+from matching.models import MatchingPolicy, Proposal, ProposalItem
+from matching.scoring import FamilyFacts, GroupFacts, Match, Weights, age_in_months, evaluate
+
+# How far ahead home visits are read for clashes with group sessions.
+HORIZON = timedelta(days=400)
+
+
+def can_propose(user: User) -> bool:
+    return user.role in (ADMIN, COORDINATOR)
+
+
+def weights() -> Weights:
+    """The admin's policy, or the defaults before one is saved."""
+    policy = db.session.scalar(sa.select(MatchingPolicy).limit(1))
+    if policy is None:
+        return Weights()
+    return Weights(goals=policy.goals, distance=policy.distance, age=policy.age,
+                   timing=policy.timing, waiting=policy.waiting,
+                   max_clash_share=policy.max_clash_share,
+                   waiting_full_days=policy.waiting_full_days,
+                   distance_zero_km=policy.distance_zero_km)
+
+
+def _ranked(matches: list[Match]) -> list[Match]:
+    """Eligible pairs by score, best first; then the excluded, each with its rule."""
+    return sorted(matches, key=lambda m: (not m.eligible, -m.score_tenths, m.group_id,
+                                          m.family_id))
+
+
+def group_matches(actor: User, family: Family, *, now: datetime, zone) -> list[Match]:
+    """Every group taking families, against one family: the best first."""
+    if not can_see_family(actor, family):
+        raise NotFound(_("No such family."))
+    groups_ = data.load_groups(now=now, zone=zone)
+    facts = data.load_families([family.id], now=now, zone=zone, until=now + HORIZON)[0]
+    policy, centroids = weights(), data.places()
+    return _ranked([evaluate(facts, group, policy, centroids) for group in groups_])
+
+
+def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> list[Match]:
+    """Families waiting for a place, against one group: the best first.
+
+    Only families the actor may see are listed.
+    """
+    if not groups.can_manage(actor, group):
+        raise Forbidden(_("Matching is for the group's organisers."))
+    group_facts = data.load_groups(now=now, zone=zone, group_ids=[group.id])[0]
+    visible = set(db.session.scalars(
+        visible_families_query(actor).with_only_columns(Family.id)))
+    ids = [family_id for family_id in data.waiting_family_ids(
+        list(group_facts.municipality_ids)) if family_id in visible]
+    families = data.load_families(ids, now=now, zone=zone, until=now + HORIZON)
+    policy, centroids = weights(), data.places()
+    return _ranked([evaluate(family, group_facts, policy, centroids)
+                    for family in families])
+
+
+# --- bulk proposals --------------------------------------------------------
+
+@dataclass
+class ProposalRun:
+    """A computed proposal before it is stored, with the figures of each stage."""
+
+    groups: list[GroupFacts]
+    families: list[FamilyFacts]
+    matches: dict[tuple[int, int], Match]
+    assignment: dict[int, int]
+
+
+def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
+    """Score every waiting family against every group with free places, and solve."""
+    groups_ = [group for group in data.load_groups(now=now, zone=zone)
+               if group.open and group.free_places > 0]
+    family_ids = data.waiting_family_ids(municipality_ids)
+    families = data.load_families(family_ids, now=now, zone=zone, until=now + HORIZON)
+    policy, centroids = weights(), data.places()
+    serving: dict[int, list[GroupFacts]] = {}
+    for group in groups_:
+        for municipality_id in group.municipality_ids:
+            serving.setdefault(municipality_id, []).append(group)
+    matches = {}
+    for family in families:
+        # Only groups serving the family's municipality can be eligible.
+        for group in serving.get(family.municipality_id, ()):
+            matches[(family.id, group.id)] = evaluate(family, group, policy, centroids)
+    candidates = [(family_id, group_id, match.score_tenths)
+                  for (family_id, group_id), match in matches.items() if match.eligible]
+    assignment = solver.solve(candidates, {group.id: group.free_places for group in groups_})
+    return ProposalRun(groups_, families, matches, assignment)
+
+
+def attending_members(family: Family, group: PeerGroup, first_day) -> list[int]:
+    """Who would attend by default: the guardians and the children in the age range."""
+    chosen = []
+    for member in family.members:
+        if member.role == "guardian" or first_day and group.min_age_months <= age_in_months(
+                member.birth_date, first_day) <= group.max_age_months:
+            chosen.append(member.id)
+    return chosen
+
+
+def _left_out_reason(family: FamilyFacts, matches: dict) -> dict:
+    """Why a family got no place: full groups, or the rule that excluded it."""
+    own = [match for (family_id, _), match in matches.items() if family_id == family.id]
+    if any(match.eligible for match in own):
+        return {"rule": "groups_full"}
+    if not own:
+        return {"rule": "no_group_serves_municipality"}
+    first = sorted(own, key=lambda match: match.group_id)[0]
+    return {"rule": first.rule, "params": first.rule_params}
+
+
+def propose(actor: User, *, municipalities=(), now: datetime, zone) -> Proposal:
+    """Compute and store a proposal for the actor's municipalities (or those named)."""
+    if not can_propose(actor):
+        raise Forbidden(_("Bulk matching is for coordinators."))
+    names = list(municipalities) or (
+        [m.name for m in actor.municipalities] if actor.role == COORDINATOR else [])
+    ids = None
+    if names:
+        ids = list(db.session.scalars(sa.select(Municipality.id).where(
+            Municipality.name.in_(names))))
+    run = compute(municipality_ids=ids, now=now, zone=zone)
+    proposal = Proposal(created_at=now, created_by_id=actor.id, municipalities=names,
+                        group_ids=[g.id for g in run.groups],
+                        fingerprint=data.fingerprint([g.id for g in run.groups],
+                                                     [f.id for f in run.families]))
+    groups_by_id = {group.id: group for group in run.groups}
+    rows = {family.id: family for family in db.session.scalars(
+        sa.select(Family).where(Family.id.in_([f.id for f in run.families])))}
+    peer_groups = {group.id: group for group in db.session.scalars(
+        sa.select(PeerGroup).where(PeerGroup.id.in_(list(groups_by_id))))}
+    total = 0
+    for family in run.families:
+        group_id = run.assignment.get(family.id)
+        if group_id is None:
+            proposal.items.append(ProposalItem(
+                family_id=family.id, status="left_out",
+                explanation=_left_out_reason(family, run.matches)))
+            continue
+        match = run.matches[(family.id, group_id)]
+        total += match.score_tenths
+        proposal.items.append(ProposalItem(
+            family_id=family.id, group_id=group_id, score_tenths=match.score_tenths,
+            explanation={"criteria": [c.as_dict() for c in match.criteria]},
+            member_ids=attending_members(rows[family.id], peer_groups[group_id],
+                                         groups_by_id[group_id].first_day)))
+    proposal.total_score_tenths = total
+    db.session.add(proposal)
+    db.session.flush()
+    audit.record(actor, "matching.propose", "proposal", proposal.id, at=now,
+                 detail={"families": len(run.families), "placed": len(run.assignment)})
+    return proposal
+
+
+def get_proposal(actor: User, proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or not can_propose(actor):
+        raise NotFound(_("No such proposal."))
+    return proposal
+
+
+def is_current(proposal: Proposal) -> bool:
+    """Whether nothing the proposal was computed from has changed since."""
+    return proposal.fingerprint == data.fingerprint(proposal.group_ids,
+                                                    [item.family_id for item in proposal.items])
+
+
+@dataclass
+class Acceptance:
+    """What accepting did: the proposal, or the new one made because it was stale."""
+
+    proposal: Proposal
+    stale: bool = False
+    replacement: Proposal | None = None
+
+
+def accept(actor: User, proposal: Proposal, item_ids=None, *, now: datetime,
+           zone) -> Acceptance:
+    """Enroll the proposed families (all, or the items chosen) through the groups service.
+
+    A stale proposal is not applied: a new one is computed and returned instead.
+    """
+    if not can_propose(actor):
+        raise Forbidden(_("Bulk matching is for coordinators."))
+    if proposal.status != "open":
+        raise DomainError(_("The proposal has already been decided."),
+                          code="proposal_decided")
+    if not is_current(proposal):
+        proposal.status = "stale"
+        replacement = propose(actor, municipalities=proposal.municipalities, now=now,
+                              zone=zone)
+        return Acceptance(proposal, stale=True, replacement=replacement)
+    chosen = set(item_ids) if item_ids is not None else None
+    clock = FixedClock(now)
+    for item in proposal.items:
+        if item.status != "proposed":
+            continue
+        if chosen is not None and item.id not in chosen:
+            item.status = "rejected"
+            continue
+        group = db.session.get(PeerGroup, item.group_id)
+        family = db.session.get(Family, item.family_id)
+        try:
+            with db.session.begin_nested():
+                enrollment = groups.enroll(actor, group, family, item.member_ids,
+                                           zone=zone, clock=clock)
+            item.status, item.enrollment_id = "accepted", enrollment.id
+        except DomainError as error:
+            item.status, item.message = "failed", str(error.message)[:300]
+    accepted = [item for item in proposal.items if item.status == "accepted"]
+    proposed = [item for item in proposal.items if item.group_id is not None]
+    proposal.status = "accepted" if len(accepted) == len(proposed) else "partly_accepted"
+    proposal.decided_at = now
+    audit.record(actor, "matching.accept", "proposal", proposal.id, at=now,
+                 detail={"accepted": len(accepted)})
+    return Acceptance(proposal)
+
+
+def reject(actor: User, proposal: Proposal, *, now: datetime) -> None:
+    if not can_propose(actor):
+        raise Forbidden(_("Bulk matching is for coordinators."))
+    if proposal.status != "open":
+        raise DomainError(_("The proposal has already been decided."),
+                          code="proposal_decided")
+    proposal.status, proposal.decided_at = "rejected", now
+    for item in proposal.items:
+        if item.status == "proposed":
+            item.status = "rejected"
+
