@@ -1,24 +1,36 @@
-"""`flask --app app seed-demo`: complete, rule-abiding, reproducible and safe to repeat."""
+"""`flask --app app seed-demo`: complete, rule-abiding, reproducible and safe to repeat.
+
+Seeding takes seconds, so the tests of this module share one seeded database:
+the tables are kept from one test to the next (``app`` below replaces the
+suite's) and emptied when the module is done. A test that needs an empty
+database asks for ``empty``; the next one that asks for ``seeded`` seeds again.
+"""
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import demo
 from accounts.models import User
+from calendars.models import Absence, HomeVisit, VisitSeries, WorkingHours, visit_workers
+from core.clock import FixedClock, set_clock
 from core.models import AuditEvent, BlackoutDate, Venue
 from core.roles import ROLES
 from extensions import db
 from families.models import Family, Member, Plan, TrackChange
-from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
+from groups.models import Attendance, Enrollment, GroupSession, PeerGroup, group_facilitators
 
 NOW = "2026-11-30T10:00:00+02:00"
 TODAY = date(2026, 11, 30)
 INSTANT = datetime.fromisoformat(NOW)
 HELSINKI = ZoneInfo("Europe/Helsinki")
 CHRISTMAS = (date(2026, 12, 24), date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1))
+TWO_MONTHS = timedelta(days=61)
+
+_demo = {}  # the seed command's result while the tables hold the demo as of NOW
 
 
 def seed(runner, *arguments):
@@ -26,11 +38,38 @@ def seed(runner, *arguments):
     return runner.invoke(args=["seed-demo", *arguments])
 
 
+@pytest.fixture(scope="module")
+def _tables_of_the_module(_app):
+    """Empty the tables once, when the module is done."""
+    yield
+    _demo.clear()
+    with _app.app_context():
+        empty_tables()
+
+
+@pytest.fixture
+def app(_app, _tables_of_the_module):
+    """The suite's app with its fixed clock, keeping the tables between tests."""
+    set_clock(_app, FixedClock(INSTANT))
+    return _app
+
+
 @pytest.fixture
 def seeded(app, runner):
-    result = seed(runner, "--now", NOW)
-    assert result.exit_code == 0, result.output
-    return result
+    """The demo as of NOW, seeded by the first test that asks for it."""
+    if "result" not in _demo:
+        empty_tables()
+        result = seed(runner, "--now", NOW)
+        assert result.exit_code == 0, result.output
+        _demo["result"] = result
+    return _demo["result"]
+
+
+@pytest.fixture
+def empty(app):
+    """Empty tables, as the other test modules start with."""
+    _demo.clear()
+    empty_tables()
 
 
 def dump():
@@ -59,6 +98,26 @@ def group_dump():
                   Attendance.present)
         .join(Attendance.session).join(Attendance.member)
         .join(Family, Family.id == Member.family_id)).all())
+
+
+def visit_dump():
+    """What identifies the demo's visits, series, working hours and absences, without
+    database ids (a PostgreSQL sequence does not restart when the tables are emptied)."""
+    visits = db.session.scalars(db.select(HomeVisit))
+    return (sorted((visit.family.reference, visit.kind, visit.start, visit.end, visit.status,
+                    visit.status_reason, visit.notes, visit.sequence, visit.changed_by_hand,
+                    visit.place, visit.municipality.name, visit.series_date,
+                    visit.series.first_date if visit.series else None,
+                    visit.created_at, visit.updated_at,
+                    tuple(worker.email for worker in visit.workers))
+                   for visit in visits),
+            sorted(db.session.execute(
+                db.select(User.email, WorkingHours.weekday, WorkingHours.start_time,
+                          WorkingHours.end_time).join(User, User.id == WorkingHours.user_id)
+            ).all()),
+            sorted(db.session.execute(
+                db.select(User.email, Absence.kind, Absence.start, Absence.end, Absence.note)
+                .join(Absence.user)).all()))
 
 
 def local_day(instant):
@@ -138,12 +197,16 @@ def test_demo_has_history_and_places(seeded):
 def test_the_same_now_gives_the_same_data(seeded, runner):
     first = dump()
     groups_first = group_dump()
-    assert groups_first
+    visits_first = visit_dump()
+    assert groups_first and visits_first
+    _demo.clear()
     empty_tables()
     result = seed(runner, "--now", NOW)
     assert result.exit_code == 0, result.output
+    _demo["result"] = result
     assert dump() == first
     assert group_dump() == groups_first
+    assert visit_dump() == visits_first
 
 
 def test_if_empty_on_a_seeded_database_changes_nothing_and_lists_logins(seeded, runner):
@@ -155,32 +218,12 @@ def test_if_empty_on_a_seeded_database_changes_nothing_and_lists_logins(seeded, 
     assert demo.PASSWORD in result.output
 
 
-def test_if_empty_lists_only_the_demo_accounts_that_exist(app, runner):
-    from tests.conftest import make_user
-
-    make_user("admin", municipalities=(), email="someone@example.test")
-    result = seed(runner, "--if-empty")
-    assert result.exit_code == 0, result.output
-    assert count(Family) == 0
-    assert "@perhetyo.example" not in result.output
-
-
 def test_without_if_empty_a_seeded_database_is_refused(seeded, runner):
     before = (count(User), count(Family))
     result = seed(runner, "--now", NOW)
     assert result.exit_code != 0
     assert "empty database" in result.output
     assert (count(User), count(Family)) == before
-
-
-def test_now_without_offset_is_helsinki_time_and_nonsense_is_refused(app, runner):
-    result = seed(runner, "--now", "2026-07-01T09:00:00")
-    assert result.exit_code == 0, result.output
-    assert "as of 2026-07-01" in result.output
-    empty_tables()
-    result = seed(runner, "--now", "last tuesday")
-    assert result.exit_code != 0
-    assert "--now" in result.output
 
 
 # --- peer groups -----------------------------------------------------------
@@ -311,3 +354,155 @@ def test_one_session_was_moved_and_one_cancelled_by_hand(seeded):
         assert session.group.status == "open"
     moved = next(session for session in changed if session.status == "scheduled")
     assert local_day(moved.start) != moved.series_date
+
+
+# --- home visits -----------------------------------------------------------
+
+def workers():
+    return list(db.session.scalars(db.select(User).where(User.role == "family_worker")
+                                   .order_by(User.email)))
+
+
+def visits_of(worker):
+    return list(db.session.scalars(
+        db.select(HomeVisit).join(visit_workers, visit_workers.c.visit_id == HomeVisit.id)
+        .where(visit_workers.c.user_id == worker.id).order_by(HomeVisit.start)))
+
+
+def test_every_family_worker_has_hours_and_visits_past_and_coming(seeded):
+    assert "visits" in seeded.output and "absences" in seeded.output
+    hours = {}
+    for worker in workers():
+        rows = db.session.scalars(db.select(WorkingHours).where(
+            WorkingHours.user_id == worker.id)).all()
+        hours[worker.name] = {row.weekday: (row.start_time, row.end_time) for row in rows}
+        visits = [v for v in visits_of(worker) if v.status != "cancelled"]
+        past = [v for v in visits if INSTANT - TWO_MONTHS <= v.start < INSTANT]
+        coming = [v for v in visits if INSTANT <= v.start <= INSTANT + TWO_MONTHS]
+        assert len(past) >= 10, worker.name
+        assert len(coming) >= 10, worker.name
+        # About two months each way, not more.
+        assert all(INSTANT - TWO_MONTHS - timedelta(days=14) <= v.start
+                   <= INSTANT + TWO_MONTHS + timedelta(days=14) for v in visits)
+    assert all(set(week) >= {1, 2, 3, 4} and not set(week) & {6, 7}
+               for week in hours.values())
+    assert sum(set(week) == {1, 2, 3, 4} for week in hours.values()) == 1  # a part-timer
+    assert (time(12), time(20)) in {window for week in hours.values()
+                                    for window in week.values()}
+    assert Counter(window for week in hours.values()
+                   for window in week.values()).most_common(1)[0][0] == (time(8), time(16))
+    absences = list(db.session.scalars(db.select(Absence)))
+    assert {absence.kind for absence in absences} == {"leave", "training"}
+    assert all(INSTANT < absence.start < INSTANT + TWO_MONTHS and absence.note
+               for absence in absences)
+    total = count(HomeVisit)
+    assert 200 <= total <= 900
+
+
+def test_no_worker_is_in_two_places_at_once(seeded):
+    """Visits that take time (all but cancelled) never overlap one another, a group
+    session the worker facilitates, or the worker's absences; only one visit, a
+    confirmed evening one, lies outside working hours."""
+    outside = []
+    for worker in workers():
+        taken = [(v.start, v.end, f"visit {v.id}") for v in visits_of(worker)
+                 if v.status != "cancelled"]
+        sessions = db.session.execute(
+            db.select(GroupSession.start, GroupSession.end, GroupSession.id)
+            .join(group_facilitators,
+                  group_facilitators.c.group_id == GroupSession.group_id)
+            .join(GroupSession.group)
+            .where(group_facilitators.c.user_id == worker.id,
+                   GroupSession.status == "scheduled", PeerGroup.status != "draft")).all()
+        busy = sorted(taken + [(start, end, f"session {i}") for start, end, i in sessions])
+        for (_s1, end1, one), (start2, _e2, other) in pairwise(busy):
+            assert end1 <= start2, f"{worker.name}: {one} overlaps {other}"
+        for absence in db.session.scalars(db.select(Absence).where(
+                Absence.user_id == worker.id)):
+            assert not [label for start, end, label in taken
+                        if start < absence.end and absence.start < end]
+        hours = {row.weekday: (row.start_time, row.end_time) for row in db.session.scalars(
+            db.select(WorkingHours).where(WorkingHours.user_id == worker.id))}
+        for start, end, label in taken:
+            start, end = start.astimezone(HELSINKI), end.astimezone(HELSINKI)
+            window = hours.get(start.isoweekday())
+            if not window or not window[0] <= start.time() <= end.time() <= window[1]:
+                outside.append(label)
+    assert len(outside) == 1
+
+
+def test_visits_follow_the_plan_rule(seeded):
+    visits = list(db.session.scalars(db.select(HomeVisit)))
+    kinds = Counter(visit.kind for visit in visits)
+    assert kinds["home_visit"] > kinds["review_meeting"] >= 5
+    assert kinds["planning_meeting"] >= 3
+    for visit in visits:
+        family = visit.family
+        assert family.status != "closed"
+        if visit.kind in ("home_visit", "review_meeting"):
+            assert family.plan is not None, family.reference
+            assert visit.start.date() >= family.plan.start_date
+        else:
+            assert family.status in ("planning", "active")
+            if family.track == "child_protection":
+                assert visit.invited_social_worker_id == family.responsible_social_worker_id
+        assert {worker.id for worker in visit.workers} <= {
+            worker.id for worker in family.family_workers}
+    planning = list(db.session.scalars(db.select(Family).where(Family.status == "planning")))
+    assert planning
+    meetings = {v.family_id for v in visits if v.kind == "planning_meeting"
+                and v.start > INSTANT and v.status == "scheduled"}
+    assert all(family.id in meetings for family in planning)
+    # Every active family with a worker has its regular series.
+    active = db.session.scalars(db.select(Family).where(Family.status == "active")).all()
+    with_series = set(db.session.scalars(db.select(VisitSeries.family_id)))
+    assert all(family.id in with_series for family in active if family.family_workers)
+    assert {series.interval_weeks for series in db.session.scalars(
+        db.select(VisitSeries))} == {1, 2}
+
+
+def test_past_visits_were_held_missed_cancelled_or_moved(seeded):
+    visits = list(db.session.scalars(db.select(HomeVisit)))
+    past = [v for v in visits if v.end < INSTANT - timedelta(days=1)]
+    statuses = Counter(visit.status for visit in past)
+    assert statuses["scheduled"] == 0
+    assert statuses["done"] > 0.8 * len(past)
+    assert statuses["no_show"] >= 2 and statuses["cancelled"] >= 3
+    reasons = {v.status_reason for v in visits if v.status in ("cancelled", "no_show")}
+    assert {"Perhe sairastui", "Lapsi kuumeessa"} & reasons
+    assert all(v.status_reason for v in visits if v.status in ("cancelled", "no_show"))
+    noted = [v for v in past if v.notes]
+    assert len(noted) >= 20 and all(v.status == "done" for v in noted)
+    moved = [v for v in visits if v.changed_by_hand]
+    assert len(moved) >= 3 and all(v.sequence >= 1 for v in moved)
+    assert any(v.start > INSTANT for v in moved)
+    for visit in visits:
+        assert visit.created_at <= visit.updated_at <= INSTANT
+        assert visit.created_at < visit.start
+        if visit.start > INSTANT:
+            assert visit.status in ("scheduled", "cancelled")
+        if visit.status in ("done", "no_show"):
+            assert visit.updated_at >= visit.end
+    assert any(v.status == "cancelled" and v.start > INSTANT for v in visits)
+
+
+# --- an empty database (last: the demo is seeded again after these) ---------
+
+def test_if_empty_lists_only_the_demo_accounts_that_exist(empty, runner):
+    from tests.conftest import make_user
+
+    make_user("admin", municipalities=(), email="someone@example.test")
+    result = seed(runner, "--if-empty")
+    assert result.exit_code == 0, result.output
+    assert count(Family) == 0
+    assert "@perhetyo.example" not in result.output
+
+
+def test_now_without_offset_is_helsinki_time_and_nonsense_is_refused(empty, runner):
+    result = seed(runner, "--now", "2026-07-01T09:00:00")
+    assert result.exit_code == 0, result.output
+    assert "as of 2026-07-01" in result.output
+    empty_tables()
+    result = seed(runner, "--now", "last tuesday")
+    assert result.exit_code != 0
+    assert "--now" in result.output
