@@ -1,7 +1,8 @@
 """Ranked matches for a family or a group, and bulk proposals reviewed by people."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import perf_counter
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.models import Municipality
 from core.roles import ADMIN, COORDINATOR
 from extensions import db
-from families.models import Family
+from families.models import Family, Member
 from families.services import can_see as can_see_family
 from families.services import visible_families_query
 from groups import services as groups
@@ -80,21 +81,24 @@ def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> lis
 
 @dataclass
 class ProposalRun:
-    """A computed proposal before it is stored, with the figures of each stage."""
+    """A computed proposal before it is stored, with the seconds of each stage."""
 
     groups: list[GroupFacts]
     families: list[FamilyFacts]
     matches: dict[tuple[int, int], Match]
     assignment: dict[int, int]
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
     """Score every waiting family against every group with free places, and solve."""
+    started = perf_counter()
     groups_ = [group for group in data.load_groups(now=now, zone=zone)
                if group.open and group.free_places > 0]
     family_ids = data.waiting_family_ids(municipality_ids)
     families = data.load_families(family_ids, now=now, zone=zone, until=now + HORIZON)
     policy, centroids = weights(), data.places()
+    loaded = perf_counter()
     serving: dict[int, list[GroupFacts]] = {}
     for group in groups_:
         for municipality_id in group.municipality_ids:
@@ -106,23 +110,24 @@ def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
             matches[(family.id, group.id)] = evaluate(family, group, policy, centroids)
     candidates = [(family_id, group_id, match.score_tenths)
                   for (family_id, group_id), match in matches.items() if match.eligible]
+    scored = perf_counter()
     assignment = solver.solve(candidates, {group.id: group.free_places for group in groups_})
-    return ProposalRun(groups_, families, matches, assignment)
+    return ProposalRun(groups_, families, matches, assignment, {
+        "load": loaded - started, "score": scored - loaded, "solve": perf_counter() - scored})
 
 
-def attending_members(family: Family, group: PeerGroup, first_day) -> list[int]:
-    """Who would attend by default: the guardians and the children in the age range."""
-    chosen = []
-    for member in family.members:
-        if member.role == "guardian" or first_day and group.min_age_months <= age_in_months(
-                member.birth_date, first_day) <= group.max_age_months:
-            chosen.append(member.id)
-    return chosen
+def attending_members(members, group: GroupFacts) -> list[int]:
+    """Who would attend by default: the guardians and the children in the age range.
+
+    ``members`` are (id, role, birth date) of one family.
+    """
+    return [member_id for member_id, role, born in members
+            if role == "guardian" or group.first_day and group.min_age_months
+            <= age_in_months(born, group.first_day) <= group.max_age_months]
 
 
-def _left_out_reason(family: FamilyFacts, matches: dict) -> dict:
+def _left_out_reason(own: list[Match]) -> dict:
     """Why a family got no place: full groups, or the rule that excluded it."""
-    own = [match for (family_id, _), match in matches.items() if family_id == family.id]
     if any(match.eligible for match in own):
         return {"rule": "groups_full"}
     if not own:
@@ -142,33 +147,52 @@ def propose(actor: User, *, municipalities=(), now: datetime, zone) -> Proposal:
         ids = list(db.session.scalars(sa.select(Municipality.id).where(
             Municipality.name.in_(names))))
     run = compute(municipality_ids=ids, now=now, zone=zone)
+    return store(actor, run, names, now=now)
+
+
+def store(actor: User, run: ProposalRun, names, *, now: datetime) -> Proposal:
+    """Keep a computed proposal: one item per family, placed or left out.
+
+    Items are written in one bulk statement: a season's proposal has
+    thousands of them.
+    """
     proposal = Proposal(created_at=now, created_by_id=actor.id, municipalities=names,
                         group_ids=[g.id for g in run.groups],
                         fingerprint=data.fingerprint([g.id for g in run.groups],
                                                      [f.id for f in run.families]))
+    db.session.add(proposal)
+    db.session.flush()
     groups_by_id = {group.id: group for group in run.groups}
-    rows = {family.id: family for family in db.session.scalars(
-        sa.select(Family).where(Family.id.in_([f.id for f in run.families])))}
-    peer_groups = {group.id: group for group in db.session.scalars(
-        sa.select(PeerGroup).where(PeerGroup.id.in_(list(groups_by_id))))}
-    total = 0
+    members: dict[int, list] = {}
+    for family_id, member_id, role, born in db.session.execute(
+            sa.select(Member.family_id, Member.id, Member.role, Member.birth_date)
+            .where(Member.family_id.in_(list(run.assignment))).order_by(Member.id)):
+        members.setdefault(family_id, []).append((member_id, role, born))
+    by_family: dict[int, list[Match]] = {}
+    for (family_id, _group_id), match in run.matches.items():
+        by_family.setdefault(family_id, []).append(match)
+    rows, total = [], 0
     for family in run.families:
         group_id = run.assignment.get(family.id)
         if group_id is None:
-            proposal.items.append(ProposalItem(
-                family_id=family.id, status="left_out",
-                explanation=_left_out_reason(family, run.matches)))
+            rows.append({"proposal_id": proposal.id, "family_id": family.id,
+                         "group_id": None, "score_tenths": 0, "status": "left_out",
+                         "explanation": _left_out_reason(by_family.get(family.id, [])),
+                         "member_ids": [], "message": ""})
             continue
         match = run.matches[(family.id, group_id)]
         total += match.score_tenths
-        proposal.items.append(ProposalItem(
-            family_id=family.id, group_id=group_id, score_tenths=match.score_tenths,
-            explanation={"criteria": [c.as_dict() for c in match.criteria]},
-            member_ids=attending_members(rows[family.id], peer_groups[group_id],
-                                         groups_by_id[group_id].first_day)))
+        rows.append({"proposal_id": proposal.id, "family_id": family.id,
+                     "group_id": group_id, "score_tenths": match.score_tenths,
+                     "status": "proposed", "message": "",
+                     "explanation": {"criteria": [c.as_dict() for c in match.criteria]},
+                     "member_ids": attending_members(members.get(family.id, ()),
+                                                     groups_by_id[group_id])})
+    if rows:
+        db.session.execute(sa.insert(ProposalItem), rows)
     proposal.total_score_tenths = total
-    db.session.add(proposal)
     db.session.flush()
+    db.session.expire(proposal, ["items"])
     audit.record(actor, "matching.propose", "proposal", proposal.id, at=now,
                  detail={"families": len(run.families), "placed": len(run.assignment)})
     return proposal

@@ -1,0 +1,200 @@
+"""How long a bulk matching proposal takes for a season's waiting list.
+
+Builds a throwaway database (SQLite in a temporary folder, or PostgreSQL with
+BENCH_DATABASE_URL, in a schema of its own) with waiting families and open
+groups, then times the stages of a proposal: loading and scoring the
+candidate pairs, solving, storing; and a greedy assignment beside it.
+Usage: .venv/bin/python benchmarks/matching.py [--sizes 5000x300 20000x1000]
+"""
+
+import argparse
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from accounts.services import create_user  # noqa: E402
+from app import create_app  # noqa: E402
+from calendars.models import HomeVisit  # noqa: E402
+from config import TestConfig  # noqa: E402
+from core.clock import Clock  # noqa: E402
+from core.models import Municipality  # noqa: E402
+from core.places import ensure_reference_data  # noqa: E402
+from core.vocabulary import SUPPORT_AREAS  # noqa: E402
+from extensions import db  # noqa: E402
+from families.models import Family, Member, Plan  # noqa: E402
+from groups.models import GroupSession, PeerGroup, group_municipalities  # noqa: E402
+from matching import services, solver  # noqa: E402
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=HELSINKI)
+AREAS = list(SUPPORT_AREAS)
+
+
+def fill(families, groups, rng):
+    """Waiting families and open groups; about 30 eligible groups per family."""
+    ensure_reference_data()
+    municipalities = max(6, groups // 50)
+    for number in range(7, municipalities + 1):
+        db.session.add(Municipality(name=f"Kunta {number}",
+                                    latitude=61.2 + rng.random(), longitude=26 + 2 * rng.random()))
+    db.session.flush()
+    places = [m.id for m in db.session.scalars(sa.select(Municipality).order_by(Municipality.id))]
+    now = datetime.now(UTC)
+    group_rows = []
+    for number in range(groups):
+        low = rng.choice((0, 6, 12, 24, 36, 48, 60, 84))
+        group_rows.append({
+            "name": f"Ryhmä {number}", "description": "", "themes": rng.sample(AREAS, 3),
+            "min_age_months": low, "max_age_months": low + rng.choice((24, 36, 48, 72)),
+            "tracks": ["preventive", "child_protection"], "language": "fi",
+            "capacity": rng.randint(8, 15), "status": "open", "roster_version": 0,
+            "created_at": now, "updated_at": now})
+    db.session.execute(sa.insert(PeerGroup), group_rows)
+    group_ids = list(db.session.scalars(sa.select(PeerGroup.id).order_by(PeerGroup.id)))
+    db.session.execute(sa.insert(group_municipalities), [
+        {"group_id": group_id, "municipality_id": places[index % len(places)]}
+        for index, group_id in enumerate(group_ids)])
+    sessions = []
+    for group_id in group_ids:
+        first = NOW.date() + timedelta(days=rng.randint(3, 30))
+        hour = rng.choice((9, 10, 13, 17, 18))
+        for week in range(8):
+            start = datetime.combine(first + timedelta(weeks=week), datetime.min.time(),
+                                     tzinfo=HELSINKI).replace(hour=hour)
+            sessions.append({"group_id": group_id, "start": start,
+                             "end": start + timedelta(minutes=90), "status": "scheduled",
+                             "sequence": 0, "changed_by_hand": False, "created_at": now,
+                             "updated_at": now})
+    db.session.execute(sa.insert(GroupSession), sessions)
+    db.session.execute(sa.insert(Family), [{
+        "reference": f"PT-2026-{number:05d}", "surname": f"Sukunimi{number}",
+        "municipality_id": rng.choice(places), "address": "", "track": "preventive",
+        "referral_source": "self",
+        "referral_date": date(2026, 11, 1) - timedelta(days=rng.randint(0, 400)),
+        "status": "active", "languages": ["fi"], "created_at": now, "updated_at": now}
+        for number in range(families)])
+    family_rows = db.session.execute(
+        sa.select(Family.id, Family.municipality_id).order_by(Family.id)).all()
+    db.session.execute(sa.insert(Plan), [{
+        "family_id": family_id, "goals": rng.sample(AREAS, rng.randint(2, 4)), "content": "",
+        "agreed_with": "", "start_date": date(2026, 1, 1), "review_date": date(2027, 6, 1),
+        "social_worker_participated": False, "created_at": now, "updated_at": now}
+        for family_id, _ in family_rows])
+    members, visits = [], []
+    for family_id, municipality_id in family_rows:
+        members.append({"family_id": family_id, "role": "guardian", "first_name": "Anna",
+                        "phone": "", "email": "", "reminder_channel": "none",
+                        "locale": "fi"})
+        for _ in range(rng.randint(1, 3)):
+            members.append({"family_id": family_id, "role": "child", "first_name": "Eeli",
+                            "birth_date": NOW.date() - timedelta(days=rng.randint(30, 4000)),
+                            "phone": "", "email": "", "reminder_channel": "none",
+                            "locale": "fi"})
+        if rng.random() < 0.3:
+            for week in range(4):
+                start = NOW + timedelta(days=7 * week + rng.randint(1, 5),
+                                        hours=rng.randint(-2, 6))
+                visits.append({"family_id": family_id, "kind": "home_visit", "start": start,
+                               "end": start + timedelta(hours=1), "place": "",
+                               "municipality_id": municipality_id, "status": "scheduled",
+                               "status_reason": "", "sequence": 0, "notes": "",
+                               "changed_by_hand": False, "created_at": now,
+                               "updated_at": now})
+    db.session.execute(sa.insert(Member), members)
+    db.session.execute(sa.insert(HomeVisit), visits)
+    admin = create_user(email="admin@bench.example", name="Admin", role="admin",
+                        password="benchmark-password", clock=Clock())
+    db.session.commit()
+    return admin
+
+
+def measure(families, groups, base_url):
+    schema = None
+    with tempfile.TemporaryDirectory() as folder:
+        if base_url:
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+            with admin_engine.connect() as connection:
+                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            separator = "&" if "?" in base_url else "?"
+            url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{folder}/bench.sqlite3"
+        settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+        app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+        try:
+            with app.app_context():
+                db.create_all()
+                started = time.perf_counter()
+                admin = fill(families, groups, random.Random(families + groups))
+                filled = time.perf_counter() - started
+                db.session.expire_all()
+                tracemalloc.start()
+                started = time.perf_counter()
+                run = services.compute(now=NOW, zone=HELSINKI)
+                computed = time.perf_counter()
+                proposal = services.store(admin, run, [], now=NOW)
+                db.session.commit()
+                stored = time.perf_counter()
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                candidates = [(f, g, m.score_tenths) for (f, g), m in run.matches.items()
+                              if m.eligible]
+                free = {group.id: group.free_places for group in run.groups}
+                greedy_started = time.perf_counter()
+                quick = solver.greedy(candidates, free)
+                greedy_seconds = time.perf_counter() - greedy_started
+                optimum = solver.total(run.assignment, candidates)
+                greedy_total = solver.total(quick, candidates)
+                print(f"{families} families x {groups} groups "
+                      f"({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}):")
+                print(f"  fill: {filled:.1f} s; candidate pairs scored: {len(run.matches)}, "
+                      f"eligible: {len(candidates)} "
+                      f"({len(candidates) / max(len(run.families), 1):.1f} per family)")
+                print(f"  load: {run.seconds['load']:.2f} s, score: {run.seconds['score']:.2f} s, "
+                      f"solve: {run.seconds['solve']:.2f} s, "
+                      f"store: {stored - computed:.2f} s, "
+                      f"whole proposal: {stored - started:.2f} s")
+                print(f"  placed: {len(run.assignment)}, total score {optimum / 10:.1f}; "
+                      f"greedy: {greedy_seconds:.3f} s, total {greedy_total / 10:.1f} "
+                      f"({100 * (optimum - greedy_total) / max(optimum, 1):.1f}% lower), "
+                      f"placed {len(quick)}")
+                print(f"  peak Python memory during the proposal: {peak / 2**20:.0f} MiB; "
+                      f"process peak RSS: "
+                      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+                del proposal
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+            if schema:
+                with admin_engine.connect() as connection:
+                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                admin_engine.dispose()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", nargs="+", default=["5000x300", "20000x1000"])
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    for size in args.sizes:
+        families, groups = (int(part) for part in size.split("x"))
+        measure(families, groups, os.environ.get("BENCH_DATABASE_URL"))
+
+
+if __name__ == "__main__":
+    main()
