@@ -1,5 +1,645 @@
-"""Pages of home visits and calendars (filled in by the home-visit work)."""
+"""Pages of calendars and home visits: a worker's week and month, the
+coordinators' day of all workers side by side, booking with its clashes and
+suggested times, and a visit's own page with its changes.
 
-from flask import Blueprint
+Each view loads (404), checks access (403), acts through calendars.services
+and responds. A refusal on a form is shown on that form (422) after a
+rollback; a clash says what it clashes with, and warnings offer to go ahead
+anyway.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.models import User
+from accounts.services import staff
+from calendars import services
+from calendars.events import Event, worker_events
+from calendars.forms import (
+    DEFAULT_DURATION_MINUTES,
+    MAX_REPEATS,
+    REPEAT_LABELS,
+    VISIT_KIND_LABELS,
+    VISIT_STATUS_LABELS,
+    CancelForm,
+    ConfirmForm,
+    DoneForm,
+    MoveForm,
+    NoShowForm,
+    NotesForm,
+    VisitForm,
+)
+from calendars.models import HomeVisit
+from core.clock import get_clock
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.forms import attempt
+from core.http import datetime_filter
+from core.localtime import local_datetime, local_today, to_local, unit_zone
+from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
+from core.vocabulary import choices
+from extensions import db
+from families.models import Family
+from families.services import get_family, visible_families_query
+from groups.forms import FIRST_YEAR, LAST_YEAR, WEEKDAYS
+from groups.services import series_rule
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
+
+# The translated labels of every code a calendar page shows, by vocabulary.
+VOCABULARIES = {"visit_kind": VISIT_KIND_LABELS, "visit_status": VISIT_STATUS_LABELS}
+MIDNIGHT = time(0)
+# Suggested times: the next two weeks, the best few.
+SLOT_DAYS = 14
+SLOTS_SHOWN = 8
+# Visits listed on a family's page, ahead and behind.
+FAMILY_VISITS_SHOWN = 5
+FAMILY_VISITS_RANGE = timedelta(days=366)
+# Families whose work goes on: visits can be booked for them.
+BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
+# Short titles shown in a day of the month view before "n more".
+MONTH_EVENTS_SHOWN = 3
+# Ids in addresses are database integers; longer digit strings are typing errors.
+MAX_ID_DIGITS = 9
+
+
+@bp.app_template_filter("visit_label")
+def visit_label(code, vocabulary):
+    """The translated label of a visit code; an unknown code is shown as it is."""
+    return VOCABULARIES[vocabulary].get(code, code)
+
+
+@bp.app_template_global()
+def may_book_visit(family: Family) -> bool:
+    """Whether the user may book visits for a family they see (for its page)."""
+    return services.can_book_for(current_user, family)
+
+
+@dataclass
+class FamilyVisits:
+    """A family's visits as its page lists them."""
+
+    upcoming: list[HomeVisit]
+    recent: list[HomeVisit]
+
+
+@bp.app_template_global()
+def family_visits(family: Family) -> FamilyVisits:
+    """The family's next visits and its latest past ones, for the family's page."""
+    now = get_clock().now()
+    upcoming = services.visits_query(current_user, start=now, end=now + FAMILY_VISITS_RANGE,
+                                     family_id=family.id).limit(FAMILY_VISITS_SHOWN)
+    recent = (services.visits_query(current_user, start=now - FAMILY_VISITS_RANGE, end=now,
+                                    family_id=family.id)
+              .where(HomeVisit.end <= now).order_by(None)
+              .order_by(HomeVisit.start.desc()).limit(FAMILY_VISITS_SHOWN))
+    return FamilyVisits(list(db.session.scalars(upcoming)), list(db.session.scalars(recent)))
+
+
+# --- helpers ---------------------------------------------------------------
+
+def _origin():
+    return request.remote_addr
+
+
+def _settings() -> services.CalendarSettings:
+    return services.CalendarSettings.from_config(current_app.config)
+
+
+def _today() -> date:
+    return local_today(get_clock().now(), unit_zone())
+
+
+def _id_arg(name) -> int | None:
+    """An id from the query string; anything but a plausible id is not found."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        raise NotFound(_("The page or record was not found."))
+    return int(raw)
+
+
+def _parse_day(raw) -> date | None:
+    """An ISO date in the years the app takes, or None."""
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def _date_arg(default: date) -> date:
+    """The ``date`` of a calendar's address, the default when it is not given."""
+    raw = request.args.get("date", "")
+    if raw == "":
+        return default
+    day = _parse_day(raw)
+    if day is None:
+        message = _("Expected a date such as 2026-12-01.")
+        raise ValidationFailed(_("Check the date in the address."), fields={"date": message})
+    return day
+
+
+def _worker_arg() -> User:
+    """The worker whose calendar is asked for: the signed-in user by default."""
+    worker_id = _id_arg("worker")
+    return services.get_worker(current_user, current_user.id if worker_id is None
+                               else worker_id)
+
+
+def _load_family(family_id) -> Family:
+    """A family the user may see, its read written to the audit log; else 404."""
+    return get_family(current_user, family_id, clock=get_clock(), origin=_origin())
+
+
+def _load_visit(visit_id) -> HomeVisit:
+    """A visit the user may see, its read written to the audit log; else 404."""
+    return services.get_visit(current_user, visit_id, clock=get_clock(), origin=_origin())
+
+
+# --- clashes on forms ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClashNote:
+    """One clash of a refused booking or move, as the form lists it."""
+
+    message: str
+    hard: bool
+    day: date | None = None
+
+
+@dataclass
+class Refusal:
+    """The clashes of a refused booking or move; empty when there were none."""
+
+    code: str = ""
+    message: str = ""
+    clashes: list[ClashNote] = field(default_factory=list)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Only warnings: the same request with confirm books it."""
+        return self.code == "confirmation_required"
+
+    def tidy(self, form) -> None:
+        """The list of clashes replaces the service's one-sentence summary."""
+        if self.clashes:
+            form.form_errors[:] = [error for error in form.form_errors
+                                   if error != self.message]
+
+
+def _checked(refusal: Refusal, action, *args, **kwargs):
+    """Run a booking or a move, keeping what a refusal clashed with for the form."""
+    try:
+        return action(*args, **kwargs)
+    except Conflict as error:
+        refusal.code, refusal.message = error.code, str(error.message)
+        refusal.clashes = [ClashNote(str(detail.get("message", "")),
+                                     bool(detail.get("hard")),
+                                     _parse_day(detail.get("date")))
+                           for detail in error.details]
+        raise
+
+
+# --- calendars -------------------------------------------------------------
+
+@dataclass
+class CalendarDay:
+    """One day of a calendar with its events."""
+
+    day: date
+    events: list[Event]
+    today: bool
+
+
+def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list[CalendarDay]:
+    """The worker's events from ``first`` to ``last`` (inclusive), day by day.
+
+    Cancelled events come along: the pages show them struck through, so that
+    a worker sees what was called off.
+    """
+    zone = unit_zone()
+    events = worker_events(worker_id, local_datetime(first, MIDNIGHT, zone),
+                           local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
+                           include_cancelled=True)
+    by_day: dict[date, list[Event]] = defaultdict(list)
+    for event in events:
+        # An event that began the evening before is shown on the first day.
+        by_day[max(first, to_local(event.start, zone).date())].append(event)
+    count = (last - first).days + 1
+    days = [first + timedelta(days=offset) for offset in range(count)]
+    return [CalendarDay(day, by_day.get(day, []), day == today) for day in days]
+
+
+def _may_book_any() -> bool:
+    return current_user.role in (ADMIN, COORDINATOR, FAMILY_WORKER)
+
+
+@bp.get("/week")
+@login_required
+def week():
+    """A worker's week, Monday to Sunday, day by day."""
+    worker = _worker_arg()
+    today = _today()
+    day = _date_arg(today)
+    monday = day - timedelta(days=day.weekday())
+    sunday = monday + timedelta(days=6)
+    return render_template(
+        "calendars/week.html", worker=worker, own=worker.id == current_user.id,
+        days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
+        sunday=sunday, week_number=monday.isocalendar().week, today=today,
+        previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
+        chosen=day, may_book=_may_book_any())
+
+
+@bp.get("/month")
+@login_required
+def month():
+    """A worker's month as a grid of weeks, each day linking to its week."""
+    worker = _worker_arg()
+    today = _today()
+    day = _date_arg(today)
+    first = day.replace(day=1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    last = following - timedelta(days=1)
+    grid_first = first - timedelta(days=first.weekday())
+    grid_last = last + timedelta(days=6 - last.weekday())
+    days = _calendar_days(worker.id, grid_first, grid_last, today)
+    weekdays = [(format_date(grid_first + timedelta(days=n), "EEE"), WEEKDAYS[n + 1])
+                for n in range(7)]
+    return render_template(
+        "calendars/month.html", worker=worker, own=worker.id == current_user.id,
+        weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
+        month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
+        previous=(first - timedelta(days=1)).replace(day=1), following=following,
+        chosen=day, shown=MONTH_EVENTS_SHOWN, may_book=_may_book_any())
+
+
+@dataclass
+class WorkerDay:
+    """One family worker's events of a day, a column of the day view."""
+
+    worker: User
+    events: list[Event]
+
+
+def _workers_of_coordinator() -> list[User]:
+    """Family workers who share a municipality with the user; an admin's are all."""
+    workers = staff(FAMILY_WORKER)
+    if current_user.role == ADMIN:
+        return workers
+    mine = set(current_user.municipalities)
+    return [worker for worker in workers if mine & set(worker.municipalities)]
+
+
+@bp.get("/day", endpoint="day")
+@roles_required(ADMIN, COORDINATOR)
+def coordinators_day():
+    """All family workers of the coordinator's municipalities side by side for a day."""
+    zone, today = unit_zone(), _today()
+    day = _date_arg(today)
+    start = local_datetime(day, MIDNIGHT, zone)
+    end = local_datetime(day + timedelta(days=1), MIDNIGHT, zone)
+    columns = [WorkerDay(worker, worker_events(worker.id, start, end, include_cancelled=True))
+               for worker in _workers_of_coordinator()]
+    return render_template(
+        "calendars/day.html", day=day, columns=columns, today=today,
+        previous=day - timedelta(days=1), following=day + timedelta(days=1))
+
+
+# --- booking ---------------------------------------------------------------
+
+def _bookable_families(given: Family | None) -> list[Family]:
+    """Families whose work goes on and for whom the user may book visits."""
+    if not _may_book_any():
+        return [given] if given else []
+    query = (visible_families_query(current_user)
+             .where(Family.status.in_(BOOKABLE_FAMILY_STATUSES))
+             .order_by(Family.surname, Family.reference))
+    families = [family for family in db.session.scalars(query)
+                if services.can_book_for(current_user, family)]
+    if given is not None and given not in families:
+        families.insert(0, given)
+    return families
+
+
+def _worker_choices(family: Family | None) -> list[User]:
+    """Family workers to choose from: colleagues of the user's municipalities (an
+    admin's are all) and the family's own workers."""
+    workers = _workers_of_coordinator()
+    if current_user.role == FAMILY_WORKER and current_user not in workers:
+        workers.insert(0, current_user)
+    if family is not None:
+        workers += [worker for worker in family.family_workers
+                    if worker not in workers and worker.active]
+    return sorted(workers, key=lambda worker: worker.name)
+
+
+def _time_arg(raw) -> time | None:
+    try:
+        return datetime.strptime(raw or "", "%H:%M").time()
+    except ValueError:
+        return None
+
+
+def _small_int_arg(name, low, high) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+
+
+def _booking_data(family: Family | None) -> dict:
+    """The form's first values: from the address (a suggested time's link) or
+    sensible defaults. Values that do not parse are left out, not refused."""
+    args = request.args
+    kind = args.get("kind")
+    if kind not in VISIT_KIND_LABELS:
+        kind = "planning_meeting" if family is not None and family.plan is None \
+            else "home_visit"
+    worker_ids = [int(raw) for raw in args.getlist("worker")
+                  if raw.isdigit() and len(raw) <= MAX_ID_DIGITS]
+    if not worker_ids and family is not None:
+        worker_ids = [worker.id for worker in family.family_workers][:services.MAX_WORKERS]
+    if not worker_ids and current_user.role == FAMILY_WORKER:
+        worker_ids = [current_user.id]
+    return {
+        "family_id": family.id if family else None,
+        "kind": kind,
+        "day": _parse_day(args.get("date")),
+        "start": _time_arg(args.get("start")),
+        "duration_minutes": _small_int_arg("duration", 1, services.MAX_VISIT_MINUTES)
+        or DEFAULT_DURATION_MINUTES,
+        "worker_ids": worker_ids,
+        "place": args.get("place", "")[:200],
+        "repeat": _small_int_arg("repeat", 1, 2),
+        "count": _small_int_arg("count", 2, MAX_REPEATS),
+    }
+
+
+@dataclass(frozen=True)
+class SuggestedTime:
+    """A free slot with the link that fills it into the form."""
+
+    start: datetime
+    end: datetime
+    preferred: bool
+    travel_minutes: int
+    url: str
+
+
+def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTime] | None:
+    """Free times for the form's workers (and family) over the next two weeks,
+    best first; None when the form does not yet say whose times to look for."""
+    worker_ids = form.worker_ids.data or []
+    if form.worker_ids.errors or not worker_ids or form.duration_minutes.errors:
+        return None
+    zone, clock = unit_zone(), get_clock()
+    today = _today()
+    duration = form.duration()
+    slots = services.free_slots(worker_ids, first_day=today,
+                                last_day=today + timedelta(days=SLOT_DAYS - 1),
+                                duration_minutes=duration, family=family, zone=zone,
+                                settings=_settings(), now=clock.now())
+    suggested = []
+    for slot in slots[:SLOTS_SHOWN]:
+        local = to_local(slot.start, zone)
+        url = url_for(".new_visit", family=family.id if family else None,
+                      kind=form.kind.data or None, worker=worker_ids, duration=duration,
+                      date=local.date().isoformat(), start=local.strftime("%H:%M"),
+                      place=form.place.data or None, repeat=form.repeat.data or None,
+                      count=form.count.data or None)
+        suggested.append(SuggestedTime(slot.start, slot.end, slot.preferred,
+                                       slot.travel_minutes, url))
+    return suggested
+
+
+def _book(form: VisitForm, family: Family, refusal: Refusal):
+    """Book the form's visit or series; the first visit booked, or None when refused."""
+    zone = unit_zone()
+    day = form.day.data
+    start = local_datetime(day, form.start.data, zone)
+    end = (local_datetime(day, form.end.data, zone) if form.end.data is not None
+           else start + timedelta(minutes=form.duration()))
+    common = dict(kind=form.kind.data, worker_ids=form.worker_ids.data,
+                  place=(form.place.data or "").strip() or None,
+                  confirm=bool(form.confirm.data), zone=zone, settings=_settings(),
+                  clock=get_clock())
+    if not form.repeat.data:
+        return attempt(form, _checked, refusal, services.book_visit, current_user, family,
+                       start=start, end=end, **common)
+    if form.count.data is None:
+        form.count.errors = [*form.count.errors, _("Give the number of visits.")]
+        return None
+    rule = attempt(form, series_rule, weekday=day.isoweekday(), start_time=form.start.data,
+                   duration_minutes=int((end - start).total_seconds() // 60),
+                   first_date=day, count=form.count.data, interval_weeks=form.repeat.data)
+    booked = rule and attempt(form, _checked, refusal, services.book_series, current_user,
+                              family, rule=rule, **common)
+    if not booked:
+        return None
+    visits, skipped = booked
+    flash(ngettext("%(num)d visit was booked.", "%(num)d visits were booked.",
+                   len(visits)), "success")
+    for entry in skipped:
+        flash(_("%(date)s was skipped: %(reason)s", date=format_date(entry.day),
+                reason=entry.reason), "info")
+    return visits[0]
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@login_required
+def new_visit():
+    """Book a visit or a series: clashes refuse, warnings ask for a confirmation,
+    and free times of the chosen workers are suggested."""
+    family_id = _id_arg("family")
+    family = _load_family(family_id) if family_id is not None else None
+    if family is not None and not services.can_book_for(current_user, family):
+        raise Forbidden(_("You may not book visits for this family."))
+    if family is None and not _may_book_any():
+        raise Forbidden(_("Your role does not allow booking visits."))
+    form = VisitForm(data=_booking_data(family) if request.method == "GET" else None)
+    families = _bookable_families(family)
+    form.family_id.choices = choices(
+        [(item.id, f"{item.surname} {item.reference}") for item in families],
+        _("Choose a family"))
+    form.worker_ids.choices = choices([(worker.id, worker.name)
+                                       for worker in _worker_choices(family)])
+    refusal, status = Refusal(), 200
+    if form.is_submitted() and form.suggest.data:
+        if not form.validate_suggestion():
+            status = 422
+        if form.family_id.data and not form.family_id.errors:
+            family = _load_family(form.family_id.data)
+    elif form.validate_on_submit():
+        family = _load_family(form.family_id.data)
+        visit = _book(form, family, refusal)
+        if visit is not None:
+            db.session.commit()
+            if not form.repeat.data:
+                flash(_("The visit to %(reference)s on %(when)s was booked.",
+                      reference=family.reference, when=datetime_filter(visit.start)),
+                      "success")
+            return redirect(url_for(".visit", visit_id=visit.id))
+        db.session.rollback()
+        family = _load_family(form.family_id.data)
+        refusal.tidy(form)
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    suggestions = _suggested_times(form, family)
+    db.session.commit()  # the audit event of the family's read
+    return render_template("calendars/visit_form.html", form=form, family=family,
+                           refusal=refusal, suggestions=suggestions,
+                           repeat_labels=REPEAT_LABELS), status
+
+
+# --- one visit -------------------------------------------------------------
+
+def _may_change(visit: HomeVisit) -> bool:
+    return services.can_book_for(current_user, visit.family) or current_user in visit.workers
+
+
+def _check_may_change(visit: HomeVisit) -> None:
+    if not _may_change(visit):
+        raise Forbidden(_("You may not change this visit."))
+
+
+def _move_data(visit: HomeVisit) -> dict:
+    zone = unit_zone()
+    start, end = to_local(visit.start, zone), to_local(visit.end, zone)
+    return {"day": start.date(), "start": start.time().replace(tzinfo=None),
+            "end": end.time().replace(tzinfo=None)}
+
+
+def _visit_page(visit: HomeVisit, status=200, *, refusal=None, **forms):
+    """The visit's page; a refused form comes back filled in with its errors."""
+    defaults = {
+        "move_form": lambda: MoveForm(formdata=None, data=_move_data(visit)),
+        "cancel_form": lambda: CancelForm(formdata=None),
+        "no_show_form": lambda: NoShowForm(formdata=None),
+        "done_form": lambda: DoneForm(formdata=None),
+        "notes_form": lambda: NotesForm(formdata=None, data={"notes": visit.notes}),
+    }
+    for name, make in defaults.items():
+        if forms.get(name) is None:
+            forms[name] = make()
+    return render_template(
+        "calendars/visit.html", visit=visit, refusal=refusal or Refusal(),
+        may_change=_may_change(visit),
+        may_delete=services.can_book_for(current_user, visit.family),
+        started=visit.start <= get_clock().now(),
+        visit_day=to_local(visit.start, unit_zone()).date(), **forms), status
+
+
+@bp.get("/visits/<int:visit_id>", endpoint="visit")
+@login_required
+def visit_page(visit_id):
+    """A visit's details and notes, and the forms that change it."""
+    visit = _load_visit(visit_id)
+    db.session.commit()  # the audit event of the read
+    return _visit_page(visit)
+
+
+def _change(visit_id, form, form_name, changes_of, done_message, refusal=None):
+    """Apply one change from a form of the visit's page, or show the page refusing it."""
+    visit = _load_visit(visit_id)
+    _check_may_change(visit)
+    refusal = refusal or Refusal()
+    if form.validate():
+        changes, confirm = changes_of(form)
+        if attempt(form, _checked, refusal, services.update_visit, current_user, visit,
+                   changes, confirm=confirm, zone=unit_zone(), settings=_settings(),
+                   clock=get_clock()) is not None:
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for(".visit", visit_id=visit.id))
+        db.session.rollback()
+        visit = _load_visit(visit_id)
+        refusal.tidy(form)
+    db.session.commit()  # the audit event of the read
+    return _visit_page(visit, 422, refusal=refusal, **{form_name: form})
+
+
+def _moved(form: MoveForm):
+    zone = unit_zone()
+    return ({"start": local_datetime(form.day.data, form.start.data, zone),
+             "end": local_datetime(form.day.data, form.end.data, zone)},
+            bool(form.confirm.data))
+
+
+@bp.post("/visits/<int:visit_id>/move")
+@login_required
+def move_visit(visit_id):
+    """Move a visit: the same clashes and warnings as booking it."""
+    return _change(visit_id, MoveForm(), "move_form", _moved,
+                   _("The visit was moved. Calendars show the new time."))
+
+
+@bp.post("/visits/<int:visit_id>/cancel")
+@login_required
+def cancel_visit(visit_id):
+    """Cancel a visit with the reason; it stays in calendars as cancelled."""
+    return _change(visit_id, CancelForm(), "cancel_form",
+                   lambda form: ({"status": "cancelled",
+                                  "status_reason": form.cancel_reason.data}, False),
+                   _("The visit was cancelled."))
+
+
+@bp.post("/visits/<int:visit_id>/done")
+@login_required
+def mark_done(visit_id):
+    """Record that the visit was held."""
+    return _change(visit_id, DoneForm(), "done_form",
+                   lambda form: ({"status": "done", "status_reason": ""}, False),
+                   _("The visit was marked as done."))
+
+
+@bp.post("/visits/<int:visit_id>/no-show")
+@login_required
+def mark_no_show(visit_id):
+    """Record that the family was not met, and why if known."""
+    return _change(visit_id, NoShowForm(), "no_show_form",
+                   lambda form: ({"status": "no_show",
+                                  "status_reason": form.no_show_reason.data or ""}, False),
+                   _("The visit was recorded as the family not met."))
+
+
+@bp.post("/visits/<int:visit_id>/notes")
+@login_required
+def save_notes(visit_id):
+    """Keep the worker's notes of the visit (they never leave the system)."""
+    return _change(visit_id, NotesForm(), "notes_form",
+                   lambda form: ({"notes": form.notes.data or ""}, False),
+                   _("The notes were saved."))
+
+
+@bp.route("/visits/<int:visit_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_visit(visit_id):
+    """Ask for confirmation (GET), then remove a visit booked by mistake (POST)."""
+    visit = _load_visit(visit_id)
+    if not services.can_book_for(current_user, visit.family):
+        raise Forbidden(_("You may not change this visit."))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        family_id = visit.family_id
+        services.delete_visit(current_user, visit, clock=get_clock())
+        db.session.commit()
+        flash(_("The visit was deleted."), "success")
+        return redirect(url_for("families.detail", family_id=family_id))
+    db.session.commit()  # the audit event of the read
+    status = 422 if form.is_submitted() else 200
+    return render_template("calendars/visit_delete.html", form=form, visit=visit), status

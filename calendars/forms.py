@@ -1,0 +1,130 @@
+"""Forms of the calendar pages: field shapes only; the rules live in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from calendars.models import NOTES_MAX, PLACE_MAX, REASON_MAX
+from calendars.services import MAX_VISIT_MINUTES
+from core.vocabulary import choices
+from families.forms import MultiCheckboxField, optional_id
+from groups.forms import plausible_date
+
+# Labels of the codes in calendars/models.py, in the order the models list them.
+VISIT_KIND_LABELS = {
+    "planning_meeting": _l("Planning meeting"),
+    "home_visit": _l("Home visit"),
+    "review_meeting": _l("Review meeting"),
+}
+VISIT_STATUS_LABELS = {
+    "scheduled": _l("Scheduled"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("Family not met"),
+}
+REPEAT_LABELS = {1: _l("Every week"), 2: _l("Every other week")}
+
+TIME_FORMATS = ["%H:%M", "%H.%M"]
+DEFAULT_DURATION_MINUTES = 60
+# A series booked from the form: enough for half a year of weekly visits.
+MAX_REPEATS = 26
+# What suggesting free times needs: whose times, for whom and for how long.
+SUGGESTION_FIELDS = ("csrf_token", "family_id", "kind", "worker_ids", "duration_minutes")
+
+
+class VisitForm(FlaskForm):
+    """Booking one visit or a weekly or fortnightly series of them.
+
+    The view fills in the families and workers the user may choose from.
+    ``end`` wins over ``duration_minutes`` when both are given.
+    """
+
+    family_id = SelectField(_l("Family"), coerce=optional_id, validators=[InputRequired()])
+    kind = SelectField(_l("Kind of visit"), choices=choices(VISIT_KIND_LABELS),
+                       validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
+    start = TimeField(_l("Start time"), format=TIME_FORMATS, validators=[InputRequired()])
+    duration_minutes = IntegerField(
+        _l("Duration in minutes"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_VISIT_MINUTES)])
+    end = TimeField(_l("End time"), format=TIME_FORMATS, validators=[Optional()])
+    worker_ids = MultiCheckboxField(_l("Family workers"), coerce=int, validators=[
+        DataRequired(_l("Choose one or two family workers."))])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=PLACE_MAX)])
+    repeat = SelectField(_l("Repeat"), coerce=optional_id,
+                         choices=choices(REPEAT_LABELS, _l("Only once")),
+                         validators=[Optional()])
+    count = IntegerField(_l("Number of visits"),
+                         validators=[Optional(), NumberRange(min=2, max=MAX_REPEATS)])
+    confirm = BooleanField(_l("Book despite the warnings"))
+
+    suggest = SubmitField(_l("Suggest times"))
+    submit = SubmitField(_l("Book the visit"))
+
+    def validate_suggestion(self) -> bool:
+        """Validate what suggesting times needs (and the CSRF token) alone."""
+        valid = True
+        for name in SUGGESTION_FIELDS:
+            field = getattr(self, name)
+            if not field.validate(self):
+                valid = False
+        return valid
+
+    def duration(self) -> int:
+        """The visit's length in minutes from the duration field (the default if empty)."""
+        return self.duration_minutes.data or DEFAULT_DURATION_MINUTES
+
+
+class MoveForm(FlaskForm):
+    """Moving a visit to another date or time."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
+    start = TimeField(_l("Start time"), format=TIME_FORMATS, validators=[InputRequired()])
+    end = TimeField(_l("End time"), format=TIME_FORMATS, validators=[InputRequired()])
+    confirm = BooleanField(_l("Move despite the warnings"))
+    submit = SubmitField(_l("Move the visit"))
+
+
+class CancelForm(FlaskForm):
+    """Cancelling a visit, with the reason calendars and colleagues see."""
+
+    cancel_reason = StringField(_l("Reason for cancelling"), validators=[
+        DataRequired(_l("Say why the visit is cancelled.")), Length(max=REASON_MAX)])
+    submit = SubmitField(_l("Cancel the visit"))
+
+
+class NoShowForm(FlaskForm):
+    """Recording that the family was not met."""
+
+    no_show_reason = StringField(_l("What happened"),
+                                 validators=[Optional(), Length(max=REASON_MAX)])
+    submit = SubmitField(_l("Record that the family was not met"))
+
+
+class DoneForm(FlaskForm):
+    """Marking a visit held."""
+
+    submit = SubmitField(_l("Mark as done"))
+
+
+class NotesForm(FlaskForm):
+    """The worker's notes of a visit, kept in the system only."""
+
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)])
+    submit = SubmitField(_l("Save the notes"))
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button with its CSRF token."""
+
+    submit = SubmitField(_l("Delete the visit"))
