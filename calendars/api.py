@@ -1,6 +1,6 @@
 """Home visits and calendars over JSON: visits, a worker's events and free slots."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -9,7 +9,14 @@ from flask_login import current_user
 from calendars import services
 from calendars.events import HOME_VISIT, Event, worker_events
 from calendars.models import PLACE_MAX, REASON_MAX, VISIT_KINDS, VISIT_STATUSES, HomeVisit
-from core.api import error_responses, json_body, json_request, json_response
+from core.api import (
+    error_responses,
+    json_body,
+    json_request,
+    json_response,
+    query_date,
+    query_int,
+)
 from core.clock import get_clock
 from core.errors import ValidationFailed
 from core.localtime import iso_local, local_datetime, local_today, unit_zone
@@ -111,36 +118,11 @@ def _settings():
     return services.CalendarSettings.from_config(current_app.config)
 
 
-def _date_arg(name, default=None) -> date:
-    raw = request.args.get(name)
-    if raw is None and default is not None:
-        return default
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        raise ValidationFailed(_("Check the query parameters."), fields={
-            name: _("Expected a date such as 2026-12-01.")}) from None
-
-
-def _int_arg(name, *, required=False, low=1, high=2**31 - 1):
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise ValidationFailed(_("Check the query parameters."),
-                                   fields={name: _("This field is required.")})
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationFailed(_("Check the query parameters."), fields={
-            name: _("Expected a whole number from %(low)d to %(high)d.", low=low,
-                    high=high)})
-    return int(raw)
-
-
 def _range(max_days):
     """The from and to dates of a query (inclusive), checked."""
     today = local_today(get_clock().now())
-    first = _date_arg("from", today)
-    last = _date_arg("to", first + timedelta(days=6))
+    first = query_date("from", today)
+    last = query_date("to", first + timedelta(days=6))
     if last < first or (last - first).days >= max_days:
         raise ValidationFailed(_("Check the query parameters."), fields={
             "to": _("The range is 1 to %(n)d days, from before to.", n=max_days)})
@@ -155,7 +137,7 @@ def list_visits():
     query = services.visits_query(
         current_user, start=local_datetime(first, MIDNIGHT, zone),
         end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-        worker_id=_int_arg("worker"), family_id=_int_arg("family"))
+        worker_id=query_int("worker"), family_id=query_int("family"))
     return jsonify([visit_json(visit) for visit in db.session.scalars(query)])
 
 
@@ -251,12 +233,13 @@ def worker_event_list(worker_id):
 def worker_free_slots(worker_id):
     worker = services.get_worker(current_user, worker_id)
     first, last = _range(MAX_SLOT_RANGE_DAYS)
-    duration = _int_arg("duration", required=True, low=15, high=services.MAX_VISIT_MINUTES)
+    duration = query_int("duration", required=True, low=15,
+                         high=services.MAX_VISIT_MINUTES)
     worker_ids = [worker.id]
-    with_worker = _int_arg("with_worker")
+    with_worker = query_int("with_worker")
     if with_worker:
         worker_ids.append(services.get_worker(current_user, with_worker).id)
-    family_id = _int_arg("family")
+    family_id = query_int("family")
     family = get_family(current_user, family_id, clock=get_clock(),
                         origin=request.remote_addr) if family_id else None
     slots = services.free_slots(worker_ids, first_day=first, last_day=last,
@@ -264,7 +247,7 @@ def worker_free_slots(worker_id):
                                 zone=unit_zone(), settings=_settings(),
                                 now=get_clock().now())
     db.session.commit()
-    limit = _int_arg("limit", high=500) or 50
+    limit = query_int("limit", 50, high=500)
     return jsonify([{"start": iso_local(slot.start), "end": iso_local(slot.end),
                      "travel_minutes": slot.travel_minutes, "preferred": slot.preferred}
                     for slot in slots[:limit]])

@@ -1,9 +1,11 @@
-"""What every JSON endpoint shares: reading bodies and the OpenAPI document."""
+"""What every JSON endpoint shares: reading bodies and queries, the OpenAPI document."""
+
+from datetime import date
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from core.errors import BadRequest
+from core.errors import BadRequest, ValidationFailed
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 
@@ -35,6 +37,43 @@ def json_body():
     if not isinstance(payload, dict):
         raise BadRequest(_("The request body must be a JSON object."), code="invalid_json")
     return payload
+
+
+def _bad_query(name, message):
+    return ValidationFailed(_("Check the query parameters."), fields={name: message})
+
+
+def query_choice(name: str, codes) -> str | None:
+    """A query parameter that is one of some codes, or None when absent."""
+    value = request.args.get(name) or None
+    if value is not None and value not in codes:
+        raise _bad_query(name, _("Unknown code."))
+    return value
+
+
+def query_int(name: str, default: int | None = None, *, low: int = 1,
+              high: int = 2**31 - 1, required: bool = False) -> int | None:
+    """A whole-number query parameter within bounds."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise _bad_query(name, _("This field is required."))
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise _bad_query(name, _("Expected a whole number from %(low)d to %(high)d.",
+                                 low=low, high=high))
+    return int(raw)
+
+
+def query_date(name: str, default: date | None = None) -> date:
+    """A date query parameter (2026-12-01)."""
+    raw = request.args.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise _bad_query(name, _("Expected a date such as 2026-12-01.")) from None
 
 
 def error_responses(*statuses) -> dict:

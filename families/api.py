@@ -4,7 +4,14 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import error_responses, json_body, json_request, json_response
+from core.api import (
+    error_responses,
+    json_body,
+    json_request,
+    json_response,
+    query_choice,
+    query_int,
+)
 from core.clock import get_clock
 from core.errors import NotFound, ValidationFailed
 from core.localtime import iso_local
@@ -125,25 +132,6 @@ def _origin():
     return request.remote_addr
 
 
-def _query_choice(name, codes):
-    value = request.args.get(name) or None
-    if value is not None and value not in codes:
-        raise ValidationFailed(_("Check the query parameters."),
-                               fields={name: _("Unknown code.")})
-    return value
-
-
-def _query_int(name, default, maximum):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ValidationFailed(_("Check the query parameters."),
-                               fields={name: _("Expected a whole number from 1 to %(n)d.",
-                                               n=maximum)})
-    return int(raw)
-
-
 @bp.get("/families")
 @login_required
 def list_families():
@@ -151,12 +139,12 @@ def list_families():
     query = services.search_families(
         current_user,
         text=request.args.get("q", "")[:100],
-        track=_query_choice("track", TRACKS),
-        status=_query_choice("status", STATUSES),
+        track=query_choice("track", TRACKS),
+        status=query_choice("status", STATUSES),
         municipality=request.args.get("municipality") or None,
     )
-    page = _query_int("page", 1, 100_000)
-    per_page = _query_int("per_page", 50, MAX_PER_PAGE)
+    page = query_int("page", 1, high=100_000)
+    per_page = query_int("per_page", 50, high=MAX_PER_PAGE)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     services.record_listing(current_user, pagination.items, clock=get_clock(),
                             origin=_origin())

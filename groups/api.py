@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import error_responses, json_body, json_request, json_response
+from core.api import error_responses, json_body, json_request, json_response, query_choice
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
 from core.localtime import iso_local, unit_zone
@@ -204,15 +204,10 @@ def _group_fields(payload, *, partial):
 @bp.get("/groups")
 @login_required
 def list_groups():
-    status = request.args.get("status") or None
-    theme = request.args.get("theme") or None
-    if status is not None and status not in GROUP_STATUSES or \
-            theme is not None and theme not in SUPPORT_AREAS:
-        raise ValidationFailed(_("Check the query parameters."),
-                               fields={"status" if status not in (None, *GROUP_STATUSES)
-                                       else "theme": _("Unknown code.")})
     query = services.search_groups(
-        municipality=request.args.get("municipality") or None, status=status, theme=theme,
+        municipality=request.args.get("municipality") or None,
+        status=query_choice("status", GROUP_STATUSES),
+        theme=query_choice("theme", SUPPORT_AREAS),
         with_free_places=request.args.get("free") in ("1", "true"),
         text=request.args.get("q", "")[:100])
     return jsonify([group_json(group) for group in db.session.scalars(query)])
