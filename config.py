@@ -77,3 +77,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
 
+
+
+def settings(config_class, **overrides) -> dict:
+    """A config class's settings as a dict with overrides, for ``create_app``."""
+    values = {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
+    return {**values, **overrides}

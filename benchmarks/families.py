@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from config import TestConfig  # noqa: E402
+from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
@@ -32,8 +32,8 @@ from families.models import Family, Member, Plan, family_workers  # noqa: E402
 
 
 def build_app(url):
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                               WTF_CSRF_ENABLED=False))
 
 
 def fill(count):

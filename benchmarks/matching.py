@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
 from calendars.models import HomeVisit  # noqa: E402
-from config import TestConfig  # noqa: E402
+from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
@@ -133,8 +133,7 @@ def measure(families, groups, base_url):
             url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
         else:
             url = f"sqlite:///{folder}/bench.sqlite3"
-        settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-        app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+        app = create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url))
         try:
             with app.app_context():
                 db.create_all()

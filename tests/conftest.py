@@ -18,7 +18,7 @@ from flask_babel import refresh
 
 from accounts import services as accounts_services
 from app import create_app
-from config import TestConfig
+from config import TestConfig, settings
 from core.clock import FixedClock, set_clock
 from core.places import ensure_reference_data
 from extensions import db
@@ -65,8 +65,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _app(database_url):
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=database_url))
     app.test_client_class = FreshUserClient
     with app.app_context():
         db.create_all()

@@ -4,7 +4,7 @@ import pytest
 from flask_babel import force_locale
 
 from app import create_app
-from config import TestConfig
+from config import Config, TestConfig, settings
 from core.vocabulary import SUPPORT_AREAS
 
 # The seed's Finnish names of the support areas, word for word.
@@ -30,9 +30,8 @@ FINNISH_SUPPORT_AREAS = {
 @pytest.fixture
 def finnish_default_app(database_url):
     """An app with the shipped default language (the suite reads English)."""
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    settings.pop("BABEL_DEFAULT_LOCALE")
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url})
+    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=database_url,
+                               BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE))
 
 
 def test_the_interface_is_finnish_by_default(app, finnish_default_app):

@@ -9,14 +9,13 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from app import create_app
-from config import TestConfig
+from config import TestConfig, settings
 from extensions import db
 from tests.conftest import _with_search_path, require
 
 
 def migrated_app(url):
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url))
 
 
 def differences(app):
