@@ -6,20 +6,24 @@ members and plans, then times requests through the app in-process and prints
 the figures. Usage: .venv/bin/python benchmarks/families.py [--families 5000]
 """
 
-import argparse
-import os
-import platform
-import statistics
 import sys
-import tempfile
-import time
-import uuid
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
+# The project's root, not this folder, comes first on the path: run as a
+# script, this folder's calendar.py would shadow the standard calendar module.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402

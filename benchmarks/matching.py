@@ -7,23 +7,27 @@ candidate pairs, solving, storing; and a greedy assignment beside it.
 Usage: .venv/bin/python benchmarks/matching.py [--sizes 5000x300 20000x1000]
 """
 
-import argparse
-import os
-import platform
-import random
-import resource
 import sys
-import tempfile
-import time
-import tracemalloc
-import uuid
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
+# The project's root, not this folder, comes first on the path: run as a
+# script, this folder's calendar.py would shadow the standard calendar module.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
