@@ -257,6 +257,9 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     status = changes.get("status", visit.status)
     if status not in VISIT_STATUSES:
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
+    if status in ("done", "no_show") and status != visit.status and start > now:
+        message = _("A visit is marked done or missed once its time has come.")
+        raise ValidationFailed(message, code="visit_not_started", fields={"status": message})
     moved = (start, end) != (visit.start, visit.end)
     rebooked = (moved or "worker_ids" in changes or municipality != visit.municipality
                 or (status == "scheduled" and visit.status == "cancelled"))

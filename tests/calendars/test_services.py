@@ -235,7 +235,7 @@ def test_cancel_raises_the_sequence_but_notes_and_done_do_not(coordinator, worke
     services.update_visit(coordinator, visit, {"notes": "Keskusteltiin unirytmistä."},
                           zone=HELSINKI, settings=SETTINGS, clock=clock)
     services.update_visit(coordinator, visit, {"status": "done"}, zone=HELSINKI,
-                          settings=SETTINGS, clock=clock)
+                          settings=SETTINGS, clock=FixedClock(at(2, 10)))
     assert visit.sequence == 0
     services.update_visit(coordinator, visit, {"status": "cancelled",
                                                "status_reason": "Perhe sairaana"},
@@ -263,3 +263,12 @@ def test_visit_workers_are_one_or_two_family_workers(coordinator, worker, family
     with pytest.raises(ValidationFailed):
         book(coordinator, family, at(2, 9), workers=[worker, make_user("family_worker"),
                                                      make_user("family_worker")])
+
+
+def test_a_visit_ahead_cannot_be_marked_done(coordinator, worker, family, clock):
+    visit = book(coordinator, family, at(2, 9))
+    for status in ("done", "no_show"):
+        with pytest.raises(ValidationFailed) as error:
+            services.update_visit(coordinator, visit, {"status": status}, zone=HELSINKI,
+                                  settings=SETTINGS, clock=clock)
+        assert error.value.code == "visit_not_started"
