@@ -62,9 +62,10 @@ bp = Blueprint("calendars", __name__, url_prefix="/calendars")
 # The translated labels of every code a calendar page shows, by vocabulary.
 VOCABULARIES = {"visit_kind": VISIT_KIND_LABELS, "visit_status": VISIT_STATUS_LABELS}
 MIDNIGHT = time(0)
-# Suggested times: the next two weeks, the best few.
+# Suggested times: the next two weeks, the best few, a couple a day at most.
 SLOT_DAYS = 14
 SLOTS_SHOWN = 8
+SLOTS_PER_DAY = 2
 # Visits listed on a family's page, ahead and behind.
 FAMILY_VISITS_SHOWN = 5
 FAMILY_VISITS_RANGE = timedelta(days=366)
@@ -400,6 +401,23 @@ class SuggestedTime:
     url: str
 
 
+def _spread(slots: list[services.Slot], zone) -> list[services.Slot]:
+    """The best slots that do not overlap, a few a day: alternatives to choose
+    from rather than the same morning in steps of a quarter of an hour."""
+    chosen: list[services.Slot] = []
+    per_day: dict[date, int] = defaultdict(int)
+    for slot in slots:
+        day = to_local(slot.start, zone).date()
+        if per_day[day] >= SLOTS_PER_DAY or any(
+                slot.start < other.end and other.start < slot.end for other in chosen):
+            continue
+        chosen.append(slot)
+        per_day[day] += 1
+        if len(chosen) == SLOTS_SHOWN:
+            break
+    return chosen
+
+
 def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTime] | None:
     """Free times for the form's workers (and family) over the next two weeks,
     best first; None when the form does not yet say whose times to look for."""
@@ -414,7 +432,7 @@ def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTi
                                 duration_minutes=duration, family=family, zone=zone,
                                 settings=_settings(), now=clock.now())
     suggested = []
-    for slot in slots[:SLOTS_SHOWN]:
+    for slot in _spread(slots, zone):
         local = to_local(slot.start, zone)
         url = url_for(".new_visit", family=family.id if family else None,
                       kind=form.kind.data or None, worker=worker_ids, duration=duration,
