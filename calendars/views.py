@@ -75,6 +75,7 @@ BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
 MONTH_EVENTS_SHOWN = 3
 # Ids in addresses are database integers; longer digit strings are typing errors.
 MAX_ID_DIGITS = 9
+MAX_ID = 2**31 - 1
 
 
 @bp.app_template_filter("visit_label")
@@ -169,6 +170,8 @@ def _load_family(family_id) -> Family:
 
 def _load_visit(visit_id) -> HomeVisit:
     """A visit the user may see, its read written to the audit log; else 404."""
+    if visit_id > MAX_ID:  # beyond the database's integers: SQLite would overflow
+        raise NotFound(_("No such visit."))
     return services.get_visit(current_user, visit_id, clock=get_clock(), origin=_origin())
 
 
@@ -558,7 +561,9 @@ def _visit_page(visit: HomeVisit, status=200, *, refusal=None, **forms):
         "calendars/visit.html", visit=visit, refusal=refusal or Refusal(),
         may_change=_may_change(visit),
         may_delete=services.can_book_for(current_user, visit.family),
-        started=visit.start <= get_clock().now(),
+        # The outcome of a visit ahead is not offered, but a refused one is shown.
+        show_outcome=visit.start <= get_clock().now() or bool(
+            forms["done_form"].errors or forms["no_show_form"].errors),
         visit_day=to_local(visit.start, unit_zone()).date(), **forms), status
 
 

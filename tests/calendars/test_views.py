@@ -355,6 +355,12 @@ def test_suggest_times_button_uses_the_chosen_duration(client, worker, family):
     ({"day": "1800-01-01"}, "day"),
     ({"end": "09:00"}, "end"),
     ({"repeat": "1", "count": ""}, "count"),
+    ({"repeat": "1", "count": "500"}, "count"),
+    ({"repeat": "3", "count": "4"}, "repeat"),
+    ({"family_id": "abc"}, "family_id"),
+    ({"worker_ids": ["abc"]}, "worker_ids"),
+    ({"day": "99999-01-01"}, "day"),
+    ({"place": "x" * 201}, "place"),
 ])
 def test_bad_booking_input_gets_field_errors_not_a_server_error(client, worker, family,
                                                                  overrides, field):
@@ -497,10 +503,17 @@ def test_a_held_visit_is_marked_done(client, coordinator, worker, family):
     assert (visit.status, visit.sequence) == ("done", 0)
 
 
-def test_a_visit_ahead_offers_no_outcome(client, coordinator, worker, family):
+def test_a_visit_ahead_offers_no_outcome_and_refuses_one(client, coordinator, worker,
+                                                         family):
     visit = book(coordinator, family, at(2, 10))
     login(client, worker)
-    assert "Mark as done" not in html_of(client.get(f"/calendars/visits/{visit.id}"))
+    url = f"/calendars/visits/{visit.id}"
+    assert "Mark as done" not in html_of(client.get(url))
+    response = post_form(client, f"{url}/done", {}, url)
+    assert response.status_code == 422
+    assert "once its time has come" in html_of(response)
+    db.session.expire_all()
+    assert db.session.get(HomeVisit, visit.id).status == "scheduled"
 
 
 def test_a_family_not_met_is_recorded_with_what_happened(client, coordinator, worker,
@@ -578,3 +591,8 @@ def test_family_page_offers_no_booking_to_a_social_worker(client, coordinator, w
     login(client, social_worker)
     html = html_of(client.get(f"/families/{family.id}"))
     assert "Visits" in html and "/calendars/visits/new" not in html
+
+
+def test_an_impossible_visit_id_is_not_found(client, worker):
+    login(client, worker)
+    assert client.get("/calendars/visits/99999999999999999999").status_code == 404
