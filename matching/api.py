@@ -14,8 +14,8 @@ from extensions import db
 from families.services import get_family
 from groups.services import get_group
 from matching import services
-from matching.explain import criterion_text, match_json, rule_text
-from matching.models import Proposal, ProposalItem
+from matching.explain import item_json, match_json
+from matching.models import Proposal
 
 bp = Blueprint("matching_api", __name__, url_prefix="/api/v1")
 
@@ -27,21 +27,6 @@ ACCEPT_REQUEST = Schema("AcceptRequest", {
     "item_ids": ListOf(Integer(), max_items=100000,
                        description="The items to accept; all when not given"),
 })
-
-
-def item_json(item: ProposalItem) -> dict:
-    explanation = item.explanation or {}
-    data = {"id": item.id, "family_id": item.family_id, "group_id": item.group_id,
-            "status": item.status, "score": item.score_tenths / 10 if item.group_id else None,
-            "member_ids": list(item.member_ids or ()), "enrollment_id": item.enrollment_id,
-            "message": item.message}
-    if item.group_id:
-        data["criteria"] = [{**criterion, "text": criterion_text(criterion)}
-                            for criterion in explanation.get("criteria", ())]
-    else:
-        data["reason"] = explanation.get("rule")
-        data["text"] = rule_text(explanation.get("rule"), explanation.get("params"))
-    return data
 
 
 def proposal_json(proposal: Proposal) -> dict:

@@ -74,3 +74,19 @@ def match_json(match: Match) -> dict:
         data["rule"] = match.rule
         data["text"] = rule_text(match.rule, match.rule_params)
     return data
+
+
+def item_json(item) -> dict:
+    """A proposal's item with its explanation, for the API and the pages."""
+    explanation = item.explanation or {}
+    data = {"id": item.id, "family_id": item.family_id, "group_id": item.group_id,
+            "status": item.status, "score": item.score_tenths / 10 if item.group_id else None,
+            "member_ids": list(item.member_ids or ()), "enrollment_id": item.enrollment_id,
+            "message": item.message}
+    if item.group_id:
+        data["criteria"] = [{**criterion, "text": criterion_text(criterion)}
+                            for criterion in explanation.get("criteria", ())]
+    else:
+        data["reason"] = explanation.get("rule")
+        data["text"] = rule_text(explanation.get("rule"), explanation.get("params"))
+    return data

@@ -140,8 +140,11 @@ def propose(actor: User, *, municipalities=(), now: datetime, zone) -> Proposal:
     """Compute and store a proposal for the actor's municipalities (or those named)."""
     if not can_propose(actor):
         raise Forbidden(_("Bulk matching is for coordinators."))
-    names = list(municipalities) or (
-        [m.name for m in actor.municipalities] if actor.role == COORDINATOR else [])
+    own = [m.name for m in actor.municipalities]
+    names = list(municipalities) or (own if actor.role == COORDINATOR else [])
+    if actor.role == COORDINATOR and not set(names) <= set(own):
+        raise Forbidden(_("A coordinator matches families of their own municipalities."),
+                        fields={"municipalities": _("Not one of your municipalities.")})
     ids = None
     if names:
         ids = list(db.session.scalars(sa.select(Municipality.id).where(
@@ -198,11 +201,60 @@ def store(actor: User, run: ProposalRun, names, *, now: datetime) -> Proposal:
     return proposal
 
 
+def may_see(actor: User, proposal: Proposal) -> bool:
+    """Admins see every proposal; a coordinator those for their own municipalities."""
+    if actor.role == ADMIN:
+        return True
+    own = {place.name for place in actor.municipalities}
+    return actor.role == COORDINATOR and (
+        proposal.created_by_id == actor.id
+        or bool(proposal.municipalities) and set(proposal.municipalities) <= own)
+
+
 def get_proposal(actor: User, proposal_id: int) -> Proposal:
+    """A proposal the actor may see, or not found (403 for those who never may)."""
+    if not can_propose(actor):
+        raise Forbidden(_("Bulk matching is for coordinators."))
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or not can_propose(actor):
+    if proposal is None or not may_see(actor, proposal):
         raise NotFound(_("No such proposal."))
     return proposal
+
+
+@dataclass
+class ProposalSummary:
+    """A proposal as lists show it."""
+
+    proposal: Proposal
+    placed: int
+    left_out: int
+
+
+def list_proposals(actor: User, limit: int = 50) -> list[ProposalSummary]:
+    """The newest proposals the actor may see, with their counts."""
+    if not can_propose(actor):
+        raise Forbidden(_("Bulk matching is for coordinators."))
+    newest = db.session.scalars(sa.select(Proposal).order_by(
+        Proposal.created_at.desc(), Proposal.id.desc()))
+    proposals = []
+    for proposal in newest:
+        if may_see(actor, proposal):
+            proposals.append(proposal)
+            if len(proposals) == limit:
+                break
+    counts = {row[0]: (row[1], row[2]) for row in db.session.execute(
+        sa.select(ProposalItem.proposal_id, sa.func.count(ProposalItem.group_id),
+                  sa.func.count(sa.case((ProposalItem.status == "left_out", 1))))
+        .where(ProposalItem.proposal_id.in_([p.id for p in proposals]))
+        .group_by(ProposalItem.proposal_id))}
+    return [ProposalSummary(p, *counts.get(p.id, (0, 0))) for p in proposals]
+
+
+def recompute(actor: User, proposal: Proposal, *, now: datetime, zone) -> Proposal:
+    """Replace an open proposal by a new one for the same municipalities."""
+    if proposal.status == "open":
+        proposal.status = "stale"
+    return propose(actor, municipalities=proposal.municipalities, now=now, zone=zone)
 
 
 def is_current(proposal: Proposal) -> bool:

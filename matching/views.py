@@ -14,6 +14,7 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from accounts.forms import ActionForm
 from core.clock import get_clock
 from core.errors import Forbidden
 from core.forms import attempt
@@ -26,8 +27,7 @@ from families.services import get_family, record_listing, visible_families_query
 from groups import services as groups
 from groups.models import PeerGroup
 from matching import services
-from matching.api import item_json
-from matching.explain import match_json
+from matching.explain import item_json, match_json
 from matching.forms import (
     CRITERION_LABELS,
     ITEM_STATUS_LABELS,
@@ -36,7 +36,7 @@ from matching.forms import (
     ProposalForm,
     RejectForm,
 )
-from matching.models import Proposal, ProposalItem
+from matching.models import Proposal
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -143,28 +143,6 @@ def group_families(group_id):
 
 # --- proposals -------------------------------------------------------------
 
-@dataclass
-class ProposalRow:
-    """A proposal as the list shows it."""
-
-    proposal: Proposal
-    placed: int
-    left_out: int
-
-
-def _proposal_rows() -> list[ProposalRow]:
-    """The newest proposals with their counts of placed and left-out families."""
-    placed = sa.func.count(ProposalItem.group_id)
-    left_out = sa.func.count(sa.case((ProposalItem.status == "left_out", 1)))
-    counts = {row.proposal_id: (row.placed, row.left_out) for row in db.session.execute(
-        sa.select(ProposalItem.proposal_id, placed.label("placed"),
-                  left_out.label("left_out")).group_by(ProposalItem.proposal_id))}
-    proposals = db.session.scalars(sa.select(Proposal).order_by(
-        Proposal.created_at.desc(), Proposal.id.desc()).limit(PROPOSALS_SHOWN))
-    return [ProposalRow(proposal, *counts.get(proposal.id, (0, 0)))
-            for proposal in proposals]
-
-
 def _proposal_form(formdata=None) -> ProposalForm:
     """The new proposal's form, a coordinator's own municipalities checked."""
     data = None
@@ -177,7 +155,8 @@ def _proposal_form(formdata=None) -> ProposalForm:
 
 
 def _index_page(form, status=200):
-    return render_template("matching/index.html", form=form, rows=_proposal_rows(),
+    return render_template("matching/index.html", form=form,
+                           rows=services.list_proposals(current_user, PROPOSALS_SHOWN),
                            all_by_default=current_user.role != COORDINATOR), status
 
 
@@ -289,6 +268,21 @@ def accept_proposal(proposal_id):
             db.session.rollback()
             proposal = services.get_proposal(current_user, proposal_id)
     return _proposal_page(proposal, form, 422)
+
+
+@bp.post("/proposals/<int:proposal_id>/recompute")
+@login_required
+def recompute_proposal(proposal_id):
+    """Replace a proposal whose data changed by a new one, and open it."""
+    form = ActionForm()
+    proposal = _load_proposal(proposal_id)
+    if not form.validate_on_submit():
+        return redirect(url_for(".proposal", proposal_id=proposal.id))
+    fresh = services.recompute(current_user, proposal, now=get_clock().now(),
+                               zone=unit_zone())
+    db.session.commit()
+    flash(_("A proposal was computed. Review it before accepting."), "success")
+    return redirect(url_for(".proposal", proposal_id=fresh.id))
 
 
 def _after_acceptance(result: services.Acceptance):

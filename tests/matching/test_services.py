@@ -237,3 +237,26 @@ def test_proposals_are_stored(app, coordinator):
     db.session.expire_all()
     stored = db.session.get(Proposal, proposal.id)
     assert stored.status == "open" and stored.items and services.is_current(stored)
+
+
+def test_coordinators_see_only_proposals_for_their_municipalities(app, coordinator):
+    from core.errors import NotFound
+
+    make_group(coordinator, max_age_months=36)
+    proposal = services.propose(coordinator, now=NOW, zone=HELSINKI)
+    db.session.commit()
+    elsewhere = make_user("coordinator", municipalities=("Puumala",))
+    with pytest.raises(NotFound):
+        services.get_proposal(elsewhere, proposal.id)
+    assert services.list_proposals(elsewhere) == []
+    assert [s.proposal.id for s in services.list_proposals(coordinator)] == [proposal.id]
+    with pytest.raises(Forbidden):
+        services.propose(elsewhere, municipalities=["Mikkeli"], now=NOW, zone=HELSINKI)
+
+
+def test_recomputing_marks_the_old_proposal_stale(app, coordinator):
+    make_group(coordinator, max_age_months=36)
+    family_with(coordinator)
+    old = services.propose(coordinator, now=NOW, zone=HELSINKI)
+    fresh = services.recompute(coordinator, old, now=NOW, zone=HELSINKI)
+    assert old.status == "stale" and fresh.status == "open" and fresh.id != old.id
