@@ -103,6 +103,7 @@ def test_week_marks_today_and_links_to_the_weeks_around_it(client, worker):
     assert f"/calendars/week?worker={worker.id}&amp;date=2026-11-23" in html
     assert f"/calendars/week?worker={worker.id}&amp;date=2026-12-07" in html
     assert f"/calendars/month?worker={worker.id}" in html
+    assert f'href="/calendars/visits/new?worker={worker.id}"' in html
 
 
 def test_week_of_another_date_shows_that_week_without_today(client, worker):
