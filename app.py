@@ -5,9 +5,23 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from config import Config, database_url_from_environment
 from extensions import babel, csrf, db, login_manager, migrate
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: ids the database can hold, else 404.
+
+    A larger number would overflow the driver (a 500 on SQLite) before any
+    lookup could answer "not found".
+    """
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 
 # Used only in debug and testing; any other start refuses to run without a key.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
@@ -20,6 +34,7 @@ def create_app(config=None):
     ``DATABASE_URL``, then ``FLASK_*`` environment variables, then ``config``.
     """
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseId
     app.config.from_object(Config)
     app.config.from_pyfile("config.py", silent=True)
     database_url = database_url_from_environment()

@@ -39,3 +39,13 @@ def test_sqlite_in_the_instance_folder_by_default(clean_environment):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == \
         f"sqlite:///{app.instance_path}/perhetyo.sqlite3"
     assert app.config["TIMEZONE"] == "Europe/Helsinki"
+
+
+@pytest.mark.parametrize("path", ["/families/99999999999999999999",
+                                  "/api/v1/families/9223372036854775808",
+                                  "/groups/99999999999999999999"])
+def test_ids_beyond_the_database_are_not_found(client, coordinator, path):
+    from tests.conftest import bearer, login
+
+    login(client, coordinator)
+    assert client.get(path, headers=bearer(coordinator)).status_code == 404
