@@ -18,7 +18,7 @@ from groups.models import (
     group_municipalities,
 )
 from groups.services import ENROLLING_STATUSES
-from matching.scoring import FamilyFacts, GroupFacts
+from matching.scoring import Families, FamilyFacts, GroupFacts
 
 TAKEN = ("enrolled", "waitlisted", "completed")
 
@@ -76,8 +76,9 @@ def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
     return facts
 
 
-def waiting_family_ids(municipality_ids=None) -> list[int]:
-    """Active families with a plan and no place in a group that is taking place."""
+def waiting_families_query(municipality_ids=None) -> sa.Select:
+    """The ids of active families with a plan and no place in a group that is
+    taking place, as a query (to filter other queries by, without a list of ids)."""
     placed = (sa.select(Enrollment.family_id).join(PeerGroup)
               .where(Enrollment.status == "enrolled",
                      PeerGroup.status.in_(ENROLLING_STATUSES)))
@@ -85,48 +86,74 @@ def waiting_family_ids(municipality_ids=None) -> list[int]:
              .where(Family.status == "active", Family.id.not_in(placed)))
     if municipality_ids is not None:
         query = query.where(Family.municipality_id.in_(municipality_ids))
-    return list(db.session.scalars(query.order_by(Family.id)))
+    return query
 
 
-def load_families(family_ids, *, now: datetime, zone, until: datetime) -> list[FamilyFacts]:
-    """The facts of families: plan goals, children, preferences, visits ahead."""
-    family_ids = list(family_ids)
-    rows = db.session.execute(
+def waiting_family_ids(municipality_ids=None) -> list[int]:
+    """Active families with a plan and no place in a group that is taking place."""
+    return list(db.session.scalars(
+        waiting_families_query(municipality_ids).order_by(Family.id)))
+
+
+def load_family_table(family_ids, *, now: datetime, zone, until: datetime,
+                      members: bool = False) -> Families:
+    """The facts of families column by column: plan goals, children, preferences,
+    visits ahead, groups taken; with ``members`` also every member's (id, role,
+    birth date) by family.
+
+    ``family_ids`` is a list of ids or a query of them (see
+    ``waiting_families_query``); each fact is read in one query.
+    """
+    if not isinstance(family_ids, sa.Select):
+        family_ids = list(family_ids)
+    db.session.flush()  # as the session's own queries would (autoflush)
+    connection = db.session.connection()
+    rows = connection.execute(
         sa.select(Family.id, Family.reference, Family.track, Family.municipality_id,
                   Family.languages, Family.referral_date, Plan.goals)
         .outerjoin(Plan, Plan.family_id == Family.id)
         .where(Family.id.in_(family_ids)).order_by(Family.id)).all()
-    children = defaultdict(list)
-    for family_id, born in db.session.execute(
-            sa.select(Member.family_id, Member.birth_date)
-            .where(Member.family_id.in_(family_ids), Member.role == "child")):
-        children[family_id].append(born)
-    windows = defaultdict(list)
-    for family_id, weekday, opens, closes in db.session.execute(
-            sa.select(AvailabilityWindow.family_id, AvailabilityWindow.weekday,
-                      AvailabilityWindow.start_time, AvailabilityWindow.end_time)
-            .where(AvailabilityWindow.family_id.in_(family_ids))):
-        windows[family_id].append((weekday, opens, closes))
-    visits = defaultdict(lambda: defaultdict(list))
-    for family_id, start, end in db.session.execute(
-            sa.select(HomeVisit.family_id, HomeVisit.start, HomeVisit.end)
-            .where(HomeVisit.family_id.in_(family_ids), HomeVisit.status == "scheduled",
-                   HomeVisit.end > now, HomeVisit.start < until)):
-        visits[family_id][to_local(start, zone).date()].append((start, end))
-    taken = defaultdict(set)
-    for family_id, group_id in db.session.execute(
-            sa.select(Enrollment.family_id, Enrollment.group_id)
-            .where(Enrollment.family_id.in_(family_ids), Enrollment.status.in_(TAKEN))):
-        taken[family_id].add(group_id)
-    return [FamilyFacts(
-        id=family_id, reference=reference, track=track, municipality_id=municipality_id,
-        languages=frozenset(languages or ()), has_plan=goals is not None,
-        goals=tuple(goals or ()), birth_dates=tuple(children[family_id]),
-        waiting_since=referral_date, availability=tuple(windows[family_id]),
-        visits_by_day={day: tuple(spans) for day, spans in visits[family_id].items()},
-        groups_taken=frozenset(taken[family_id]))
-        for (family_id, reference, track, municipality_id, languages, referral_date, goals)
-        in rows]
+    ids, references, tracks, municipalities, languages, waiting_since, goals = (
+        list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 7
+    index = {family_id: position for position, family_id in enumerate(ids)}
+    births = [[] for _ in ids]
+    by_family = {} if members else None
+    query = (sa.select(Member.family_id, Member.id, Member.role, Member.birth_date)
+             .where(Member.family_id.in_(family_ids)).order_by(Member.id))
+    if not members:
+        query = query.where(Member.role == "child")
+    for family_id, member_id, role, born in connection.execute(query):
+        if role == "child":
+            births[index[family_id]].append(born)
+        if members:
+            by_family.setdefault(family_id, []).append((member_id, role, born))
+    availability = [(index[family_id], weekday, opens, closes)
+                    for family_id, weekday, opens, closes in connection.execute(
+                        sa.select(AvailabilityWindow.family_id, AvailabilityWindow.weekday,
+                                  AvailabilityWindow.start_time, AvailabilityWindow.end_time)
+                        .where(AvailabilityWindow.family_id.in_(family_ids))
+                        .order_by(AvailabilityWindow.id))]
+    visits = [(index[family_id], to_local(start, zone).date(), start, end)
+              for family_id, start, end in connection.execute(
+                  sa.select(HomeVisit.family_id, HomeVisit.start, HomeVisit.end)
+                  .where(HomeVisit.family_id.in_(family_ids),
+                         HomeVisit.status == "scheduled", HomeVisit.end > now,
+                         HomeVisit.start < until).order_by(HomeVisit.id))]
+    taken = [(index[family_id], group_id) for family_id, group_id in connection.execute(
+        sa.select(Enrollment.family_id, Enrollment.group_id)
+        .where(Enrollment.family_id.in_(family_ids), Enrollment.status.in_(TAKEN)))]
+    return Families(
+        ids=ids, tracks=tracks, municipality_ids=municipalities,
+        languages=[frozenset(spoken or ()) for spoken in languages],
+        has_plan=[plan is not None for plan in goals],
+        goals=[tuple(plan or ()) for plan in goals], birth_dates=births,
+        waiting_since=waiting_since, availability=availability, visits=visits, taken=taken,
+        references=references, members=by_family)
+
+
+def load_families(family_ids, *, now: datetime, zone, until: datetime) -> list[FamilyFacts]:
+    """The facts of families, one ``FamilyFacts`` each."""
+    return load_family_table(family_ids, now=now, zone=zone, until=until).facts()
 
 
 def fingerprint(group_ids, family_ids) -> str:

@@ -1,9 +1,12 @@
 """Ranked matches for a family or a group, and bulk proposals reviewed by people."""
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import perf_counter
 
+import numpy as np
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -14,14 +17,23 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.models import Municipality
 from core.roles import ADMIN, COORDINATOR
 from extensions import db
-from families.models import Family, Member
+from families.models import Family
 from families.services import can_see as can_see_family
 from families.services import visible_families_query
 from groups import services as groups
 from groups.models import PeerGroup
 from matching import data, solver
 from matching.models import MatchingPolicy, Proposal, ProposalItem
-from matching.scoring import FamilyFacts, GroupFacts, Match, Weights, age_in_months, evaluate
+from matching.scoring import (
+    Criterion,
+    Families,
+    GroupFacts,
+    Groups,
+    Match,
+    Weights,
+    age_in_months,
+    score_pairs,
+)
 
 # How far ahead home visits are read for clashes with group sessions.
 HORIZON = timedelta(days=400)
@@ -54,9 +66,11 @@ def group_matches(actor: User, family: Family, *, now: datetime, zone) -> list[M
     if not can_see_family(actor, family):
         raise NotFound(_("No such family."))
     groups_ = data.load_groups(now=now, zone=zone)
-    facts = data.load_families([family.id], now=now, zone=zone, until=now + HORIZON)[0]
+    facts = data.load_family_table([family.id], now=now, zone=zone, until=now + HORIZON)
     policy, centroids = weights(), data.places()
-    return _ranked([evaluate(facts, group, policy, centroids) for group in groups_])
+    return _ranked(score_pairs(facts, Groups.from_facts(groups_),
+                               np.zeros(len(groups_), dtype=np.int64),
+                               np.arange(len(groups_)), policy, centroids).matches())
 
 
 def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> list[Match]:
@@ -71,49 +85,128 @@ def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> lis
         visible_families_query(actor).with_only_columns(Family.id)))
     ids = [family_id for family_id in data.waiting_family_ids(
         list(group_facts.municipality_ids)) if family_id in visible]
-    families = data.load_families(ids, now=now, zone=zone, until=now + HORIZON)
+    families = data.load_family_table(ids, now=now, zone=zone, until=now + HORIZON)
     policy, centroids = weights(), data.places()
-    return _ranked([evaluate(family, group_facts, policy, centroids)
-                    for family in families])
+    return _ranked(score_pairs(families, Groups.from_facts([group_facts]),
+                               np.arange(len(families)), np.zeros(len(families), dtype=np.int64),
+                               policy, centroids).matches())
 
 
 # --- bulk proposals --------------------------------------------------------
 
 @dataclass
 class ProposalRun:
-    """A computed proposal before it is stored, with the seconds of each stage."""
+    """A computed proposal before it is stored, with the seconds of each stage.
+
+    Only what storing needs is kept: the assignment with each placed family's
+    score and criteria and its members, and why each other family got no place.
+    ``candidates`` are the eligible pairs as arrays (family ids, group ids,
+    scores in tenths), the solver's input.
+    """
 
     groups: list[GroupFacts]
-    families: list[FamilyFacts]
-    matches: dict[tuple[int, int], Match]
+    family_ids: list[int]
     assignment: dict[int, int]
+    placed: dict[int, tuple[int, tuple[Criterion, ...]]]
+    left_out: dict[int, dict]
+    members: dict[int, list]
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray]
+    pairs: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _candidate_pairs(families: Families, groups_: list[GroupFacts]):
+    """(family index, group index) of every family against every group serving its
+    municipality, by family and then by group id."""
+    serving: dict[int, list[int]] = {}
+    for index, group in sorted(enumerate(groups_), key=lambda item: item[1].id):
+        for municipality_id in group.municipality_ids:
+            serving.setdefault(municipality_id, []).append(index)
+    codes = {municipality_id: code for code, municipality_id in enumerate(serving)}
+    flat = np.array([index for indexes in serving.values() for index in indexes],
+                    dtype=np.int64)
+    count = np.array([len(indexes) for indexes in serving.values()] + [0], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    family_code = np.array([codes.get(m, len(serving)) for m in families.municipality_ids],
+                           dtype=np.int64)
+    per_family = count[family_code]
+    family = np.repeat(np.arange(len(families), dtype=np.int64), per_family)
+    first = np.repeat(np.cumsum(per_family) - per_family, per_family)
+    position = np.repeat(start[family_code], per_family) + np.arange(len(family)) - first
+    return family, flat[position] if len(family) else np.zeros(0, dtype=np.int64)
+
+
+@contextmanager
+def _without_gc_pauses():
+    """Pause the cyclic garbage collector during bulk work.
+
+    A proposal creates tens of thousands of small objects (rows, tuples,
+    dicts) that all stay alive until it is stored; meanwhile the collector
+    would scan the whole heap again and again (a third of the proposal's
+    time when measured). Nothing here creates reference cycles; the collector
+    runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
     """Score every waiting family against every group with free places, and solve."""
+    with _without_gc_pauses():
+        return _compute(municipality_ids, now=now, zone=zone)
+
+
+def _compute(municipality_ids, *, now: datetime, zone) -> ProposalRun:
     started = perf_counter()
     groups_ = [group for group in data.load_groups(now=now, zone=zone)
                if group.open and group.free_places > 0]
-    family_ids = data.waiting_family_ids(municipality_ids)
-    families = data.load_families(family_ids, now=now, zone=zone, until=now + HORIZON)
+    families = data.load_family_table(data.waiting_families_query(municipality_ids),
+                                      now=now, zone=zone, until=now + HORIZON, members=True)
     policy, centroids = weights(), data.places()
     loaded = perf_counter()
-    serving: dict[int, list[GroupFacts]] = {}
-    for group in groups_:
-        for municipality_id in group.municipality_ids:
-            serving.setdefault(municipality_id, []).append(group)
-    matches = {}
-    for family in families:
-        # Only groups serving the family's municipality can be eligible.
-        for group in serving.get(family.municipality_id, ()):
-            matches[(family.id, group.id)] = evaluate(family, group, policy, centroids)
-    candidates = [(family_id, group_id, match.score_tenths)
-                  for (family_id, group_id), match in matches.items() if match.eligible]
+    # Only groups serving the family's municipality can be eligible.
+    family, group = _candidate_pairs(families, groups_)
+    scores = score_pairs(families, Groups.from_facts(groups_), family, group, policy,
+                         centroids)
+    eligible = np.flatnonzero(scores.eligible)
+    family_ids = np.array(families.ids, dtype=np.int64)
+    group_ids = np.array([g.id for g in groups_], dtype=np.int64)
+    candidates = (family_ids[family[eligible]], group_ids[group[eligible]],
+                  scores.score_tenths[eligible])
     scored = perf_counter()
-    assignment = solver.solve(candidates, {group.id: group.free_places for group in groups_})
-    return ProposalRun(groups_, families, matches, assignment, {
-        "load": loaded - started, "score": scored - loaded, "solve": perf_counter() - scored})
+    chosen = solver.solve_pairs(*candidates, {g.id: g.free_places for g in groups_})
+    solved = perf_counter()
+    assignment = dict(zip(candidates[0][chosen].tolist(), candidates[1][chosen].tolist(),
+                          strict=True))
+    placed = {int(candidates[0][k]): (int(candidates[2][k]), scores.criteria(eligible[k]))
+              for k in chosen.tolist()}
+    # Why the others got no place: full groups, or the rule excluding the
+    # first pair (by group id), or no pair at all.
+    pair_count = np.bincount(family, minlength=len(families))
+    first_pair = np.cumsum(pair_count) - pair_count
+    any_eligible = np.bincount(family[eligible], minlength=len(families)) > 0
+    left_out = {}
+    for index, family_id in enumerate(families.ids):
+        if family_id in assignment:
+            continue
+        if any_eligible[index]:
+            left_out[family_id] = {"rule": "groups_full"}
+        elif not pair_count[index]:
+            left_out[family_id] = {"rule": "no_group_serves_municipality"}
+        else:
+            k = int(first_pair[index])
+            left_out[family_id] = {"rule": scores.rule_code(k),
+                                   "params": scores.rule_params(k)}
+    members = {family_id: families.members.get(family_id, []) for family_id in assignment}
+    return ProposalRun(groups_, families.ids, assignment, placed, left_out, members,
+                       candidates, len(scores), {
+                           "load": loaded - started, "score": scored - loaded,
+                           "solve": solved - scored, "explain": perf_counter() - solved})
 
 
 def attending_members(members, group: GroupFacts) -> list[int]:
@@ -124,16 +217,6 @@ def attending_members(members, group: GroupFacts) -> list[int]:
     return [member_id for member_id, role, born in members
             if role == "guardian" or group.first_day and group.min_age_months
             <= age_in_months(born, group.first_day) <= group.max_age_months]
-
-
-def _left_out_reason(own: list[Match]) -> dict:
-    """Why a family got no place: full groups, or the rule that excluded it."""
-    if any(match.eligible for match in own):
-        return {"rule": "groups_full"}
-    if not own:
-        return {"rule": "no_group_serves_municipality"}
-    first = sorted(own, key=lambda match: match.group_id)[0]
-    return {"rule": first.rule, "params": first.rule_params}
 
 
 def propose(actor: User, *, municipalities=(), now: datetime, zone) -> Proposal:
@@ -159,45 +242,42 @@ def store(actor: User, run: ProposalRun, names, *, now: datetime) -> Proposal:
     Items are written in one bulk statement: a season's proposal has
     thousands of them.
     """
+    with _without_gc_pauses():
+        return _store(actor, run, names, now=now)
+
+
+def _store(actor: User, run: ProposalRun, names, *, now: datetime) -> Proposal:
     proposal = Proposal(created_at=now, created_by_id=actor.id, municipalities=names,
                         group_ids=[g.id for g in run.groups],
                         fingerprint=data.fingerprint([g.id for g in run.groups],
-                                                     [f.id for f in run.families]))
+                                                     run.family_ids))
     db.session.add(proposal)
     db.session.flush()
     groups_by_id = {group.id: group for group in run.groups}
-    members: dict[int, list] = {}
-    for family_id, member_id, role, born in db.session.execute(
-            sa.select(Member.family_id, Member.id, Member.role, Member.birth_date)
-            .where(Member.family_id.in_(list(run.assignment))).order_by(Member.id)):
-        members.setdefault(family_id, []).append((member_id, role, born))
-    by_family: dict[int, list[Match]] = {}
-    for (family_id, _group_id), match in run.matches.items():
-        by_family.setdefault(family_id, []).append(match)
     rows, total = [], 0
-    for family in run.families:
-        group_id = run.assignment.get(family.id)
+    for family_id in run.family_ids:
+        group_id = run.assignment.get(family_id)
         if group_id is None:
-            rows.append({"proposal_id": proposal.id, "family_id": family.id,
+            rows.append({"proposal_id": proposal.id, "family_id": family_id,
                          "group_id": None, "score_tenths": 0, "status": "left_out",
-                         "explanation": _left_out_reason(by_family.get(family.id, [])),
-                         "member_ids": [], "message": ""})
+                         "explanation": run.left_out[family_id], "member_ids": [],
+                         "message": ""})
             continue
-        match = run.matches[(family.id, group_id)]
-        total += match.score_tenths
-        rows.append({"proposal_id": proposal.id, "family_id": family.id,
-                     "group_id": group_id, "score_tenths": match.score_tenths,
+        score_tenths, criteria = run.placed[family_id]
+        total += score_tenths
+        rows.append({"proposal_id": proposal.id, "family_id": family_id,
+                     "group_id": group_id, "score_tenths": score_tenths,
                      "status": "proposed", "message": "",
-                     "explanation": {"criteria": [c.as_dict() for c in match.criteria]},
-                     "member_ids": attending_members(members.get(family.id, ()),
+                     "explanation": {"criteria": [c.as_dict() for c in criteria]},
+                     "member_ids": attending_members(run.members.get(family_id, ()),
                                                      groups_by_id[group_id])})
     if rows:
-        db.session.execute(sa.insert(ProposalItem), rows)
+        db.session.execute(sa.insert(ProposalItem.__table__), rows)
     proposal.total_score_tenths = total
     db.session.flush()
     db.session.expire(proposal, ["items"])
     audit.record(actor, "matching.propose", "proposal", proposal.id, at=now,
-                 detail={"families": len(run.families), "placed": len(run.assignment)})
+                 detail={"families": len(run.family_ids), "placed": len(run.assignment)})
     return proposal
 
 

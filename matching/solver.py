@@ -20,35 +20,51 @@ PLACEMENT_WEIGHT = 1_000_000
 Candidate = tuple[int, int, int]  # (family id, group id, score in tenths)
 
 
-def _edge_value(score: int) -> int:
-    return score * PLACEMENT_WEIGHT + 1
-
-
 def solve(candidates: Iterable[Candidate], free_places: dict[int, int]) -> dict[int, int]:
     """The optimal assignment as {family id: group id}."""
-    candidates = sorted(candidates)
+    candidates = list(candidates)
     if not candidates:
         return {}
-    families = sorted({family for family, _, _ in candidates})
-    groups = sorted(group for group in free_places if free_places[group] > 0)
-    family_node = {family: 1 + index for index, family in enumerate(families)}
-    group_node = {group: 1 + len(families) + index for index, group in enumerate(groups)}
-    source, sink = 0, 1 + len(families) + len(groups)
-    usable = [(f, g, s) for f, g, s in candidates if g in group_node]
+    family, group, score = (np.array(column, dtype=np.int64)
+                            for column in zip(*candidates, strict=True))
+    chosen = solve_pairs(family, group, score, free_places)
+    return dict(zip(family[chosen].tolist(), group[chosen].tolist(), strict=True))
 
-    starts = ([source] * len(families) + [family_node[f] for f, _, _ in usable]
-              + [family_node[f] for f in families] + [group_node[g] for g in groups])
-    ends = ([family_node[f] for f in families] + [group_node[g] for _, g, _ in usable]
-            + [sink] * len(families) + [sink] * len(groups))
-    capacities = ([1] * len(families) + [1] * len(usable) + [1] * len(families)
-                  + [free_places[g] for g in groups])
-    costs = ([0] * len(families) + [-_edge_value(s) for _, _, s in usable]
-             + [0] * len(families) + [0] * len(groups))
+
+def solve_pairs(family: np.ndarray, group: np.ndarray, score: np.ndarray,
+                free_places: dict[int, int]) -> np.ndarray:
+    """The optimal assignment of candidate pairs given as arrays (family ids,
+    group ids, scores in tenths): the positions of the pairs chosen, in the
+    order of (family, group)."""
+    family, group, score = (np.asarray(a, dtype=np.int64) for a in (family, group, score))
+    if not len(family):
+        return np.zeros(0, dtype=np.int64)
+    # Arcs in the order of the sorted (family, group, score) triples: among
+    # optimal assignments the same one is found whatever order pairs come in.
+    order = np.lexsort((score, group, family))
+    families = np.unique(family)
+    groups = np.array(sorted(g for g in free_places if free_places[g] > 0), dtype=np.int64)
+    usable = order[np.isin(group[order], groups)]
+    family_node = 1 + np.searchsorted(families, family[usable])
+    group_node = 1 + len(families) + np.searchsorted(groups, group[usable])
+    source, sink = 0, 1 + len(families) + len(groups)
+    family_nodes = 1 + np.arange(len(families), dtype=np.int64)
+    group_nodes = 1 + len(families) + np.arange(len(groups), dtype=np.int64)
+    ones = np.ones(len(families), dtype=np.int64)
+    starts = np.concatenate([np.full(len(families), source), family_node, family_nodes,
+                             group_nodes])
+    ends = np.concatenate([family_nodes, group_node, np.full(len(families), sink),
+                           np.full(len(groups), sink)])
+    capacities = np.concatenate([ones, np.ones(len(usable), dtype=np.int64), ones,
+                                 np.array([free_places[g] for g in groups.tolist()],
+                                          dtype=np.int64)])
+    costs = np.concatenate([np.zeros(len(families), dtype=np.int64),
+                            -(score[usable] * PLACEMENT_WEIGHT + 1),
+                            np.zeros(len(families) + len(groups), dtype=np.int64)])
 
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-        np.array(capacities, dtype=np.int64), np.array(costs, dtype=np.int64))
+        starts.astype(np.int64), ends.astype(np.int64), capacities, costs)
     flow.set_node_supply(source, len(families))
     flow.set_node_supply(sink, -len(families))
     status = flow.solve()
@@ -56,8 +72,7 @@ def solve(candidates: Iterable[Candidate], free_places: dict[int, int]) -> dict[
         raise RuntimeError(f"min-cost flow ended with status {status}")
     flows = flow.flows(arcs)
     first = len(families)
-    return {usable[index][0]: usable[index][1]
-            for index in range(len(usable)) if flows[first + index] > 0}
+    return usable[np.flatnonzero(flows[first:first + len(usable)] > 0)]
 
 
 def total(assignment: dict[int, int], candidates: Iterable[Candidate]) -> int:
