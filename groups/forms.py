@@ -42,7 +42,7 @@ ENROLLMENT_STATUS_LABELS = {
 # What the button that moves a group to a status says.
 STATUS_ACTIONS = {
     "draft": _l("Return to draft"),
-    "open": _l("Open for enrollment"),
+    "open": _l("Open enrollment"),
     "running": _l("Mark as running"),
     "finished": _l("Mark as finished"),
     "cancelled": _l("Cancel the group"),

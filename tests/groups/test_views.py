@@ -217,7 +217,7 @@ def test_creating_a_group_over_christmas_saves_its_four_sessions(client, coordin
     assert group.themes == ["parenthood", "time_together"]
     page = html_of(client.get(response.headers["Location"]))
     assert "was created as a draft" in page
-    assert "Open for enrollment" in page  # the manager may open it
+    assert "Open enrollment" in page  # the manager may open it
 
 
 def test_added_and_removed_dates_in_finnish_or_iso_form(client, coordinator):
