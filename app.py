@@ -103,6 +103,7 @@ def _register_blueprints(app):
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from calendars import api as calendars_api
+    from calendars import feed_views
     from calendars import views as calendars_views
     from core import api as core_api
     from families import api as families_api
@@ -115,7 +116,7 @@ def _register_blueprints(app):
     from reports import views as reports_views
 
     for blueprint in (accounts_views.bp, families_views.bp, groups_views.bp,
-                      calendars_views.bp, matching_views.bp, reminders_views.bp,
+                      calendars_views.bp, feed_views.bp, matching_views.bp, reminders_views.bp,
                       reports_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,

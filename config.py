@@ -60,8 +60,15 @@ class Config:
     REMINDER_CHANNEL_SMS = "log"
     SCHEDULER_ENABLED = False
 
-    # Calendar feeds: how often subscribers are asked to refresh, in seconds.
+    # Calendar feeds: how often subscribers are asked to refresh (seconds), the
+    # window of events they carry, a cap, how long a cancelled event stays in
+    # them, and whether an admin allows feeds with surnames and addresses.
     FEED_REFRESH_INTERVAL = 3600
+    FEED_WINDOW_PAST_DAYS = 60
+    FEED_WINDOW_FUTURE_DAYS = 365
+    FEED_MAX_EVENTS = 20000
+    FEED_CANCELLED_RETENTION_DAYS = 14
+    FEED_DETAILED_ALLOWED = False
 
 
 class TestConfig(Config):

@@ -8,7 +8,15 @@ from flask_login import current_user
 
 from calendars import services
 from calendars.events import HOME_VISIT, Event, worker_events
-from calendars.models import PLACE_MAX, REASON_MAX, VISIT_KINDS, VISIT_STATUSES, HomeVisit
+from calendars.models import (
+    FEED_OWNER_TYPES,
+    FEED_PRIVACY_LEVELS,
+    PLACE_MAX,
+    REASON_MAX,
+    VISIT_KINDS,
+    VISIT_STATUSES,
+    HomeVisit,
+)
 from core.api import (
     error_responses,
     json_body,
@@ -253,6 +261,72 @@ def worker_free_slots(worker_id):
                     for slot in slots[:limit]])
 
 
+FEED = Schema("Feed", {
+    "id": Integer(read_only=True),
+    "owner_type": Choice(FEED_OWNER_TYPES, required=True),
+    "owner_id": Integer(required=True),
+    "privacy": Choice(FEED_PRIVACY_LEVELS, description="minimal by default"),
+    "locale": Choice(("fi", "en"), description="The language of the feed's texts"),
+    "url": String(300, read_only=True, nullable=True,
+                  description="Only in the answer that creates or rotates the feed"),
+    "webcal_url": String(300, read_only=True, nullable=True),
+})
+
+
+def feed_urls(secret: str) -> tuple[str, str]:
+    """The https and webcal addresses of a feed's secret."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    url = f"{base}{url_for('feeds.feed', token=secret)}"
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+def feed_json(feed, secret: str | None = None) -> dict:
+    url, webcal = feed_urls(secret) if secret else (None, None)
+    return {"id": feed.id, "owner_type": feed.owner_type, "owner_id": feed.owner_id,
+            "privacy": feed.privacy, "locale": feed.locale, "url": url,
+            "webcal_url": webcal,
+            "created_at": iso_local(feed.created_at),
+            "last_used_at": iso_local(feed.last_used_at)}
+
+
+@bp.get("/feeds")
+@login_required
+def list_feeds():
+    """The caller's live feeds (their secrets are not kept, so no URLs)."""
+    return jsonify([feed_json(feed) for feed in services.feeds_of(current_user)])
+
+
+@bp.post("/feeds")
+@login_required
+def create_feed():
+    fields = FEED.parse(json_body())
+    feed, secret = services.create_feed(
+        current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
+        clock=get_clock(), **fields)
+    db.session.commit()
+    return jsonify(feed_json(feed, secret)), 201
+
+
+@bp.post("/feeds/<int:feed_id>/rotate")
+@login_required
+def rotate_feed(feed_id):
+    feed = services.get_feed(current_user, feed_id)
+    new, secret = services.rotate_feed(
+        current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
+        clock=get_clock())
+    db.session.commit()
+    return jsonify(feed_json(new, secret)), 201
+
+
+@bp.delete("/feeds/<int:feed_id>")
+@login_required
+def delete_feed(feed_id):
+    services.revoke_feed(current_user, services.get_feed(current_user, feed_id),
+                         clock=get_clock())
+    db.session.commit()
+    return "", 204
+
+
 _VISIT_ID = [{"name": "visit_id", "in": "path", "required": True,
               "schema": {"type": "integer"}}]
 _WORKER_ID = [{"name": "worker_id", "in": "path", "required": True,
@@ -273,10 +347,35 @@ SLOT_SCHEMA = {"type": "object", "properties": {
     "end": {"type": "string", "format": "date-time"},
     "travel_minutes": {"type": "integer"}, "preferred": {"type": "boolean"}}}
 
+_FEED_ID = [{"name": "feed_id", "in": "path", "required": True,
+             "schema": {"type": "integer"}}]
+
 OPENAPI = {
-    "schemas": {"Visit": VISIT.json_schema(), "VisitSeries": VISIT_SERIES.json_schema(),
-                "Event": EVENT_SCHEMA, "Slot": SLOT_SCHEMA},
+    "schemas": {"Feed": FEED.json_schema(), "Visit": VISIT.json_schema(),
+                "VisitSeries": VISIT_SERIES.json_schema(), "Event": EVENT_SCHEMA,
+                "Slot": SLOT_SCHEMA},
     "paths": {
+        "/feeds": {
+            "get": {"summary": "The caller's calendar feeds",
+                    "responses": {"200": json_response("Feed", array=True),
+                                  **error_responses(401)}},
+            "post": {"summary": "A calendar feed of a worker, a group or a family",
+                     "requestBody": json_request("Feed"),
+                     "responses": {"201": json_response("Feed", "Created"),
+                                   **error_responses(400, 401, 404, 422)}},
+        },
+        "/feeds/{feed_id}": {
+            "parameters": _FEED_ID,
+            "delete": {"summary": "Revoke a feed: its URL answers 404 at once",
+                       "responses": {"204": {"description": "Revoked"},
+                                     **error_responses(401, 404)}},
+        },
+        "/feeds/{feed_id}/rotate": {
+            "parameters": _FEED_ID,
+            "post": {"summary": "A new URL for the feed; the old one stops at once",
+                     "responses": {"201": json_response("Feed", "Created"),
+                                   **error_responses(401, 404)}},
+        },
         "/visits": {
             "get": {"summary": "Visits in a range that the caller may see",
                     "parameters": [*_RANGE,

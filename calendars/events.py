@@ -60,19 +60,30 @@ class Event:
         return self.start < end and start < self.end
 
 
-def _visit_events(condition, start, end, include_cancelled) -> list[Event]:
-    query = (
+def _kept(status, updated_at, include_cancelled):
+    """Which cancelled events to keep: none, all, or those cancelled since an instant."""
+    if include_cancelled is True:
+        return sa.true()
+    if include_cancelled is False:
+        return status != "cancelled"
+    return sa.or_(status != "cancelled", updated_at >= include_cancelled)
+
+
+def _visit_query(condition, start, end, include_cancelled) -> sa.Select:
+    return (
         sa.select(HomeVisit.id, HomeVisit.start, HomeVisit.end, HomeVisit.status,
                   HomeVisit.sequence, HomeVisit.created_at, HomeVisit.updated_at,
                   HomeVisit.municipality_id, Municipality.name, HomeVisit.kind,
                   HomeVisit.family_id, Family.reference, Family.surname, HomeVisit.place)
         .join(Family, Family.id == HomeVisit.family_id)
         .join(Municipality, Municipality.id == HomeVisit.municipality_id)
-        .where(condition, HomeVisit.start < end, HomeVisit.end > start)
+        .where(condition, HomeVisit.start < end, HomeVisit.end > start,
+               _kept(HomeVisit.status, HomeVisit.updated_at, include_cancelled))
         .order_by(HomeVisit.start))
-    if not include_cancelled:
-        query = query.where(HomeVisit.status != "cancelled")
-    rows = db.session.execute(query).all()
+
+
+def _visit_events(condition, start, end, include_cancelled) -> list[Event]:
+    rows = db.session.execute(_visit_query(condition, start, end, include_cancelled)).all()
     workers: dict[int, list[int]] = {}
     if rows:
         for visit_id, user_id in db.session.execute(
@@ -92,11 +103,11 @@ _session_venue = sa.orm.aliased(Venue, name="session_venue")
 _group_venue = sa.orm.aliased(Venue, name="group_venue")
 
 
-def _session_events(condition, start, end, include_cancelled) -> list[Event]:
+def _session_query(condition, start, end, include_cancelled) -> sa.Select:
     venue, group_venue = _session_venue, _group_venue
     place_name = sa.func.coalesce(venue.name, group_venue.name)
     municipality_id = sa.func.coalesce(venue.municipality_id, group_venue.municipality_id)
-    query = (
+    return (
         sa.select(GroupSession.id, GroupSession.start, GroupSession.end,
                   GroupSession.status, GroupSession.sequence, GroupSession.created_at,
                   GroupSession.updated_at, municipality_id, Municipality.name,
@@ -106,11 +117,14 @@ def _session_events(condition, start, end, include_cancelled) -> list[Event]:
         .outerjoin(group_venue, group_venue.id == PeerGroup.venue_id)
         .outerjoin(Municipality, Municipality.id == municipality_id)
         .where(condition, GroupSession.start < end, GroupSession.end > start,
-               PeerGroup.status != "draft")
+               PeerGroup.status != "draft",
+               _kept(GroupSession.status, GroupSession.updated_at, include_cancelled))
         .order_by(GroupSession.start))
-    if not include_cancelled:
-        query = query.where(GroupSession.status != "cancelled")
-    rows = db.session.execute(query).all()
+
+
+def _session_events(condition, start, end, include_cancelled) -> list[Event]:
+    rows = db.session.execute(_session_query(condition, start, end,
+                                             include_cancelled)).all()
     facilitators: dict[int, list[int]] = {}
     if rows:
         for group_id, user_id in db.session.execute(
@@ -130,32 +144,70 @@ def _sorted(*lists) -> list[Event]:
                   key=lambda event: (event.start, event.kind, event.id))
 
 
+def _conditions(owner_type: str, owner_id: int):
+    """Which visits and sessions belong to a worker, a family or a group."""
+    if owner_type == "worker":
+        return (HomeVisit.id.in_(sa.select(visit_workers.c.visit_id).where(
+                    visit_workers.c.user_id == owner_id)),
+                GroupSession.group_id.in_(sa.select(group_facilitators.c.group_id).where(
+                    group_facilitators.c.user_id == owner_id)))
+    if owner_type == "family":
+        return (HomeVisit.family_id == owner_id,
+                GroupSession.group_id.in_(sa.select(Enrollment.group_id).where(
+                    Enrollment.family_id == owner_id, Enrollment.status == "enrolled")))
+    return None, GroupSession.group_id == owner_id
+
+
+def events_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
+              include_cancelled=False) -> list[Event]:
+    """The events of a worker, a family or a group in a range.
+
+    ``include_cancelled`` is False, True, or an instant: cancelled events last
+    changed since then are kept (a feed keeps them a while, then lets them go).
+    """
+    visits_of, sessions_of = _conditions(owner_type, owner_id)
+    visits = [] if visits_of is None else _visit_events(visits_of, start, end,
+                                                        include_cancelled)
+    return _sorted(visits, _session_events(sessions_of, start, end, include_cancelled))
+
+
+def version_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
+               include_cancelled=False) -> tuple:
+    """How many events ``events_of`` would give and when the last of them changed.
+
+    Two aggregate queries and no building: enough to tell a calendar client
+    that nothing changed.
+    """
+    visits_of, sessions_of = _conditions(owner_type, owner_id)
+    parts = []
+    if visits_of is not None:
+        parts.append(db.session.execute(
+            _visit_query(visits_of, start, end, include_cancelled)
+            .with_only_columns(sa.func.count(HomeVisit.id), sa.func.max(HomeVisit.updated_at))
+            .order_by(None)).one())
+    parts.append(db.session.execute(
+        _session_query(sessions_of, start, end, include_cancelled)
+        .with_only_columns(sa.func.count(GroupSession.id),
+                           sa.func.max(GroupSession.updated_at))
+        .order_by(None)).one())
+    count = sum(part[0] for part in parts)
+    changed = [part[1] for part in parts if part[1] is not None]
+    return count, max(changed) if changed else None
+
+
 def worker_events(user_id: int, start: datetime, end: datetime, *,
                   include_cancelled=False) -> list[Event]:
     """A worker's home visits and the sessions of the groups they facilitate."""
-    visits = _visit_events(HomeVisit.id.in_(
-        sa.select(visit_workers.c.visit_id).where(visit_workers.c.user_id == user_id)),
-        start, end, include_cancelled)
-    sessions = _session_events(GroupSession.group_id.in_(
-        sa.select(group_facilitators.c.group_id).where(
-            group_facilitators.c.user_id == user_id)), start, end, include_cancelled)
-    return _sorted(visits, sessions)
+    return events_of("worker", user_id, start, end, include_cancelled=include_cancelled)
 
 
 def family_events(family_id: int, start: datetime, end: datetime, *,
                   include_cancelled=False) -> list[Event]:
     """A family's home visits and the sessions of the groups it has a place in."""
-    visits = _visit_events(HomeVisit.family_id == family_id, start, end,
-                           include_cancelled)
-    sessions = _session_events(GroupSession.group_id.in_(
-        sa.select(Enrollment.group_id).where(Enrollment.family_id == family_id,
-                                             Enrollment.status == "enrolled")),
-        start, end, include_cancelled)
-    return _sorted(visits, sessions)
+    return events_of("family", family_id, start, end, include_cancelled=include_cancelled)
 
 
 def group_events(group_id: int, start: datetime, end: datetime, *,
                  include_cancelled=False) -> list[Event]:
     """A group's sessions."""
-    return _session_events(GroupSession.group_id == group_id, start, end,
-                           include_cancelled)
+    return events_of("group", group_id, start, end, include_cancelled=include_cancelled)

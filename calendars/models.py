@@ -137,3 +137,34 @@ class Absence(db.Model):
         sa.CheckConstraint('"end" > start', name="ends_after_start"),
         sa.CheckConstraint("kind IN ('leave', 'training', 'other')", name="kind"),
     )
+
+
+FEED_OWNER_TYPES = ("worker", "group", "family")
+FEED_PRIVACY_LEVELS = ("minimal", "detailed")
+
+
+class FeedToken(db.Model):
+    """A calendar subscription: a secret URL read by a calendar service.
+
+    Only the SHA-256 of the secret is kept; a lost URL is rotated, not shown again.
+    """
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(sa.String(10))
+    owner_id: Mapped[int]
+    privacy: Mapped[str] = mapped_column(sa.String(10), default="minimal")
+    # The language of the feed's texts ("Home visit", "Cancelled:").
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fi")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        sa.CheckConstraint("owner_type IN ('worker', 'group', 'family')", name="owner_type"),
+        sa.CheckConstraint("privacy IN ('minimal', 'detailed')", name="privacy"),
+        sa.Index("ix_feed_tokens_owner", "owner_type", "owner_id"),
+    )

@@ -9,17 +9,28 @@ from flask_babel import gettext as _
 from accounts.models import User
 from calendars import conflicts
 from calendars.conflicts import Clash, TravelPolicy
-from calendars.models import VISIT_KINDS, VISIT_STATUSES, HomeVisit, VisitSeries
+from calendars.models import (
+    FEED_OWNER_TYPES,
+    FEED_PRIVACY_LEVELS,
+    VISIT_KINDS,
+    VISIT_STATUSES,
+    FeedToken,
+    HomeVisit,
+    VisitSeries,
+)
 from core import audit
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.localtime import local_datetime, to_local
 from core.places import municipality_named
 from core.recurrence import SeriesRule, materialise
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
+from core.tokens import hash_secret, new_secret
 from extensions import db
 from families.models import Family
 from families.services import can_see as can_see_family
 from families.services import ensure_bookable, visible_families_query
+from groups import services as group_services
+from groups.models import PeerGroup
 from groups.services import days_off_between
 
 MAX_VISIT_MINUTES = 8 * 60
@@ -373,3 +384,115 @@ def visits_query(actor: User, *, start: datetime, end: datetime, worker_id=None,
     if family_id:
         query = query.where(HomeVisit.family_id == family_id)
     return query.order_by(HomeVisit.start)
+
+
+# --- calendar feeds --------------------------------------------------------
+
+def may_manage_feed(actor: User, owner_type: str, owner_id: int) -> bool:
+    """Workers their own feed; a group's organisers and facilitators its feed; those
+    who work with a family its feed (to hand to the family)."""
+    if owner_type == "worker":
+        return actor.id == owner_id or actor.role == ADMIN
+    if owner_type == "group":
+        group = db.session.get(PeerGroup, owner_id)
+        return group is not None and group_services.can_see_roster(actor, group)
+    family = db.session.get(Family, owner_id)
+    return family is not None and can_book_for(actor, family)
+
+
+def feed_name(feed: FeedToken) -> str:
+    """The calendar's name in the reader's client; no family is named."""
+    if feed.owner_type == "worker":
+        user = db.session.get(User, feed.owner_id)
+        return _("Family work: %(name)s", name=user.name if user else "")
+    if feed.owner_type == "group":
+        group = db.session.get(PeerGroup, feed.owner_id)
+        return group.name if group else _("Peer group")
+    return _("Family work")
+
+
+def create_feed(actor: User, *, owner_type: str, owner_id: int, privacy="minimal",
+                locale=None, detailed_allowed: bool, clock) -> tuple[FeedToken, str]:
+    """A new subscription; returns it and its secret, which is shown only once."""
+    if owner_type not in FEED_OWNER_TYPES:
+        raise ValidationFailed(_("Unknown code."), fields={"owner_type": _("Unknown code.")})
+    if privacy not in FEED_PRIVACY_LEVELS:
+        raise ValidationFailed(_("Unknown code."), fields={"privacy": _("Unknown code.")})
+    if privacy == "detailed" and not detailed_allowed:
+        message = _("The administrator allows only minimal feeds.")
+        raise RuleViolation(message, code="detailed_not_allowed", fields={"privacy": message})
+    if not may_manage_feed(actor, owner_type, owner_id):
+        raise NotFound(_("Nothing to subscribe to here."))
+    secret = new_secret()
+    feed = FeedToken(owner_type=owner_type, owner_id=owner_id, privacy=privacy,
+                     locale=locale or actor.locale or "fi", token_hash=hash_secret(secret),
+                     created_at=clock.now(), created_by_id=actor.id)
+    db.session.add(feed)
+    db.session.flush()
+    audit.record(actor, "feed.create", "feed", feed.id, at=clock.now(),
+                 detail={"owner_type": owner_type, "owner_id": owner_id, "privacy": privacy})
+    return feed, secret
+
+
+def get_feed(actor: User, feed_id: int) -> FeedToken:
+    feed = db.session.get(FeedToken, feed_id)
+    if feed is None or not may_manage_feed(actor, feed.owner_type, feed.owner_id):
+        raise NotFound(_("No such feed."))
+    return feed
+
+
+def revoke_feed(actor: User, feed: FeedToken, *, clock) -> None:
+    """Stop a subscription at once: its URL answers 404 from now on."""
+    if feed.revoked_at is None:
+        feed.revoked_at = clock.now()
+        audit.record(actor, "feed.revoke", "feed", feed.id, at=clock.now())
+
+
+def rotate_feed(actor: User, feed: FeedToken, *, detailed_allowed: bool,
+                clock) -> tuple[FeedToken, str]:
+    """A new URL for the same calendar; the old one stops at once."""
+    revoke_feed(actor, feed, clock=clock)
+    return create_feed(actor, owner_type=feed.owner_type, owner_id=feed.owner_id,
+                       privacy=feed.privacy if detailed_allowed else "minimal",
+                       locale=feed.locale, detailed_allowed=detailed_allowed, clock=clock)
+
+
+def feeds_of(actor: User, owner_type=None, owner_id=None) -> list[FeedToken]:
+    """The live subscriptions the actor may manage (of one owner when given)."""
+    query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
+    if owner_type:
+        query = query.where(FeedToken.owner_type == owner_type,
+                            FeedToken.owner_id == owner_id)
+    else:
+        query = query.where(FeedToken.created_by_id == actor.id)
+    return [feed for feed in db.session.scalars(query.order_by(FeedToken.id))
+            if may_manage_feed(actor, feed.owner_type, feed.owner_id)]
+
+
+def feed_by_secret(secret: str) -> FeedToken | None:
+    """The live feed of a URL's secret, or None (unknown and revoked look alike)."""
+    if not secret or len(secret) > 100:
+        return None
+    return db.session.scalar(sa.select(FeedToken).where(
+        FeedToken.token_hash == hash_secret(secret), FeedToken.revoked_at.is_(None)))
+
+
+@dataclass(frozen=True)
+class FeedWindow:
+    """The stretch of time a feed covers and which cancelled events it still shows."""
+
+    start: datetime
+    end: datetime
+    cancelled_since: datetime
+    first_day: date
+    last_day: date
+
+    @classmethod
+    def around(cls, now: datetime, zone, config) -> "FeedWindow":
+        today = to_local(now, zone).date()
+        first = today - timedelta(days=config["FEED_WINDOW_PAST_DAYS"])
+        last = today + timedelta(days=config["FEED_WINDOW_FUTURE_DAYS"])
+        return cls(local_datetime(first, time(0), zone),
+                   local_datetime(last + timedelta(days=1), time(0), zone),
+                   now - timedelta(days=config["FEED_CANCELLED_RETENTION_DAYS"]),
+                   first, last)

@@ -1,0 +1,210 @@
+"""Calendar feeds over HTTP: content, privacy, versions, tokens and caching."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from calendars import services
+from calendars.conflicts import TravelPolicy
+from core.clock import FixedClock, set_clock
+from extensions import db
+from tests.conftest import NOW, bearer, make_family, make_group, make_user
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+SETTINGS = services.CalendarSettings(TravelPolicy(1.2, 15), "1-5 08:00-16:00", 15)
+
+
+@pytest.fixture
+def worker(app):
+    return make_user("family_worker")
+
+
+@pytest.fixture
+def family(coordinator, worker, social_worker):
+    return make_family(coordinator, track="child_protection", social_worker=social_worker,
+                       workers=[worker], plan=True, surname="Salonen")
+
+
+def book(coordinator, family, worker, start):
+    visit = services.book_visit(coordinator, family, kind="home_visit", start=start,
+                                end=start + timedelta(hours=1), worker_ids=[worker.id],
+                                zone=HELSINKI, settings=SETTINGS, clock=FixedClock(NOW))
+    db.session.commit()
+    return visit
+
+
+def subscribe(client, user, owner_type, owner_id, **extra):
+    response = client.post("/api/v1/feeds", headers=bearer(user), json={
+        "owner_type": owner_type, "owner_id": owner_id, **extra})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    return body, "/" + body["url"].split("/", 3)[3]
+
+
+def events_in(body: bytes):
+    return [c for c in icalendar.Calendar.from_ical(body).walk("VEVENT")]
+
+
+def test_a_workers_feed_carries_visits_and_sessions(client, coordinator, worker, family):
+    make_group(coordinator, facilitators=[worker])
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    body, path = subscribe(client, worker, "worker", worker.id)
+    assert body["webcal_url"].startswith("webcal://")
+
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.content_type == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.data)
+    assert calendar["METHOD"] == "PUBLISH"
+    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Helsinki"
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.data
+    assert b"BEGIN:VTIMEZONE" in response.data and b"BEGIN:VALARM" not in response.data
+    events = events_in(response.data)
+    uids = [str(event["UID"]) for event in events]
+    assert f"visit-{visit.id}@perhetyo" in uids
+    assert sum(uid.startswith("session-") for uid in uids) == 8
+    first = next(e for e in events if str(e["UID"]) == f"visit-{visit.id}@perhetyo")
+    assert b"DTSTART;TZID=Europe/Helsinki:20261202T100000" in response.data
+    assert first.decoded("DTSTART") == datetime(2026, 12, 2, 10, tzinfo=HELSINKI)
+
+
+def test_minimal_feeds_reveal_nothing_more(client, coordinator, worker, family):
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    family.plan.content = "SALAISUUS-SUUNNITELMA"
+    db.session.commit()
+    _, path = subscribe(client, worker, "worker", worker.id)
+    response = client.get(path)
+    text = response.get_data(as_text=True)
+    [event] = events_in(response.data)
+    assert str(event["SUMMARY"]) == f"Home visit {family.reference}, Mikkeli"
+    assert str(event["LOCATION"]) == "Mikkeli"
+    for forbidden in ("Salonen", "Porrassalmenkatu", "Eeli", "Anna", "SALAISUUS",
+                      "child_protection", "lastensuojelu", "Lastensuojelu"):
+        assert forbidden not in text
+
+
+def test_detailed_feeds_need_the_admins_policy(app, client, coordinator, worker, family):
+    response = client.post("/api/v1/feeds", headers=bearer(worker), json={
+        "owner_type": "worker", "owner_id": worker.id, "privacy": "detailed"})
+    assert response.status_code == 422
+    app.config["FEED_DETAILED_ALLOWED"] = True
+    try:
+        book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+        _, path = subscribe(client, worker, "worker", worker.id, privacy="detailed")
+        text = client.get(path).get_data(as_text=True)
+        assert "Salonen" in text and "Porrassalmenkatu" in text
+    finally:
+        app.config["FEED_DETAILED_ALLOWED"] = False
+
+
+def test_a_change_keeps_the_uid_and_raises_the_sequence(client, coordinator, worker, family,
+                                                         clock):
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    before = client.get(path)
+    services.update_visit(coordinator, visit, {
+        "start": datetime(2026, 12, 3, 10, tzinfo=HELSINKI)}, zone=HELSINKI,
+        settings=SETTINGS, clock=FixedClock(NOW + timedelta(minutes=5)))
+    db.session.commit()
+    after = client.get(path)
+    assert before.headers["ETag"] != after.headers["ETag"]
+    [event] = events_in(after.data)
+    assert str(event["UID"]) == f"visit-{visit.id}@perhetyo"
+    assert event["SEQUENCE"] == 1
+
+
+def test_a_cancelled_event_stays_marked_then_leaves(app, client, coordinator, worker, family):
+    visit = book(coordinator, family, worker, datetime(2026, 12, 18, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    services.update_visit(coordinator, visit, {"status": "cancelled"}, zone=HELSINKI,
+                          settings=SETTINGS, clock=FixedClock(NOW))
+    db.session.commit()
+    [event] = events_in(client.get(path).data)
+    assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
+    assert str(event["SUMMARY"]).startswith("Cancelled: ")
+    set_clock(app, FixedClock(NOW + timedelta(days=15)))
+    assert events_in(client.get(path).data) == []
+
+
+def test_a_deleted_event_leaves_at_once(client, coordinator, worker, family, clock):
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    services.delete_visit(coordinator, visit, clock=clock)
+    db.session.commit()
+    assert events_in(client.get(path).data) == []
+
+
+def test_an_empty_feed_is_a_valid_calendar(client, worker):
+    _, path = subscribe(client, worker, "worker", worker.id)
+    response = client.get(path)
+    calendar = icalendar.Calendar.from_ical(response.data)
+    assert calendar.walk("VEVENT") == [] and calendar["VERSION"] == "2.0"
+
+
+def test_etag_and_last_modified_give_304_and_head_gives_no_body(client, coordinator,
+                                                                  worker, family):
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith('W/')
+    assert first.headers["Cache-Control"].startswith("private")
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    since = first.headers["Last-Modified"]
+    assert client.get(path, headers={"If-Modified-Since": since}).status_code == 304
+    head = client.head(path)
+    assert head.status_code == 200 and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(first.data)
+
+
+def test_unknown_revoked_and_rotated_tokens(client, worker):
+    body, path = subscribe(client, worker, "worker", worker.id)
+    assert client.get("/calendars/feeds/not-a-token.ics").status_code == 404
+    assert client.get("/calendars/feeds/not-a-token.ics").data == b""
+    rotated = client.post(f"/api/v1/feeds/{body['id']}/rotate", headers=bearer(worker))
+    new_path = "/" + rotated.get_json()["url"].split("/", 3)[3]
+    assert client.get(path).status_code == 404
+    assert client.get(new_path).status_code == 200
+    client.delete(f"/api/v1/feeds/{rotated.get_json()['id']}", headers=bearer(worker))
+    assert client.get(new_path).status_code == 404
+
+
+def test_a_fetch_is_noted(client, worker):
+    body, path = subscribe(client, worker, "worker", worker.id)
+    client.get(path)
+    listed = client.get("/api/v1/feeds", headers=bearer(worker)).get_json()
+    assert listed[0]["last_used_at"] and listed[0]["url"] is None
+
+
+def test_family_and_group_feeds_show_no_other_family(client, coordinator, worker, family,
+                                                     clock):
+    from groups import services as groups
+
+    group = make_group(coordinator, facilitators=[worker])
+    other = make_family(coordinator, workers=[worker], plan=True, surname="Toivonen")
+    for member_of in (family, other):
+        groups.enroll(coordinator, group, member_of, [m.id for m in member_of.members],
+                      zone=HELSINKI, clock=clock)
+    db.session.commit()
+    book(coordinator, other, worker, datetime(2026, 12, 3, 10, tzinfo=HELSINKI))
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, family_path = subscribe(client, coordinator, "family", family.id)
+    _, group_path = subscribe(client, coordinator, "group", group.id)
+    family_feed = client.get(family_path).get_data(as_text=True)
+    group_feed = client.get(group_path).get_data(as_text=True)
+    assert other.reference not in family_feed and family.reference not in family_feed
+    assert "Taaperoryhmä" in family_feed
+    for reference in (family.reference, other.reference):
+        assert reference not in group_feed
+    assert len(events_in(group_feed.encode())) == 8
+
+
+def test_feeds_are_made_only_by_those_who_may(client, coordinator, worker, family):
+    other_worker = make_user("family_worker")
+    for owner_type, owner_id in (("worker", worker.id), ("family", family.id)):
+        response = client.post("/api/v1/feeds", headers=bearer(other_worker), json={
+            "owner_type": owner_type, "owner_id": owner_id})
+        assert response.status_code == 404
