@@ -173,7 +173,8 @@ def events_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
 
 def version_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
                include_cancelled=False) -> tuple:
-    """How many events ``events_of`` would give and when the last of them changed.
+    """How many events ``events_of`` would give, when the last of them changed, and a
+    fingerprint of their sequences and ids.
 
     Two aggregate queries and no building: enough to tell a calendar client
     that nothing changed.
@@ -183,16 +184,20 @@ def version_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *
     if visits_of is not None:
         parts.append(db.session.execute(
             _visit_query(visits_of, start, end, include_cancelled)
-            .with_only_columns(sa.func.count(HomeVisit.id), sa.func.max(HomeVisit.updated_at))
+            .with_only_columns(sa.func.count(HomeVisit.id), sa.func.max(HomeVisit.updated_at),
+                               sa.func.sum(HomeVisit.sequence), sa.func.sum(HomeVisit.id))
             .order_by(None)).one())
     parts.append(db.session.execute(
         _session_query(sessions_of, start, end, include_cancelled)
         .with_only_columns(sa.func.count(GroupSession.id),
-                           sa.func.max(GroupSession.updated_at))
+                           sa.func.max(GroupSession.updated_at),
+                           sa.func.sum(GroupSession.sequence), sa.func.sum(GroupSession.id))
         .order_by(None)).one())
-    count = sum(part[0] for part in parts)
     changed = [part[1] for part in parts if part[1] is not None]
-    return count, max(changed) if changed else None
+    # Sums of sequences and ids tell a change (or a swap of events) that
+    # happened within the same instant as the last one.
+    fingerprint = tuple((part[0], part[2] or 0, part[3] or 0) for part in parts)
+    return sum(part[0] for part in parts), max(changed) if changed else None, fingerprint
 
 
 def worker_events(user_id: int, start: datetime, end: datetime, *,
