@@ -1,8 +1,14 @@
-"""Serving calendar feeds to calendar services: `/calendars/feeds/<token>.ics`.
+"""Calendar feeds: serving them to calendar services (`/calendars/feeds/<token>.ics`)
+and the pages where staff subscribe (`/calendars/feeds/subscribe`).
 
-No sign-in: the secret in the URL is the key. An unknown or revoked secret
-gets a bare 404. A client that already has the current version gets a 304
-after two aggregate queries, without the calendar being built.
+Serving needs no sign-in: the secret in the URL is the key. An unknown or
+revoked secret gets a bare 404. A client that already has the current version
+gets a 304 after two aggregate queries, without the calendar being built.
+
+The subscription page lists an owner's live feeds (created, last fetched),
+creates, rotates and revokes them. Only the hash of a secret is kept, so a new
+URL is shown once, on the page after it was made (carried in the session, as
+new API tokens are), with a copy button and a QR code of its webcal link.
 """
 
 import hashlib
@@ -10,13 +16,39 @@ import threading
 from collections import OrderedDict
 from email.utils import format_datetime, parsedate_to_datetime
 
-from flask import Blueprint, Response, current_app, request
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import SelectField, SubmitField
 
+from accounts.models import User
 from calendars import feeds, services
+from calendars.api import feed_urls
 from calendars.events import events_of, version_of
+from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
+from core.errors import NotFound
+from core.forms import attempt
 from core.localtime import unit_zone
+from core.roles import login_required
+from core.vocabulary import choices
 from extensions import db
+from families.models import Family
+from groups.models import PeerGroup
 
 bp = Blueprint("feeds", __name__, url_prefix="/calendars/feeds")
 
@@ -116,3 +148,170 @@ def _note_use(subscription, now) -> None:
     if last is None or (now - last).total_seconds() >= LAST_USED_GRANULARITY_SECONDS:
         subscription.last_used_at = now
         db.session.commit()
+
+
+# --- subscription pages ----------------------------------------------------
+
+# The session key of a new feed's secret, shown once on the next page.
+NEW_FEED_KEY = "new_feed"
+MAX_ID_DIGITS = 9
+PRIVACY_LABELS = {
+    "minimal": _l("Minimal: the family's reference and municipality"),
+    "detailed": _l("Detailed: also the surname and the street address"),
+}
+LOCALE_LABELS = {"fi": "Suomi", "en": "English"}
+
+
+class FeedForm(FlaskForm):
+    """A new feed: how much its events say and in which language."""
+
+    privacy = SelectField(_l("What the events say"), choices=choices(PRIVACY_LABELS))
+    locale = SelectField(_l("Language of the events"), choices=choices(LOCALE_LABELS))
+    submit = SubmitField(_l("Create a subscription link"))
+
+
+class FeedActionForm(FlaskForm):
+    """Only the CSRF token, for the rotate and revoke buttons."""
+
+    submit = SubmitField()
+
+
+def _owner_args() -> tuple[str, int]:
+    """The owner of the page's feeds from the query string; nonsense is not found."""
+    owner_type = request.args.get("owner_type", "")
+    raw = request.args.get("owner_id", "")
+    if owner_type not in FEED_OWNER_TYPES or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        raise NotFound(_("Nothing to subscribe to here."))
+    return owner_type, int(raw)
+
+
+def _checked_owner(owner_type: str, owner_id: int) -> None:
+    if not services.may_manage_feed(current_user, owner_type, owner_id):
+        raise NotFound(_("Nothing to subscribe to here."))
+
+
+def _owner_title_and_back(owner_type: str, owner_id: int) -> tuple[str, str]:
+    """What the page is about and where its breadcrumb leads."""
+    if owner_type == "worker":
+        if owner_id == current_user.id:
+            return _("My calendar"), url_for("calendars.week")
+        worker = db.session.get(User, owner_id)
+        return (_("Calendar of %(name)s", name=worker.name if worker else ""),
+                url_for("calendars.week", worker=owner_id))
+    if owner_type == "group":
+        group = db.session.get(PeerGroup, owner_id)
+        return (_("Group: %(name)s", name=group.name),
+                url_for("groups.detail", group_id=owner_id))
+    family = db.session.get(Family, owner_id)
+    return (_("Family %(reference)s", reference=f"{family.surname} {family.reference}"),
+            url_for("families.detail", family_id=owner_id))
+
+
+def _feed_form() -> FeedForm:
+    form = FeedForm()
+    if not current_app.config["FEED_DETAILED_ALLOWED"]:
+        form.privacy.choices = choices({"minimal": PRIVACY_LABELS["minimal"]})
+    if not form.is_submitted():
+        form.locale.data = current_user.locale if current_user.locale in LOCALE_LABELS \
+            else "fi"
+    return form
+
+
+def _qr_svg(text: str) -> Markup:
+    """A QR code of ``text`` as inline SVG (segno escapes what it writes)."""
+    svg = segno.make(text, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr-code",
+                                                  title=_("QR code of the subscription link"))
+    return Markup(svg)
+
+
+def _new_link(owner_type: str, owner_id: int) -> dict | None:
+    """The secret of a feed made on the page before, once, if it is this owner's."""
+    new = session.pop(NEW_FEED_KEY, None)
+    if not new or new.get("owner") != [owner_type, owner_id]:
+        return None
+    url, webcal = feed_urls(new["secret"])
+    return {"url": url, "webcal": webcal, "qr": _qr_svg(webcal)}
+
+
+def _subscribe_url(owner_type: str, owner_id: int) -> str:
+    return url_for("feeds.subscribe", owner_type=owner_type, owner_id=owner_id)
+
+
+def _remember_secret(feed: FeedToken, secret: str) -> None:
+    # Shown once on the next page, then gone: only its hash is kept.
+    session[NEW_FEED_KEY] = {"owner": [feed.owner_type, feed.owner_id], "secret": secret}
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@login_required
+def subscribe():
+    """An owner's subscriptions, a new one's link once, and a form to make one."""
+    owner_type, owner_id = _owner_args()
+    _checked_owner(owner_type, owner_id)
+    form = _feed_form()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            made = attempt(form, services.create_feed, current_user, owner_type=owner_type,
+                           owner_id=owner_id, privacy=form.privacy.data,
+                           locale=form.locale.data,
+                           detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
+                           clock=get_clock())
+            if made is not None:
+                feed, secret = made
+                db.session.commit()
+                _remember_secret(feed, secret)
+                flash(_("A subscription link was created. Copy it now: it is shown only "
+                        "once."), "success")
+                return redirect(_subscribe_url(owner_type, owner_id))
+            db.session.rollback()
+        status = 422
+    title, back = _owner_title_and_back(owner_type, owner_id)
+    return render_template(
+        "calendars/subscribe.html", owner_type=owner_type, owner_id=owner_id, title=title,
+        back=back, feeds=services.feeds_of(current_user, owner_type, owner_id), form=form,
+        action_form=FeedActionForm(), new=_new_link(owner_type, owner_id),
+        privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS), status
+
+
+def _managed_feed(feed_id: int) -> FeedToken:
+    """A live feed the user may manage; else 404."""
+    feed = services.get_feed(current_user, feed_id)
+    if feed.revoked_at is not None:
+        raise NotFound(_("No such feed."))
+    return feed
+
+
+@bp.post("/<int:feed_id>/rotate")
+@login_required
+def rotate(feed_id):
+    """A new link for the same calendar; the old one stops at once."""
+    feed = _managed_feed(feed_id)
+    if FeedActionForm().validate_on_submit():
+        new, secret = services.rotate_feed(
+            current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
+            clock=get_clock())
+        db.session.commit()
+        _remember_secret(new, secret)
+        flash(_("A new subscription link was made and the old one stopped working. Copy "
+                "the new one now: it is shown only once."), "success")
+    return redirect(_subscribe_url(feed.owner_type, feed.owner_id))
+
+
+@bp.route("/<int:feed_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke(feed_id):
+    """Ask for confirmation (GET), then stop the link (POST)."""
+    feed = _managed_feed(feed_id)
+    form = FeedActionForm()
+    if form.validate_on_submit():
+        services.revoke_feed(current_user, feed, clock=get_clock())
+        db.session.commit()
+        flash(_("The subscription link was revoked. Calendars that use it no longer "
+                "update."), "success")
+        return redirect(_subscribe_url(feed.owner_type, feed.owner_id))
+    title, _back = _owner_title_and_back(feed.owner_type, feed.owner_id)
+    return render_template("calendars/feeds/revoke.html", feed=feed, form=form, title=title,
+                           back=_subscribe_url(feed.owner_type, feed.owner_id),
+                           privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS), \
+        200 if not form.is_submitted() else 400
