@@ -3,10 +3,10 @@
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts.models import EMAIL_MAX, ApiToken, User
-from core.errors import Conflict, ValidationFailed
+from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+from core.errors import Conflict, RuleViolation, ValidationFailed
 from core.places import municipalities_named
-from core.roles import ROLES
+from core.roles import ADMIN, ROLES
 from core.tokens import hash_secret, new_secret
 from extensions import db
 
@@ -103,4 +103,76 @@ def staff(role: str | None = None) -> list[User]:
     query = db.select(User).where(User.active.is_(True)).order_by(User.name)
     if role:
         query = query.where(User.role == role)
+    return list(db.session.scalars(query))
+
+
+def _check_own_account(actor: User, user: User, *, role: str, active: bool) -> None:
+    """An admin keeps their own access: no deactivating or demoting oneself.
+
+    Otherwise the last admin could lock everyone out of the admin pages.
+    """
+    if actor.id != user.id:
+        return
+    if not active:
+        raise RuleViolation(_("You cannot deactivate your own account."),
+                            code="own_account",
+                            fields={"active": _("You cannot deactivate your own account.")})
+    if actor.role == ADMIN and role != ADMIN:
+        raise RuleViolation(_("You cannot remove your own administrator role."),
+                            code="own_account",
+                            fields={"role": _("You cannot remove your own administrator"
+                                              " role.")})
+
+
+def update_user(actor: User, user: User, *, name, role, municipalities=(), locale,
+                active: bool) -> list[str]:
+    """Change a user's details; municipalities are given by name.
+
+    Returns the names of the fields that changed, for the audit log.
+    """
+    name = (name or "").strip()
+    fields = {}
+    if not name or len(name) > NAME_MAX:
+        fields["name"] = _("Give a name of at most %(n)d characters.", n=NAME_MAX)
+    if role not in ROLES:
+        fields["role"] = _("Unknown role.")
+    if fields:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=fields)
+    _check_own_account(actor, user, role=role, active=active)
+    places = municipalities_named(municipalities)
+    changed = [field for field, old, new in (
+        ("name", user.name, name),
+        ("role", user.role, role),
+        ("municipalities", {place.id for place in user.municipalities},
+         {place.id for place in places}),
+        ("locale", user.locale, locale),
+        ("active", user.active, active),
+    ) if old != new]
+    user.name, user.role, user.locale, user.active = name, role, locale, active
+    user.municipalities = places
+    return changed
+
+
+def set_password(user: User, password: str, *, hash_method="scrypt") -> None:
+    """Give a user a new password (an admin's reset; the old one stops working)."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        message = _("The password must have at least %(n)d characters.",
+                    n=MIN_PASSWORD_LENGTH)
+        raise ValidationFailed(message, fields={"password": message})
+    user.password_hash = generate_password_hash(password, method=hash_method)
+
+
+def deactivate(actor: User, user: User) -> None:
+    """Close an account: the user can no longer sign in, and their tokens stop working."""
+    _check_own_account(actor, user, role=user.role, active=False)
+    user.active = False
+
+
+def list_users(*, role: str | None = None, active: bool | None = None) -> list[User]:
+    """Every account, optionally of one role or only (in)active ones, by name."""
+    query = db.select(User).order_by(User.name, User.id)
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active.is_(active))
     return list(db.session.scalars(query))
