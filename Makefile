@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install translations messages clean
+.PHONY: run test lint bench install translations messages clean interop
 
 # The virtualenv, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -36,11 +36,25 @@ run: install translations instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install translations
+# Mozilla's ical.js for the feed interoperability tests (tests/interop), when npm is
+# here; without it, or offline, those tests skip and say why.
+INTEROP := tests/interop
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+
+interop:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(INTEROP)/node_modules/.package-lock.json \
+			|| echo "npm ci failed: the ical.js interop tests will be skipped"; \
+	else \
+		echo "npm not found: the ical.js interop tests will be skipped"; \
+	fi
+
+test: install translations interop
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(INTEROP)/node_modules
