@@ -100,6 +100,7 @@ def _enforce_sqlite_foreign_keys(app):
 
 
 def _register_blueprints(app):
+    from accounts import admin as accounts_admin
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from calendars import api as calendars_api
@@ -115,7 +116,7 @@ def _register_blueprints(app):
     from reminders import views as reminders_views
     from reports import views as reports_views
 
-    for blueprint in (accounts_views.bp, families_views.bp, groups_views.bp,
+    for blueprint in (accounts_views.bp, accounts_admin.bp, families_views.bp, groups_views.bp,
                       calendars_views.bp, feed_views.bp, matching_views.bp, reminders_views.bp,
                       reports_views.bp):
         app.register_blueprint(blueprint)

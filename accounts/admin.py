@@ -1,0 +1,358 @@
+"""The admin's pages: users, municipalities, venues and blackout dates.
+
+Every page is for admins only (checked once, before any lookup, so others
+learn nothing about what exists). Each view loads (404), acts through a
+service and responds; every change is written to the audit log.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts import services
+from accounts.admin_forms import (
+    BlackoutDateForm,
+    MunicipalityForm,
+    PasswordForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+    VenueForm,
+)
+from accounts.forms import ActionForm
+from accounts.models import User
+from core import audit, places
+from core.clock import get_clock
+from core.forms import attempt
+from core.http import date_filter
+from core.localtime import local_today
+from core.models import BlackoutDate, Municipality, Venue
+from core.roles import ADMIN, ROLES, roles_required
+from core.vocabulary import choices
+from extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles_required(ADMIN)
+def admins_only():
+    """Anonymous callers go to the login page; other roles get 403."""
+
+
+@bp.app_template_filter("role_label")
+def role_label(code):
+    """The translated name of a role; an unknown code is shown as it is."""
+    return ROLES.get(code, code)
+
+
+# --- helpers ---------------------------------------------------------------
+
+def _audit(action: str, target_type: str, target_id: int | None, **detail) -> None:
+    """Write a change to the audit log: codes and field names, never the values."""
+    audit.record(current_user, action, target_type, target_id, at=get_clock().now(),
+                 origin=request.remote_addr, detail=detail)
+
+
+def _form_page(template, form, status=None, **context):
+    """Render a form page: a submitted form that comes back here was refused (422)."""
+    if status is None:
+        status = 422 if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
+
+
+def _municipality_choices():
+    return [(place.name, place.name) for place in places.all_municipalities()]
+
+
+@bp.get("/")
+def index():
+    """What an admin keeps, one link each."""
+    return render_template("admin/index.html")
+
+
+# --- users -----------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    """Every account, filtered by role and whether it is active."""
+    form = UserFilterForm(formdata=request.args)
+    filters, status = {}, 200
+    if form.validate():
+        active = {"yes": True, "no": False}.get(form.active.data)
+        filters = {"role": form.role.data or None, "active": active}
+    else:
+        status = 422
+    return render_template("admin/users.html", form=form,
+                           users=services.list_users(**filters)), status
+
+
+def _load_user(user_id) -> User:
+    return db.get_or_404(User, user_id)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    """Create a staff account; the person signs in with the password given here."""
+    form = UserCreateForm(data={"locale": "fi"} if request.method == "GET" else None)
+    form.municipalities.choices = _municipality_choices()
+    if form.validate_on_submit():
+        user = attempt(form, services.create_user, clock=get_clock(),
+                       **form.service_fields())
+        if user is not None:
+            _audit("user.create", "user", user.id, role=user.role)
+            db.session.commit()
+            flash(_("The user %(name)s was created.", name=user.name), "success")
+            return redirect(url_for(".users"))
+        db.session.rollback()
+    return _form_page("admin/user_form.html", form, user=None)
+
+
+def _edit_page(user: User, form: UserEditForm, password_form: PasswordForm, status):
+    return render_template("admin/user_form.html", form=form, password_form=password_form,
+                           user=user), status
+
+
+def _user_edit_form(user: User, formdata=None) -> UserEditForm:
+    data = None
+    if formdata is None:
+        data = {"name": user.name, "role": user.role, "locale": user.locale,
+                "active": user.active,
+                "municipalities": [place.name for place in user.municipalities]}
+    form = UserEditForm(formdata=formdata, data=data)
+    form.municipalities.choices = _municipality_choices()
+    return form
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_user(user_id):
+    """Change a user's name, role, municipalities, language and access."""
+    user = _load_user(user_id)
+    form = _user_edit_form(user, request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        changed = attempt(form, services.update_user, current_user, user,
+                          **form.service_fields())
+        if changed is not None:
+            if changed:
+                _audit("user.update", "user", user.id, fields=changed)
+            db.session.commit()
+            flash(_("The details of %(name)s were saved.", name=user.name), "success")
+            return redirect(url_for(".users"))
+        db.session.rollback()
+        user = _load_user(user_id)
+    status = 422 if form.is_submitted() else 200
+    return _edit_page(user, form, PasswordForm(formdata=None), status)
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id):
+    """Give a user a new password; the old one stops working."""
+    user = _load_user(user_id)
+    password_form = PasswordForm()
+    if password_form.validate_on_submit():
+        attempt(password_form, services.set_password, user, password_form.password.data)
+        if not password_form.form_errors:
+            _audit("user.update", "user", user.id, fields=["password"])
+            db.session.commit()
+            flash(_("A new password was set for %(name)s.", name=user.name), "success")
+            return redirect(url_for(".edit_user", user_id=user.id))
+        db.session.rollback()
+        user = _load_user(user_id)
+    return _edit_page(user, _user_edit_form(user), password_form, 422)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+def deactivate_user(user_id):
+    """Ask for confirmation (GET), then close the account (POST)."""
+    user = _load_user(user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        attempt(form, services.deactivate, current_user, user)
+        if not form.form_errors:
+            _audit("user.update", "user", user.id, fields=["active"])
+            db.session.commit()
+            flash(_("The account of %(name)s was deactivated.", name=user.name), "success")
+            return redirect(url_for(".users"))
+        db.session.rollback()
+        user = _load_user(user_id)
+    return _form_page("admin/user_deactivate.html", form, user=user)
+
+
+# --- municipalities --------------------------------------------------------
+
+@bp.get("/municipalities")
+def municipalities():
+    """Every municipality with its centroid."""
+    return render_template("admin/municipalities.html",
+                           municipalities=places.all_municipalities())
+
+
+@bp.route("/municipalities/new", methods=["GET", "POST"])
+def new_municipality():
+    form = MunicipalityForm()
+    if form.validate_on_submit():
+        municipality = attempt(form, places.create_municipality, **form.service_fields())
+        if municipality is not None:
+            _audit("municipality.create", "municipality", municipality.id)
+            db.session.commit()
+            flash(_("%(name)s was added.", name=municipality.name), "success")
+            return redirect(url_for(".municipalities"))
+        db.session.rollback()
+    return _form_page("admin/municipality_form.html", form, municipality=None)
+
+
+@bp.route("/municipalities/<int:municipality_id>/edit", methods=["GET", "POST"])
+def edit_municipality(municipality_id):
+    municipality = db.get_or_404(Municipality, municipality_id)
+    form = MunicipalityForm(obj=municipality if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if attempt(form, places.update_municipality, municipality,
+                   **form.service_fields()) is not None:
+            _audit("municipality.update", "municipality", municipality.id)
+            db.session.commit()
+            flash(_("%(name)s was saved.", name=municipality.name), "success")
+            return redirect(url_for(".municipalities"))
+        db.session.rollback()
+        municipality = db.get_or_404(Municipality, municipality_id)
+    return _form_page("admin/municipality_form.html", form, municipality=municipality)
+
+
+def _delete_page(form, *, heading, uses, cancel_url, status=None):
+    return _form_page("admin/delete.html", form, status=status, heading=heading, uses=uses,
+                      cancel_url=cancel_url)
+
+
+@bp.route("/municipalities/<int:municipality_id>/delete", methods=["GET", "POST"])
+def delete_municipality(municipality_id):
+    """Ask for confirmation (GET), then remove an unused municipality (POST)."""
+    municipality = db.get_or_404(Municipality, municipality_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        attempt(form, places.delete_municipality, municipality)
+        if not form.form_errors:
+            _audit("municipality.delete", "municipality", municipality_id)
+            db.session.commit()
+            flash(_("%(name)s was removed.", name=municipality.name), "success")
+            return redirect(url_for(".municipalities"))
+        db.session.rollback()
+        municipality = db.get_or_404(Municipality, municipality_id)
+    return _delete_page(
+        form, heading=_("Remove %(name)s?", name=municipality.name),
+        uses=places.municipality_uses(municipality),
+        cancel_url=url_for(".municipalities"),
+        status=409 if form.form_errors else None)
+
+
+# --- venues ----------------------------------------------------------------
+
+@bp.get("/venues")
+def venues():
+    """Every venue, by name."""
+    return render_template("admin/venues.html", venues=places.all_venues())
+
+
+def _venue_form(venue: Venue | None = None) -> VenueForm:
+    data = None
+    if request.method == "GET":
+        data = {"accessible": True} if venue is None else {
+            "name": venue.name, "municipality": venue.municipality.name,
+            "address": venue.address, "accessible": venue.accessible}
+    form = VenueForm(data=data)
+    form.municipality.choices = choices(_municipality_choices(),
+                                        _("Choose a municipality"))
+    return form
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+def new_venue():
+    form = _venue_form()
+    if form.validate_on_submit():
+        venue = attempt(form, places.create_venue, **form.service_fields())
+        if venue is not None:
+            _audit("venue.create", "venue", venue.id)
+            db.session.commit()
+            flash(_("%(name)s was added.", name=venue.name), "success")
+            return redirect(url_for(".venues"))
+        db.session.rollback()
+    return _form_page("admin/venue_form.html", form, venue=None)
+
+
+@bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
+def edit_venue(venue_id):
+    venue = db.get_or_404(Venue, venue_id)
+    form = _venue_form(venue)
+    if form.validate_on_submit():
+        if attempt(form, places.update_venue, venue, **form.service_fields()) is not None:
+            _audit("venue.update", "venue", venue.id)
+            db.session.commit()
+            flash(_("%(name)s was saved.", name=venue.name), "success")
+            return redirect(url_for(".venues"))
+        db.session.rollback()
+        venue = db.get_or_404(Venue, venue_id)
+    return _form_page("admin/venue_form.html", form, venue=venue)
+
+
+@bp.route("/venues/<int:venue_id>/delete", methods=["GET", "POST"])
+def delete_venue(venue_id):
+    """Ask for confirmation (GET), then remove an unused venue (POST)."""
+    venue = db.get_or_404(Venue, venue_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        attempt(form, places.delete_venue, venue)
+        if not form.form_errors:
+            _audit("venue.delete", "venue", venue_id)
+            db.session.commit()
+            flash(_("%(name)s was removed.", name=venue.name), "success")
+            return redirect(url_for(".venues"))
+        db.session.rollback()
+        venue = db.get_or_404(Venue, venue_id)
+    return _delete_page(form, heading=_("Remove %(name)s?", name=venue.name),
+                        uses=places.venue_uses(venue), cancel_url=url_for(".venues"),
+                        status=409 if form.form_errors else None)
+
+
+# --- blackout dates --------------------------------------------------------
+
+def _blackouts_page(form, status=200):
+    upcoming, past = places.blackout_dates(today=local_today(get_clock().now()))
+    return render_template("admin/blackouts.html", form=form, upcoming=upcoming,
+                           past=past), status
+
+
+@bp.get("/blackouts")
+def blackouts():
+    """Upcoming and past blackout dates, and the form to add one."""
+    return _blackouts_page(BlackoutDateForm(formdata=None))
+
+
+@bp.post("/blackouts")
+def add_blackout():
+    form = BlackoutDateForm()
+    if form.validate_on_submit():
+        blackout = attempt(form, places.add_blackout_date, day=form.day.data,
+                           reason=form.reason.data)
+        if blackout is not None:
+            _audit("blackout_date.create", "blackout_date", blackout.id)
+            db.session.commit()
+            flash(_("%(day)s is now a blackout date.", day=date_filter(blackout.day)),
+                  "success")
+            return redirect(url_for(".blackouts"))
+        db.session.rollback()
+    return _blackouts_page(form, 422)
+
+
+@bp.route("/blackouts/<int:blackout_id>/delete", methods=["GET", "POST"])
+def delete_blackout(blackout_id):
+    """Ask for confirmation (GET), then open the date again (POST)."""
+    blackout = db.get_or_404(BlackoutDate, blackout_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        places.remove_blackout_date(blackout)
+        _audit("blackout_date.delete", "blackout_date", blackout_id)
+        db.session.commit()
+        flash(_("%(day)s is no longer a blackout date.", day=date_filter(blackout.day)),
+              "success")
+        return redirect(url_for(".blackouts"))
+    return _delete_page(
+        form, heading=_("Remove the blackout date %(day)s?", day=date_filter(blackout.day)),
+        uses=[], cancel_url=url_for(".blackouts"))
