@@ -13,10 +13,18 @@ import threading
 from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vDuration,
+)
 
 from calendars.events import HOME_VISIT
 from calendars.events import Event as CalendarEvent
@@ -57,6 +65,15 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def _wall_clock_or_utc(instant: datetime, zone) -> datetime:
+    """Local time with the zone, unless the wall clock shows it twice (the autumn
+    hour): then UTC, since readers take the first of two equal local times."""
+    local = instant.astimezone(zone)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return instant.astimezone(UTC)
+    return local
+
+
 def event_bytes(event: CalendarEvent, *, owner_type: str, privacy: str, locale: str,
                 zone) -> bytes:
     """One VEVENT, serialised; kept and reused while nothing in it changes."""
@@ -78,8 +95,8 @@ def event_bytes(event: CalendarEvent, *, owner_type: str, privacy: str, locale: 
     component.add("created", _utc(event.created))
     component.add("last-modified", _utc(event.last_modified))
     component.add("sequence", event.sequence)
-    component.add("dtstart", event.start.astimezone(zone))
-    component.add("dtend", event.end.astimezone(zone))
+    component.add("dtstart", _wall_clock_or_utc(event.start, zone))
+    component.add("dtend", _wall_clock_or_utc(event.end, zone))
     component.add("summary", summary)
     if location:
         component.add("location", location)
@@ -111,12 +128,56 @@ def calendar_head(*, name: str, zone, refresh_seconds: int, first: date,
     return data[:-len(END)] + _vtimezone(zone.key, first.year, last.year)
 
 
+def transitions(zone: ZoneInfo, first_year: int, last_year: int):
+    """Every change of the zone's UTC offset in whole years: (instant, before, after).
+
+    Found by stepping through the years a quarter of an hour at a time, which
+    catches every change on the hour or half hour; done once per zone and range.
+    """
+    moment = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    before = moment.astimezone(zone)
+    step = timedelta(minutes=15)
+    while moment < end:
+        moment += step
+        after = moment.astimezone(zone)
+        if after.utcoffset() != before.utcoffset():
+            yield moment, before, after
+        before = after
+
+
+def _observance(kind, local_start: datetime, offset_from, offset_to, name):
+    component = TimezoneDaylight() if kind == "daylight" else TimezoneStandard()
+    component.add("dtstart", local_start)
+    component.add("tzoffsetfrom", offset_from)
+    component.add("tzoffsetto", offset_to)
+    component.add("tzname", name)
+    return component
+
+
 @cache
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
-    """The zone's rules over whole years: every client then reads local times the
-    same way across DST changes. The same for every feed, so made once."""
-    return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1),
-                              last_date=date(last_year, 12, 31)).to_ical()
+    """The zone's changes over whole years, one observance each.
+
+    Each observance starts at the local time before its change (RFC 5545) and
+    carries no RDATE lists or rules, the form every client reads the same way:
+    a VTIMEZONE with several dates on one RDATE line is read by ical.js (and
+    the calendar clients built on it) from its first date only.
+    """
+    zone = ZoneInfo(tzid)
+    timezone = Timezone()
+    timezone.add("tzid", tzid)
+    opening = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(zone)
+    timezone.add_component(_observance(
+        "daylight" if opening.dst() else "standard",
+        opening.replace(tzinfo=None, hour=0, minute=0),
+        opening.utcoffset(), opening.utcoffset(), opening.tzname()))
+    for instant, before, after in transitions(zone, first_year, last_year):
+        timezone.add_component(_observance(
+            "daylight" if after.dst() else "standard",
+            (instant + before.utcoffset()).replace(tzinfo=None),
+            before.utcoffset(), after.utcoffset(), after.tzname()))
+    return timezone.to_ical()
 
 
 def build(events, *, name: str, owner_type: str, privacy: str, locale: str, zone,

@@ -208,3 +208,32 @@ def test_feeds_are_made_only_by_those_who_may(client, coordinator, worker, famil
         response = client.post("/api/v1/feeds", headers=bearer(other_worker), json={
             "owner_type": owner_type, "owner_id": owner_id})
         assert response.status_code == 404
+
+
+def test_the_repeated_autumn_hour_is_written_in_utc(app):
+    from datetime import UTC
+
+    from calendars.events import HOME_VISIT
+    from calendars.events import Event as CalendarEvent
+    from calendars.feeds import event_bytes
+
+    # 03:30 happens twice on 31 October 2027; this is the second time (01:30 UTC).
+    second = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    event = CalendarEvent(kind=HOME_VISIT, id=1, start=second,
+                          end=second + timedelta(hours=1), status="scheduled", sequence=0,
+                          created=NOW, last_modified=NOW, municipality_id=1,
+                          municipality="Mikkeli", visit_kind="home_visit", family_id=1,
+                          family_reference="PT-2027-0001", family_surname="Salonen")
+    data = event_bytes(event, owner_type="worker", privacy="minimal", locale="en",
+                       zone=HELSINKI)
+    assert b"DTSTART:20271031T013000Z" in data
+    assert b"DTEND;TZID=Europe/Helsinki:20271031T043000" in data
+
+
+def test_the_time_zone_has_one_observance_per_change(app):
+    from calendars.feeds import _vtimezone
+
+    text = _vtimezone("Europe/Helsinki", 2026, 2027).decode()
+    assert "RDATE" not in text and "RRULE" not in text
+    assert "DTSTART:20260329T030000" in text  # the local time before the change
+    assert "DTSTART:20261025T040000" in text

@@ -315,8 +315,6 @@ def test_a_parser_reads_every_event_as_the_database_has_it(app, client, scene, t
     wrong = differences(read, expected)
     assert {uid: fields for uid, fields in wrong.items()
             if set(fields) - INSTANT_KEYS} == {}
-    if reader == "ical.js":
-        xfail_for_multi_valued_rdates(body, wrong)
     assert wrong == {}
     assert_both_sides_of_every_change(read)
 
@@ -328,73 +326,7 @@ def test_both_parsers_read_the_same(app, client, scene, tmp_path, owner_type, pr
     body, _feed = fetch(app, client, scene, owner_type, privacy, locale)
     by_ical_js, by_icalendar = read_with_ical_js(body, tmp_path), read_with_icalendar(body, app)
     assert set(by_ical_js) == set(by_icalendar)
-    xfail_for_multi_valued_rdates(body, differences(by_ical_js, by_icalendar))
     assert by_ical_js == by_icalendar
-
-
-# --- a defect of the feed that ical.js shows ------------------------------
-
-def _unfolded(body: bytes) -> str:
-    return body.decode().replace("\r\n ", "").replace("\r\n\t", "")
-
-
-def multi_valued_rdates(body: bytes) -> list[str]:
-    """The VTIMEZONE's RDATE lines that list more than one onset."""
-    text = _unfolded(body)
-    vtimezone = text[text.index("BEGIN:VTIMEZONE"):text.index("END:VTIMEZONE")]
-    return [line for line in vtimezone.split("\r\n")
-            if line.startswith("RDATE") and "," in line.partition(":")[2]]
-
-
-def first_onsets_only(body: bytes) -> list[tuple[datetime, int]]:
-    """The changes of offset that a reader taking only the first value of each RDATE
-    line (as ical.js 2.2 does) finds in the VTIMEZONE: (instant in UTC, new offset)."""
-    [vtimezone] = icalendar.Calendar.from_ical(body).timezones
-    changes = []
-    for observance in vtimezone.subcomponents:
-        before = observance.decoded("TZOFFSETFROM")
-        after = int(observance.decoded("TZOFFSETTO").total_seconds())
-        lines = observance.get("RDATE")
-        lines = [] if lines is None else lines if isinstance(lines, list) else [lines]
-        onsets = [line.dts[0].dt for line in lines] or [observance.decoded("DTSTART")]
-        changes += [((onset - before).replace(tzinfo=UTC), after) for onset in onsets]
-    return sorted(changes)
-
-
-def xfail_for_multi_valued_rdates(body: bytes, wrong: dict) -> None:
-    """Expected to fail, and said so, while the feed's VTIMEZONE lists the onsets of
-    several years on one RDATE line and every wrong instant is explained by that.
-
-    ical.js 2.2 reads only the first value of an RDATE line (RFC 5545 allows a
-    list), so after the first year in the VTIMEZONE it never sees summer time
-    begin again and reads every later summer-time event an hour late. One
-    onset per RDATE line (or an RRULE) reads right in both parsers; once the
-    builder writes that, this lets the full comparison run.
-    """
-    lines = multi_valued_rdates(body)
-    if not wrong or not lines:
-        return
-    changes = first_onsets_only(body)
-
-    def offset_seen(utc_text: str, expected_offset: int) -> int:
-        # ical.js looks up wall-clock times; away from the night of a change the
-        # wall-clock time and the instant fall after the same known changes.
-        wall = datetime.fromisoformat(utc_text[:-1]).replace(tzinfo=UTC) \
-            + timedelta(seconds=expected_offset)
-        known = [offset for instant, offset in changes
-                 if instant + timedelta(seconds=offset) <= wall]
-        return known[-1] if known else changes[0][1]
-
-    for uid, fields in wrong.items():
-        assert set(fields) <= INSTANT_KEYS, (uid, fields)
-        for side in ("start", "end"):
-            if f"offset_{side}" in fields:
-                read_offset, expected_offset = fields[f"offset_{side}"]
-                _read_utc, expected_utc = fields[f"utc_{side}"]
-                assert read_offset == offset_seen(expected_utc, expected_offset), (uid, side)
-    pytest.xfail(f"{len(wrong)} events read an hour off by ical.js: the feed's VTIMEZONE "
-                 f"lists several onsets on one RDATE line ({lines[0]}), and ical.js reads "
-                 "only the first")
 
 
 def assert_scene_is_in_it(scene, owner_type, expected):
