@@ -15,10 +15,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import cache
 
 import segno
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -38,11 +36,10 @@ from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
 from accounts.models import User
-from calendars import events as calendar_events
 from calendars import feeds, services
 from calendars.api import feed_urls
-from calendars.events import events_of
-from calendars.models import FEED_OWNER_TYPES, FeedToken, HomeVisit
+from calendars.events import events_of, version_of
+from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
 from core.errors import NotFound
 from core.forms import attempt
@@ -51,7 +48,7 @@ from core.roles import login_required
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
-from groups.models import GroupSession, PeerGroup
+from groups.models import PeerGroup
 
 bp = Blueprint("feeds", __name__, url_prefix="/calendars/feeds")
 
@@ -103,7 +100,8 @@ def feed(token):
     config, zone, now = current_app.config, unit_zone(), get_clock().now()
     window = services.FeedWindow.around(now, zone, config)
     owner = (subscription.owner_type, subscription.owner_id)
-    count, changed, fingerprint = _version(*owner, window)
+    count, changed, fingerprint = version_of(*owner, window.start, window.end,
+                                             cancelled_since=window.cancelled_since)
     last_modified = (changed or subscription.created_at).replace(microsecond=0)
     etag = hashlib.sha256(repr((
         subscription.token_hash, subscription.privacy, subscription.locale, count, changed,
@@ -130,46 +128,6 @@ def feed(token):
                         content_type="text/calendar; charset=utf-8", headers=headers)
     response.content_length = len(body)
     return response
-
-
-@cache
-def _version_statement(owner_type: str) -> sa.Select:
-    """calendars.events.version_of's two aggregate queries as one statement, made
-    once per kind of owner with its values as parameters: one round trip, and no
-    building of the query on every request (most of a 304's time before)."""
-    owner_id = sa.bindparam("owner_id", type_=sa.Integer)
-    start = sa.bindparam("start", type_=HomeVisit.start.type)
-    end = sa.bindparam("end", type_=HomeVisit.start.type)
-    since = sa.bindparam("since", type_=HomeVisit.updated_at.type)
-    visits_of, sessions_of = calendar_events._conditions(owner_type, owner_id)
-    parts = []
-    if visits_of is not None:
-        parts.append(calendar_events._visit_query(visits_of, start, end, since)
-                     .with_only_columns(sa.func.count(HomeVisit.id),
-                                        sa.func.max(HomeVisit.updated_at),
-                                        sa.func.sum(HomeVisit.sequence),
-                                        sa.func.sum(HomeVisit.id))
-                     .order_by(None).subquery("visit_version"))
-    parts.append(calendar_events._session_query(sessions_of, start, end, since)
-                 .with_only_columns(sa.func.count(GroupSession.id),
-                                    sa.func.max(GroupSession.updated_at),
-                                    sa.func.sum(GroupSession.sequence),
-                                    sa.func.sum(GroupSession.id))
-                 .order_by(None).subquery("session_version"))
-    # Each aggregate is one row, so joined on nothing they are one row too.
-    joined = parts[0] if len(parts) == 1 else parts[0].join(parts[1], sa.true())
-    return sa.select(*(column for part in parts for column in part.c)).select_from(joined)
-
-
-def _version(owner_type: str, owner_id: int, window) -> tuple:
-    """What calendars.events.version_of gives for the window, in one query."""
-    row = db.session.execute(_version_statement(owner_type), {
-        "owner_id": owner_id, "start": window.start, "end": window.end,
-        "since": window.cancelled_since}).one()
-    parts = [row[index:index + 4] for index in range(0, len(row), 4)]
-    changed = [part[1] for part in parts if part[1] is not None]
-    fingerprint = tuple((part[0], part[2] or 0, part[3] or 0) for part in parts)
-    return sum(part[0] for part in parts), max(changed) if changed else None, fingerprint
 
 
 def _not_modified(etag: str, last_modified) -> bool:
