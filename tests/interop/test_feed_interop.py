@@ -360,9 +360,6 @@ def test_finnish_feeds_speak_finnish(app, client, scene, tmp_path):
                for s in summaries)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "'Cancelled: %(summary)s' (calendars/feeds.py) is missing from the catalogues, so a "
-    "Finnish feed marks a cancelled event in English"))
 def test_a_cancelled_event_is_marked_in_the_feeds_language(app, client, scene):
     body, _feed = fetch(app, client, scene, "worker", "minimal", "fi")
     read = read_with_icalendar(body, app)
