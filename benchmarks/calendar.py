@@ -26,9 +26,7 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 
@@ -36,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
+from benchmarks.support import throwaway_database  # noqa: E402
 from calendars.models import Absence, HomeVisit, WorkingHours, visit_workers  # noqa: E402
 from config import TestConfig  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
@@ -214,18 +213,7 @@ def main():
                         help="also print a cProfile of each case")
     args = parser.parse_args()
 
-    base_url = os.environ.get("BENCH_DATABASE_URL")
-    schema = None
-    with tempfile.TemporaryDirectory() as folder:
-        if base_url:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            separator = "&" if "?" in base_url else "?"
-            url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{folder}/bench.sqlite3"
+    with throwaway_database() as url:
         app = build_app(url)
         try:
             with app.app_context():
@@ -244,10 +232,6 @@ def main():
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
 
 
 def run(app, args, facts, fill_seconds):

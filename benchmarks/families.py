@@ -18,15 +18,14 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
+from benchmarks.support import throwaway_database  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -101,18 +100,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
 
-    base_url = os.environ.get("BENCH_DATABASE_URL")
-    schema = None
-    with tempfile.TemporaryDirectory() as folder:
-        if base_url:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            separator = "&" if "?" in base_url else "?"
-            url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{folder}/bench.sqlite3"
+    with throwaway_database() as url:
         app = build_app(url)
         try:
             with app.app_context():
@@ -144,10 +132,6 @@ def main():
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ from icalendar import Calendar, Event, Timezone, vDuration  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
+from benchmarks.support import throwaway_database  # noqa: E402
 from calendars import feed_views, feeds, services  # noqa: E402
 from calendars.events import events_of  # noqa: E402
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
@@ -497,18 +498,7 @@ def main():
                         help="also print a cProfile of the cold and changed answers")
     args = parser.parse_args()
 
-    base_url = os.environ.get("BENCH_DATABASE_URL")
-    schema = None
-    with tempfile.TemporaryDirectory() as folder:
-        if base_url:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            separator = "&" if "?" in base_url else "?"
-            url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{folder}/bench.sqlite3"
+    with throwaway_database() as url:
         app = build_app(url)
         try:
             with app.app_context():
@@ -525,15 +515,12 @@ def main():
                     results[case["events"]] = in_process(app, case, args.repeat, args.profile)
                     report_case(case, results[case["events"]])
             if not args.no_http:
-                figures = under_gunicorn(url, cases, results, folder, args.seconds)
+                with tempfile.TemporaryDirectory() as folder:
+                    figures = under_gunicorn(url, cases, results, folder, args.seconds)
                 report_http(figures, results, args.seconds)
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
 
 
 def report_head(app, fill_seconds):

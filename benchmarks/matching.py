@@ -22,10 +22,8 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
-import uuid  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
@@ -33,6 +31,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
+from benchmarks.support import throwaway_database  # noqa: E402
 from calendars.models import HomeVisit  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
@@ -159,18 +158,8 @@ def scipy_sparse_solve(candidates, free):
     return {families[r]: owners[c] for r, c in enumerate(matched) if c < column}
 
 
-def measure(families, groups, base_url):
-    schema = None
-    with tempfile.TemporaryDirectory() as folder:
-        if base_url:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-            with admin_engine.connect() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            separator = "&" if "?" in base_url else "?"
-            url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{folder}/bench.sqlite3"
+def measure(families, groups):
+    with throwaway_database() as url:
         app = create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url))
         try:
             with app.app_context():
@@ -234,10 +223,6 @@ def measure(families, groups, base_url):
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
-                with admin_engine.connect() as connection:
-                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-                admin_engine.dispose()
 
 
 def main():
@@ -248,7 +233,7 @@ def main():
           f"Python {platform.python_version()}")
     for size in args.sizes:
         families, groups = (int(part) for part in size.split("x"))
-        measure(families, groups, os.environ.get("BENCH_DATABASE_URL"))
+        measure(families, groups)
 
 
 if __name__ == "__main__":
