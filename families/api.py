@@ -146,10 +146,11 @@ def list_families():
     page = query_int("page", 1, high=100_000)
     per_page = query_int("per_page", 50, high=MAX_PER_PAGE)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    # The body is made before the commit, which would expire what it reads.
+    response = jsonify([family_json(family, detail=False) for family in pagination.items])
     services.record_listing(current_user, pagination.items, clock=get_clock(),
                             origin=_origin())
     db.session.commit()
-    response = jsonify([family_json(family, detail=False) for family in pagination.items])
     response.headers["X-Total-Count"] = str(pagination.total)
     if pagination.has_next:
         next_url = url_for(".list_families", _external=False,

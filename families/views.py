@@ -173,14 +173,17 @@ def list_families():
                              page=request.args.get("page", 1, type=int),
                              per_page=current_app.config["FAMILIES_PER_PAGE"],
                              error_out=False)
-    services.record_listing(current_user, pagination.items, clock=get_clock(),
-                            origin=_origin())
-    db.session.commit()  # the audit event of the listing
     # The filters stay in the links to other pages of the list.
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
-    return render_template("families/list.html", form=form, pagination=pagination,
-                           filter_args=filter_args), status
+    # Rendered before the commit of the listing's audit event, which would
+    # expire the families and load each again.
+    page = render_template("families/list.html", form=form, pagination=pagination,
+                           filter_args=filter_args)
+    services.record_listing(current_user, pagination.items, clock=get_clock(),
+                            origin=_origin())
+    db.session.commit()
+    return page, status
 
 
 @bp.get("/<int:family_id>")
@@ -188,11 +191,12 @@ def list_families():
 def detail(family_id):
     """A family with its members, plan and track history."""
     family = _load_family(family_id)
-    db.session.commit()  # the audit event of the read
-    return render_template(
+    page = render_template(
         "families/detail.html", family=family, today=_today(),
         may_edit=services.can_edit_family(current_user, family),
         may_work=services.can_edit_members_and_plan(current_user, family))
+    db.session.commit()  # the audit event of the read, after rendering what it read
+    return page
 
 
 @bp.route("/new", methods=["GET", "POST"])
