@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from core.errors import DomainError
+from extensions import db
 
 API_PREFIX = "/api/"
 
@@ -123,6 +124,17 @@ def time_filter(instant):
     if instant is None:
         return ""
     return format_datetime(instant, _pattern(TIME_PATTERNS))
+
+
+def render_and_commit(template: str, status: int = 200, **context):
+    """Render a page, then commit what the request wrote (its audit events).
+
+    Committing first would expire every object the page shows, and rendering
+    would then load each one again, a query apiece.
+    """
+    page = render_template(template, **context)
+    db.session.commit()
+    return page, status
 
 
 def current_locale() -> str:

@@ -23,6 +23,7 @@ from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
+from core.http import render_and_commit
 from core.localtime import local_today
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
@@ -176,14 +177,10 @@ def list_families():
     # The filters stay in the links to other pages of the list.
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
-    # Rendered before the commit of the listing's audit event, which would
-    # expire the families and load each again.
-    page = render_template("families/list.html", form=form, pagination=pagination,
-                           filter_args=filter_args)
     services.record_listing(current_user, pagination.items, clock=get_clock(),
                             origin=_origin())
-    db.session.commit()
-    return page, status
+    return render_and_commit("families/list.html", status, form=form,
+                             pagination=pagination, filter_args=filter_args)
 
 
 @bp.get("/<int:family_id>")
@@ -191,12 +188,10 @@ def list_families():
 def detail(family_id):
     """A family with its members, plan and track history."""
     family = _load_family(family_id)
-    page = render_template(
+    return render_and_commit(
         "families/detail.html", family=family, today=_today(),
         may_edit=services.can_edit_family(current_user, family),
         may_work=services.can_edit_members_and_plan(current_user, family))
-    db.session.commit()  # the audit event of the read, after rendering what it read
-    return page
 
 
 @bp.route("/new", methods=["GET", "POST"])

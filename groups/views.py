@@ -27,6 +27,7 @@ from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
 from core.forms import attempt
+from core.http import render_and_commit
 from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
@@ -270,8 +271,7 @@ def detail(group_id):
     if shown:
         record_listing(current_user, list(dict.fromkeys(shown)), clock=get_clock(),
                        origin=_origin())
-        db.session.commit()  # the audit event of the families shown
-    return render_template("groups/detail.html", **context)
+    return render_and_commit("groups/detail.html", **context)
 
 
 @bp.route("/<int:group_id>/status", methods=["GET", "POST"])
@@ -540,13 +540,11 @@ def session_page(session_id):
     if expected:
         record_listing(current_user, list(dict.fromkeys(m.family for m in expected)),
                        clock=clock, origin=_origin())
-        db.session.commit()  # the audit event of the families shown
-    status = 422 if action else 200
-    return render_template("groups/session.html", session=session, group=group,
-                           move_form=move_form, status_form=status_form,
-                           attendance_form=attendance_form if show_attendance else None,
-                           may_manage=may_manage,
-                           rates=services.attendance_rates(group)), status
+    return render_and_commit("groups/session.html", 422 if action else 200,
+                             session=session, group=group, move_form=move_form,
+                             status_form=status_form,
+                             attendance_form=attendance_form if show_attendance else None,
+                             may_manage=may_manage, rates=services.attendance_rates(group))
 
 
 # --- places and the waiting list -------------------------------------------

@@ -19,6 +19,7 @@ from core import audit
 from core.clock import get_clock
 from core.errors import Forbidden
 from core.forms import attempt
+from core.http import render_and_commit
 from core.localtime import unit_zone
 from core.places import all_municipalities
 from core.roles import ADMIN, COORDINATOR, login_required, roles_required
@@ -139,10 +140,9 @@ def group_families(group_id):
     if rows:
         record_listing(current_user, [row.family for row in rows], clock=get_clock(),
                        origin=_origin())
-        db.session.commit()  # the audit event of the families shown
-    return render_template("matching/group_families.html", group=group,
-                           eligible=[row for row in rows if row.match["eligible"]],
-                           excluded=[row for row in rows if not row.match["eligible"]])
+    return render_and_commit("matching/group_families.html", group=group,
+                             eligible=[row for row in rows if row.match["eligible"]],
+                             excluded=[row for row in rows if not row.match["eligible"]])
 
 
 # --- proposals -------------------------------------------------------------
