@@ -28,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -118,7 +119,9 @@ def feed(token):
     if body is None:
         events = events_of(*owner, window.start, window.end,
                            include_cancelled=window.cancelled_since)[:config["FEED_MAX_EVENTS"]]
-        body = feeds.build(events, name=services.feed_name(subscription),
+        with force_locale(subscription.locale):  # the feed's language, not the fetcher's
+            name = services.feed_name(subscription)
+        body = feeds.build(events, name=name,
                            owner_type=subscription.owner_type, privacy=subscription.privacy,
                            locale=subscription.locale, zone=zone,
                            refresh_seconds=config["FEED_REFRESH_INTERVAL"],

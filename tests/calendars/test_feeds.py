@@ -237,3 +237,9 @@ def test_the_time_zone_has_one_observance_per_change(app):
     assert "RDATE" not in text and "RRULE" not in text
     assert "DTSTART:20260329T030000" in text  # the local time before the change
     assert "DTSTART:20261025T040000" in text
+
+
+def test_the_feed_is_named_in_its_own_language(client, worker):
+    _, path = subscribe(client, worker, "worker", worker.id, locale="fi")
+    calendar = icalendar.Calendar.from_ical(client.get(path).data)
+    assert str(calendar["X-WR-CALNAME"]).startswith("Perhetyö: ")
