@@ -69,7 +69,7 @@ def static_app(environ, start_response):
 
 import sqlalchemy as sa  # noqa: E402
 from flask_babel import force_locale  # noqa: E402
-from icalendar import Calendar, Event, Timezone, vDuration  # noqa: E402
+from icalendar import Event, Timezone  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
@@ -217,17 +217,8 @@ def the_events(app, worker_id):
 
 def library_bound(events, *, name, zone, window, refresh_seconds, locale, vtimezone):
     """icalendar alone: one Calendar with the same properties, zone and VEVENTs."""
-    calendar = Calendar()
-    calendar.add("prodid", feeds.PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", zone.key)
-    refresh = vDuration(timedelta(seconds=refresh_seconds))
-    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", refresh)
+    calendar = feeds.calendar_with_properties(name=name, zone=zone,
+                                              refresh_seconds=refresh_seconds)
     calendar.add_component(vtimezone)
     with force_locale(locale):
         for event in events:

@@ -110,9 +110,8 @@ def event_bytes(event: CalendarEvent, *, owner_type: str, privacy: str, locale: 
     return data
 
 
-def calendar_head(*, name: str, zone, refresh_seconds: int, first: date,
-                  last: date) -> bytes:
-    """The calendar's own properties and its time zone, without END:VCALENDAR."""
+def calendar_with_properties(*, name: str, zone, refresh_seconds: int) -> Calendar:
+    """An empty calendar with a feed's own properties: name, zone, refresh."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -124,7 +123,14 @@ def calendar_head(*, name: str, zone, refresh_seconds: int, first: date,
     refresh = vDuration(timedelta(seconds=refresh_seconds))
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", refresh)
-    data = calendar.to_ical()
+    return calendar
+
+
+def calendar_head(*, name: str, zone, refresh_seconds: int, first: date,
+                  last: date) -> bytes:
+    """The calendar's own properties and its time zone, without END:VCALENDAR."""
+    data = calendar_with_properties(name=name, zone=zone,
+                                    refresh_seconds=refresh_seconds).to_ical()
     return data[:-len(END)] + _vtimezone(zone.key, first.year, last.year)
 
 

@@ -82,11 +82,16 @@ def app(_app):
     set_clock(_app, FixedClock(NOW))
     yield _app
     with _app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name != "municipalities":
-                    connection.execute(table.delete())
+        empty_tables()
+
+
+def empty_tables():
+    """Empty every table but the municipalities, the reference data of the run."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name != "municipalities":
+                connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from core.roles import ROLES
 from extensions import db
 from families.models import Family, Member, Plan, TrackChange
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup, group_facilitators
+from tests.conftest import empty_tables
 
 NOW = "2026-11-30T10:00:00+02:00"
 TODAY = date(2026, 11, 30)
@@ -126,15 +127,6 @@ def local_day(instant):
 
 def groups():
     return list(db.session.scalars(db.select(PeerGroup).order_by(PeerGroup.name)))
-
-
-def empty_tables():
-    """Empty every table but the municipalities, as the app fixture does."""
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name != "municipalities":
-                connection.execute(table.delete())
 
 
 def count(model):

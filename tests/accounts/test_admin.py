@@ -10,7 +10,15 @@ from core.models import AuditEvent, BlackoutDate, Municipality, Venue
 from core.places import DEFAULT_MUNICIPALITIES
 from extensions import db
 from groups import services as group_services
-from tests.conftest import HELSINKI, PASSWORD, csrf_token_from, login, make_group, make_user
+from tests.conftest import (
+    HELSINKI,
+    PASSWORD,
+    csrf_token_from,
+    empty_tables,
+    login,
+    make_group,
+    make_user,
+)
 
 ADMIN_PAGES = ["/admin/", "/admin/users", "/admin/users/new", "/admin/municipalities",
                "/admin/municipalities/new", "/admin/venues", "/admin/venues/new",
@@ -21,13 +29,10 @@ ADMIN_PAGES = ["/admin/", "/admin/users", "/admin/users/new", "/admin/municipali
 def default_municipalities_only(app):
     """Municipalities outlive a test (the suite keeps them): remove the ones added here."""
     yield
-    db.session.remove()
+    # What refers to them goes first; the app fixture empties these anyway.
+    empty_tables()
     defaults = [name for name, _latitude, _longitude in DEFAULT_MUNICIPALITIES]
     with db.engine.begin() as connection:
-        # What refers to them goes first; the app fixture empties these anyway.
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name != "municipalities":
-                connection.execute(table.delete())
         connection.execute(sa.delete(Municipality).where(Municipality.name.not_in(defaults)))
 
 

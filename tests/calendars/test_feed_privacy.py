@@ -37,6 +37,7 @@ from core.vocabulary import TRACKS
 from extensions import db
 from families.models import Family, Member, Plan
 from groups.models import PeerGroup, group_facilitators
+from tests.conftest import empty_tables
 
 NOW = "2026-11-30T10:00:00+02:00"
 INSTANT = datetime.fromisoformat(NOW)
@@ -63,14 +64,6 @@ def app(_app, _tables_of_the_module):
     """The suite's app at the demo's "now", keeping the tables between tests."""
     set_clock(_app, FixedClock(INSTANT))
     return _app
-
-
-def empty_tables():
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name != "municipalities":
-                connection.execute(table.delete())
 
 
 @pytest.fixture
