@@ -225,22 +225,25 @@ def _delete_page(form, *, heading, uses, cancel_url, status=None):
 @bp.route("/municipalities/<int:municipality_id>/delete", methods=["GET", "POST"])
 def delete_municipality(municipality_id):
     """Ask for confirmation (GET), then remove an unused municipality (POST)."""
-    municipality = db.get_or_404(Municipality, municipality_id)
+    return _remove_unused(Municipality, municipality_id, "municipality", ".municipalities")
+
+
+def _remove_unused(model, row_id, kind: str, list_endpoint: str):
+    """The confirmed removal of a municipality or a venue that nothing refers to."""
+    row = db.get_or_404(model, row_id)
     form = ActionForm()
     if form.validate_on_submit():
-        attempt(form, places.delete_municipality, municipality)
+        attempt(form, places.delete_unused, row)
         if not form.form_errors:
-            _audit("municipality.delete", "municipality", municipality_id)
+            _audit(f"{kind}.delete", kind, row_id)
             db.session.commit()
-            flash(_("%(name)s was removed.", name=municipality.name), "success")
-            return redirect(url_for(".municipalities"))
+            flash(_("%(name)s was removed.", name=row.name), "success")
+            return redirect(url_for(list_endpoint))
         db.session.rollback()
-        municipality = db.get_or_404(Municipality, municipality_id)
-    return _delete_page(
-        form, heading=_("Remove %(name)s?", name=municipality.name),
-        uses=places.municipality_uses(municipality),
-        cancel_url=url_for(".municipalities"),
-        status=409 if form.form_errors else None)
+        row = db.get_or_404(model, row_id)
+    return _delete_page(form, heading=_("Remove %(name)s?", name=row.name),
+                        uses=places.records_using(row), cancel_url=url_for(list_endpoint),
+                        status=409 if form.form_errors else None)
 
 
 # --- venues ----------------------------------------------------------------
@@ -295,20 +298,7 @@ def edit_venue(venue_id):
 @bp.route("/venues/<int:venue_id>/delete", methods=["GET", "POST"])
 def delete_venue(venue_id):
     """Ask for confirmation (GET), then remove an unused venue (POST)."""
-    venue = db.get_or_404(Venue, venue_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        attempt(form, places.delete_venue, venue)
-        if not form.form_errors:
-            _audit("venue.delete", "venue", venue_id)
-            db.session.commit()
-            flash(_("%(name)s was removed.", name=venue.name), "success")
-            return redirect(url_for(".venues"))
-        db.session.rollback()
-        venue = db.get_or_404(Venue, venue_id)
-    return _delete_page(form, heading=_("Remove %(name)s?", name=venue.name),
-                        uses=places.venue_uses(venue), cancel_url=url_for(".venues"),
-                        status=409 if form.form_errors else None)
+    return _remove_unused(Venue, venue_id, "venue", ".venues")
 
 
 # --- blackout dates --------------------------------------------------------

@@ -112,8 +112,12 @@ def _check_centroid(latitude, longitude) -> None:
         raise ValidationFailed(_("Check the highlighted fields."), fields=fields)
 
 
-def _referring_records(row) -> list[str]:
-    """What refers to a row, in words: every foreign key to its table is asked."""
+def records_using(row) -> list[str]:
+    """What refers to a municipality or a venue, in words; empty when unused.
+
+    Every foreign key to the row's table is asked, so a table added later
+    blocks removal too.
+    """
     target = row.__table__
     found = []
     for table in db.metadata.sorted_tables:
@@ -147,19 +151,14 @@ def update_municipality(municipality: Municipality, *, name, latitude,
     return municipality
 
 
-def municipality_uses(municipality: Municipality) -> list[str]:
-    """The kinds of records that refer to a municipality, in words; empty when unused."""
-    return _referring_records(municipality)
-
-
-def delete_municipality(municipality: Municipality) -> None:
-    """Remove a municipality nothing refers to; else a Conflict saying what does."""
-    in_use = _referring_records(municipality)
+def delete_unused(row) -> None:
+    """Remove a municipality or a venue nothing refers to; else a Conflict saying what does."""
+    in_use = records_using(row)
     if in_use:
         raise Conflict(_("%(name)s cannot be removed: %(records)s refer to it.",
-                         name=municipality.name, records=", ".join(in_use)),
+                         name=row.name, records=", ".join(in_use)),
                        code="in_use")
-    db.session.delete(municipality)
+    db.session.delete(row)
     db.session.flush()
 
 
@@ -192,22 +191,6 @@ def update_venue(venue: Venue, *, name, municipality, address="", accessible=Tru
     venue.name = _clean_name(name, Venue, venue)
     venue.municipality, venue.address, venue.accessible = place, address, bool(accessible)
     return venue
-
-
-def venue_uses(venue: Venue) -> list[str]:
-    """The kinds of records that refer to a venue, in words; empty when unused."""
-    return _referring_records(venue)
-
-
-def delete_venue(venue: Venue) -> None:
-    """Remove a venue no group or session refers to; else a Conflict."""
-    in_use = _referring_records(venue)
-    if in_use:
-        raise Conflict(_("%(name)s cannot be removed: %(records)s refer to it.",
-                         name=venue.name, records=", ".join(in_use)),
-                       code="in_use")
-    db.session.delete(venue)
-    db.session.flush()
 
 
 def blackout_dates(*, today: date) -> tuple[list[BlackoutDate], list[BlackoutDate]]:
