@@ -10,10 +10,11 @@ how much). Each worker's feed is created through calendars.services.
 In-process (Flask's test client), for each feed:
 
 - cold: the feed's caches emptied (calendars.feeds._cache and
-  calendars.feed_views._bodies), then the whole feed answered;
-- after one change: one visit's start moved (a direct UPDATE of start,
-  updated_at and sequence, as calendars.services.update_visit would), then the
-  whole feed answered, the other events' cached bytes kept;
+  calendars.feed_views._answers), then the whole feed answered;
+- after one change: one visit's start moved through the ORM (start, end,
+  updated_at and sequence, as calendars.services.update_visit changes them, so
+  the feed stamps are raised in the same transaction), then the whole feed
+  answered, the other events' cached bytes kept;
 - 304: the same feed asked with If-None-Match of its current ETag;
 - beside them, on the same events in the same run, the library bound
   (icalendar builds a Calendar of the same VEVENTs and serialises it with
@@ -173,9 +174,7 @@ def fill(now) -> list[dict]:
 def clear_caches():
     with feeds._lock:
         feeds._cache.clear()
-    with feed_views._bodies.lock:
-        feed_views._bodies.bodies.clear()
-        feed_views._bodies.used = 0
+    feed_views._answers.clear()
 
 
 def ms(seconds: float) -> float:
@@ -200,9 +199,8 @@ def change_one(visit_ids):
     visit_id = visit_ids[(_changes[0] * 7919) % len(visit_ids)]
     step = timedelta(minutes=5 if _changes[0] % 2 else -5)
     visit = db.session.get(HomeVisit, visit_id)
-    db.session.execute(sa.update(HomeVisit).where(HomeVisit.id == visit_id).values(
-        start=visit.start + step, end=visit.end + step,
-        updated_at=datetime.now(UTC), sequence=HomeVisit.sequence + 1))
+    visit.start, visit.end = visit.start + step, visit.end + step
+    visit.updated_at, visit.sequence = datetime.now(UTC), visit.sequence + 1
     db.session.commit()
     db.session.expire_all()
 

@@ -2,8 +2,13 @@
 and the pages where staff subscribe (`/calendars/feeds/subscribe`).
 
 Serving needs no sign-in: the secret in the URL is the key. An unknown or
-revoked secret gets a bare 404. A client that already has the current version
-gets a 304 after two aggregate queries, without the calendar being built.
+revoked secret gets a bare 404. Each process keeps the last answer of each
+feed (its ETag, Last-Modified and body) with the feed stamps it was made under
+(`calendars.stamps`); while they are the same, and the day and the cancelled
+events' retention have not moved on, a request costs one indexed read of the
+token with its stamps. Otherwise one aggregate query over the feed's events
+gives the ETag, and a 304 is answered without the calendar being built; the
+body is built only when a client needs it, from events serialised once.
 
 The subscription page lists an owner's live feeds (created, last fetched),
 creates, rotates and revokes them. Only the hash of a secret is kept, so a new
@@ -14,6 +19,8 @@ new API tokens are), with a copy button and a QR code of its webcal link.
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import segno
@@ -37,14 +44,14 @@ from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
 from accounts.models import User
-from calendars import feeds, services
+from calendars import feeds, services, stamps
 from calendars.api import feed_urls
 from calendars.events import events_of, version_of
 from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
 from core.errors import NotFound
 from core.forms import attempt
-from core.localtime import unit_zone
+from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.vocabulary import choices
 from extensions import db
@@ -57,36 +64,63 @@ bp = Blueprint("feeds", __name__, url_prefix="/calendars/feeds")
 LAST_USED_GRANULARITY_SECONDS = 600
 
 
-class BodyCache:
-    """The last bodies served, by feed and version, within a budget of bytes.
+@dataclass
+class Answer:
+    """What a feed answers while its stamps stay as they were and until a given
+    instant (the next local midnight moves the window; a cancelled event leaves
+    at the end of its retention). The body is made when first asked for."""
 
-    A version (the ETag) changes whenever anything in the feed does, so a body
-    found here is the one that would be built; each process keeps its own.
-    """
+    stamps: tuple
+    valid_until: datetime
+    etag: str
+    last_modified: datetime
+    body: bytes | None = None
+
+    def holds(self, stamps: tuple | None, now: datetime) -> bool:
+        return stamps is not None and stamps == self.stamps and now < self.valid_until
+
+    @property
+    def size(self) -> int:
+        return len(self.body or b"")
+
+
+class AnswerCache:
+    """The answers of the feeds served last, by the hash of their secret, within a
+    budget of bytes; each process keeps its own."""
 
     def __init__(self, budget: int):
         self.budget, self.used = budget, 0
-        self.bodies: OrderedDict = OrderedDict()
+        self.answers: OrderedDict[str, Answer] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: str) -> Answer | None:
         with self.lock:
-            body = self.bodies.get(key)
-            if body is not None:
-                self.bodies.move_to_end(key)
-            return body
+            answer = self.answers.get(key)
+            if answer is not None:
+                self.answers.move_to_end(key)
+            return answer
 
-    def put(self, key, body: bytes) -> None:
+    def put(self, key: str, answer: Answer) -> None:
         with self.lock:
-            old = self.bodies.pop(key, None)
-            self.used += len(body) - (len(old) if old else 0)
-            self.bodies[key] = body
-            while self.used > self.budget and self.bodies:
-                _, dropped = self.bodies.popitem(last=False)
-                self.used -= len(dropped)
+            old = self.answers.pop(key, None)
+            self.used += answer.size - (old.size if old else 0)
+            self.answers[key] = answer
+            while self.used > self.budget and self.answers:
+                _, dropped = self.answers.popitem(last=False)
+                self.used -= dropped.size
+
+    def clear(self) -> None:
+        with self.lock:
+            self.answers.clear()
+            self.used = 0
 
 
-_bodies = BodyCache(64 * 2**20)
+_answers = AnswerCache(64 * 2**20)
+
+
+@bp.record_once
+def _listen_for_changes(_state) -> None:
+    stamps.register()
 
 
 def _not_found() -> Response:
@@ -95,42 +129,69 @@ def _not_found() -> Response:
 
 @bp.route("/<token>.ics", methods=["GET", "HEAD"])
 def feed(token):
-    subscription = services.feed_by_secret(token)
-    if subscription is None:
+    found = services.feed_by_secret(token)
+    if found is None:
         return _not_found()
-    config, zone, now = current_app.config, unit_zone(), get_clock().now()
-    window = services.FeedWindow.around(now, zone, config)
-    owner = (subscription.owner_type, subscription.owner_id)
-    count, changed, fingerprint = version_of(*owner, window.start, window.end,
-                                             cancelled_since=window.cancelled_since)
-    last_modified = (changed or subscription.created_at).replace(microsecond=0)
-    etag = hashlib.sha256(repr((
-        subscription.token_hash, subscription.privacy, subscription.locale, count, changed,
-        fingerprint,
-        window.first_day, config["FEED_REFRESH_INTERVAL"], config["FEED_MAX_EVENTS"],
-    )).encode()).hexdigest()[:32]
+    subscription, feed_stamps = found
+    now = get_clock().now()
+    answer = _answers.get(subscription.token_hash)
+    if answer is None or not answer.holds(feed_stamps, now):
+        answer = _answer(subscription, feed_stamps, now, previous=answer)
+        _answers.put(subscription.token_hash, answer)
     _note_use(subscription, now)
 
-    headers = {"ETag": f'"{etag}"', "Last-Modified": format_datetime(last_modified, usegmt=True),
+    headers = {"ETag": f'"{answer.etag}"',
+               "Last-Modified": format_datetime(answer.last_modified, usegmt=True),
                "Cache-Control": "private, max-age=0, must-revalidate"}
-    if _not_modified(etag, last_modified):
+    if _not_modified(answer.etag, answer.last_modified):
         return Response(status=304, headers=headers)
-    body = _bodies.get((subscription.token_hash, etag))
-    if body is None:
-        events = events_of(*owner, window.start, window.end,
-                           include_cancelled=window.cancelled_since)[:config["FEED_MAX_EVENTS"]]
-        with force_locale(subscription.locale):  # the feed's language, not the fetcher's
-            name = services.feed_name(subscription)
-        body = feeds.build(events, name=name,
-                           owner_type=subscription.owner_type, privacy=subscription.privacy,
-                           locale=subscription.locale, zone=zone,
-                           refresh_seconds=config["FEED_REFRESH_INTERVAL"],
-                           first=window.first_day, last=window.last_day)
-        _bodies.put((subscription.token_hash, etag), body)
-    response = Response(body if request.method == "GET" else b"",
+    if answer.body is None:
+        answer.body = _body(subscription, now)
+        _answers.put(subscription.token_hash, answer)
+    response = Response(answer.body if request.method == "GET" else b"",
                         content_type="text/calendar; charset=utf-8", headers=headers)
-    response.content_length = len(body)
+    response.content_length = len(answer.body)
     return response
+
+
+def _answer(subscription: FeedToken, feed_stamps: tuple | None, now: datetime, *,
+            previous: Answer | None) -> Answer:
+    """The feed's ETag, Last-Modified and how long they hold, from one aggregate
+    query over its events: no event is loaded."""
+    config, zone = current_app.config, unit_zone()
+    window = services.FeedWindow.around(now, zone, config)
+    version = version_of(subscription.owner_type, subscription.owner_id, window.start,
+                         window.end, cancelled_since=window.cancelled_since)
+    etag = hashlib.sha256(repr((
+        subscription.token_hash, subscription.privacy, subscription.locale, version.count,
+        version.changed, version.fingerprint, feed_stamps and feed_stamps[::2],
+        window.first_day, config["FEED_REFRESH_INTERVAL"], config["FEED_MAX_EVENTS"],
+    )).encode()).hexdigest()[:32]
+    changes = [version.changed, subscription.created_at,
+               *(feed_stamps[1::2] if feed_stamps else ())]
+    last_modified = max(change for change in changes if change).replace(microsecond=0)
+    tomorrow = to_local(now, zone).date() + timedelta(days=1)
+    valid_until = local_datetime(tomorrow, time(0), zone)  # the window moves on
+    if version.oldest_cancelled is not None:
+        leaves = version.oldest_cancelled + timedelta(
+            days=config["FEED_CANCELLED_RETENTION_DAYS"])
+        valid_until = min(valid_until, leaves)
+    body = previous.body if previous is not None and previous.etag == etag else None
+    return Answer(feed_stamps or (), valid_until, etag, last_modified, body)
+
+
+def _body(subscription: FeedToken, now: datetime) -> bytes:
+    config, zone = current_app.config, unit_zone()
+    window = services.FeedWindow.around(now, zone, config)
+    events = events_of(subscription.owner_type, subscription.owner_id, window.start,
+                       window.end, include_cancelled=window.cancelled_since)
+    with force_locale(subscription.locale):  # the feed's language, not the fetcher's
+        name = services.feed_name(subscription)
+    return feeds.build(events[:config["FEED_MAX_EVENTS"]], name=name,
+                       owner_type=subscription.owner_type, privacy=subscription.privacy,
+                       locale=subscription.locale, zone=zone,
+                       refresh_seconds=config["FEED_REFRESH_INTERVAL"],
+                       first=window.first_day, last=window.last_day)
 
 
 def _not_modified(etag: str, last_modified) -> bool:

@@ -168,3 +168,26 @@ class FeedToken(db.Model):
         sa.CheckConstraint("privacy IN ('minimal', 'detailed')", name="privacy"),
         sa.Index("ix_feed_tokens_owner", "owner_type", "owner_id"),
     )
+
+
+class FeedStamp(db.Model):
+    """A counter raised in the same transaction as any change that a feed shows.
+
+    One row per owner that has a feed, and one for changes that may show in
+    every feed (a venue or a municipality renamed). A feed is answered from
+    memory while its owner's and the shared counter are what they were when
+    its body was made: one indexed read instead of an aggregate over its
+    events. The rows are raised by `calendars.stamps`.
+    """
+
+    __tablename__ = "feed_stamps"
+
+    owner_type: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        sa.CheckConstraint("owner_type IN ('worker', 'group', 'family', 'all')",
+                           name="owner_type"),
+    )

@@ -7,13 +7,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from accounts.models import User
-from calendars import conflicts
+from calendars import conflicts, stamps
 from calendars.conflicts import Clash, TravelPolicy
 from calendars.models import (
     FEED_OWNER_TYPES,
     FEED_PRIVACY_LEVELS,
     VISIT_KINDS,
     VISIT_STATUSES,
+    FeedStamp,
     FeedToken,
     HomeVisit,
     VisitSeries,
@@ -424,6 +425,7 @@ def create_feed(actor: User, *, owner_type: str, owner_id: int, privacy="minimal
     if not may_manage_feed(actor, owner_type, owner_id):
         raise NotFound(_("Nothing to subscribe to here."))
     secret = new_secret()
+    stamps.ensure(owner_type, owner_id)
     feed = FeedToken(owner_type=owner_type, owner_id=owner_id, privacy=privacy,
                      locale=locale or actor.locale or "fi", token_hash=hash_secret(secret),
                      created_at=clock.now(), created_by_id=actor.id)
@@ -469,12 +471,32 @@ def feeds_of(actor: User, owner_type=None, owner_id=None) -> list[FeedToken]:
             if may_manage_feed(actor, feed.owner_type, feed.owner_id)]
 
 
-def feed_by_secret(secret: str) -> FeedToken | None:
-    """The live feed of a URL's secret, or None (unknown and revoked look alike)."""
+_owner_stamp = sa.orm.aliased(FeedStamp, name="owner_stamp")
+_shared_stamp = sa.orm.aliased(FeedStamp, name="shared_stamp")
+
+
+def feed_by_secret(secret: str) -> tuple[FeedToken, tuple | None] | None:
+    """The live feed of a URL's secret and its stamps, or None (unknown and revoked
+    look alike).
+
+    The stamps are the owner's and the shared counters with their times, read in
+    the same statement; None while the owner has no counter.
+    """
     if not secret or len(secret) > 100:
         return None
-    return db.session.scalar(sa.select(FeedToken).where(
-        FeedToken.token_hash == hash_secret(secret), FeedToken.revoked_at.is_(None)))
+    row = db.session.execute(
+        sa.select(FeedToken, _owner_stamp.version, _owner_stamp.changed_at,
+                  _shared_stamp.version, _shared_stamp.changed_at)
+        .outerjoin(_owner_stamp, sa.and_(_owner_stamp.owner_type == FeedToken.owner_type,
+                                         _owner_stamp.owner_id == FeedToken.owner_id))
+        .outerjoin(_shared_stamp, sa.and_(_shared_stamp.owner_type == stamps.EVERY_FEED[0],
+                                          _shared_stamp.owner_id == stamps.EVERY_FEED[1]))
+        .where(FeedToken.token_hash == hash_secret(secret),
+               FeedToken.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    feed, *counters = row
+    return feed, None if counters[0] is None or counters[2] is None else tuple(counters)
 
 
 @dataclass(frozen=True)
