@@ -63,7 +63,23 @@ def create_app(config=None):
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)
     _register_cli(app)
+    _start_reminders(app)
     return app
+
+
+def _start_reminders(app):
+    """Plan reminders on every change of visits and sessions; dispatch them here
+    only under `flask run` with SCHEDULER_ENABLED (`make run`), and only in the
+    reloader's serving process."""
+    from reminders import receivers
+
+    receivers.connect()
+    if (app.config["SCHEDULER_ENABLED"] and not app.testing
+            and os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+            and (not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true")):
+        from reminders.dispatcher import jobs
+
+        jobs.start(app)
 
 
 def _finish_config(app):
@@ -118,7 +134,7 @@ def _register_blueprints(app):
 
     for blueprint in (accounts_views.bp, accounts_admin.bp, families_views.bp, groups_views.bp,
                       calendars_views.bp, feed_views.bp, matching_views.bp, reminders_views.bp,
-                      reports_views.bp):
+                      reminders_views.opt_out_bp, reports_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
                 matching_api):
@@ -134,8 +150,11 @@ def _register_cli(app):
     from accounts import cli as accounts_cli
     from core import cli as core_cli
     from matching import cli as matching_cli
+    from reminders import cli as reminders_cli
 
     app.cli.add_command(core_cli.init_db)
     app.cli.add_command(accounts_cli.users)
     app.cli.add_command(demo.seed_demo)
     app.cli.add_command(matching_cli.matching)
+    app.cli.add_command(reminders_cli.reminders)
+    app.cli.add_command(reminders_cli.scheduler)

@@ -58,7 +58,20 @@ class Config:
     SMS_GATEWAY_API_KEY = None
     REMINDER_CHANNEL_EMAIL = "log"
     REMINDER_CHANNEL_SMS = "log"
+    # Start the dispatcher inside `flask run` (for `make run`); production runs
+    # `flask scheduler run` as a process of its own.
     SCHEDULER_ENABLED = False
+    # The dispatcher: how often it looks for due reminders and plans the
+    # horizon (seconds), rows per claimed batch, attempts before a message
+    # fails, the first retry delay (doubling up to the cap), and how old a
+    # claim must be before it counts as left by a dispatcher that died.
+    REMINDER_DISPATCH_INTERVAL = 30
+    REMINDER_PLANNING_INTERVAL = 3600
+    REMINDER_BATCH_SIZE = 50
+    REMINDER_MAX_ATTEMPTS = 5
+    REMINDER_RETRY_SECONDS = 60
+    REMINDER_RETRY_MAX_SECONDS = 3600
+    REMINDER_CLAIM_TIMEOUT = 900
 
     # Calendar feeds: how often subscribers are asked to refresh (seconds), the
     # window of events they carry, a cap, how long a cancelled event stays in

@@ -19,6 +19,7 @@ from calendars.models import (
     HomeVisit,
     VisitSeries,
 )
+from calendars.signals import visits_changed
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.localtime import local_datetime, to_local
@@ -171,6 +172,7 @@ def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datet
     db.session.flush()
     audit.record(actor, "visit.create", "family", family.id, at=clock.now(),
                  detail={"visit_id": visit.id})
+    visits_changed.send("calendars", visit_ids=[visit.id], now=clock.now())
     return visit
 
 
@@ -241,6 +243,7 @@ def book_series(actor: User, family: Family, *, kind, rule: SeriesRule, worker_i
     db.session.flush()
     audit.record(actor, "visit.create", "family", family.id, at=now,
                  detail={"series_id": series.id, "visits": len(visits)})
+    visits_changed.send("calendars", visit_ids=[visit.id for visit in visits], now=now)
     return visits, schedule.skipped
 
 
@@ -298,6 +301,7 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     db.session.flush()
     audit.record(actor, "visit.update", "family", visit.family_id, at=now,
                  detail={"visit_id": visit.id, "fields": sorted(changes)})
+    visits_changed.send("calendars", visit_ids=[visit.id], now=now)
     return visit
 
 
@@ -307,7 +311,10 @@ def delete_visit(actor: User, visit: HomeVisit, *, clock) -> None:
         raise Forbidden(_("You may not change this visit."))
     audit.record(actor, "visit.delete", "family", visit.family_id, at=clock.now(),
                  detail={"visit_id": visit.id})
+    visit_id = visit.id
     db.session.delete(visit)
+    db.session.flush()
+    visits_changed.send("calendars", visit_ids=[visit_id], now=clock.now())
 
 
 # --- free slots ------------------------------------------------------------

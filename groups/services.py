@@ -38,6 +38,7 @@ from groups.models import (
     PeerGroup,
     SessionSeries,
 )
+from groups.signals import group_changed, sessions_changed
 
 MAX_AGE_MONTHS = 18 * 12
 # Dates outside these are typing errors (and would overflow date arithmetic).
@@ -360,6 +361,7 @@ def change_session(actor: User, session: GroupSession, *, start=None, end=None,
         session.changed_by_hand = True
         session.updated_at = clock.now()
         db.session.flush()
+        sessions_changed.send("groups", session_ids=[session.id], now=clock.now())
     return session
 
 
@@ -499,6 +501,7 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
     db.session.flush()
     audit.record(actor, "group.update", "group", group.id, at=now,
                  detail={"fields": sorted(changes)})
+    group_changed.send("groups", group_id=group.id, now=now)
     return group
 
 
@@ -627,6 +630,7 @@ def enroll(actor: User, group: PeerGroup, family: Family, member_ids, *, zone,
     db.session.flush()
     audit.record(actor, "enrollment.create", "family", family.id, at=now,
                  detail={"group_id": group.id, "status": enrollment.status})
+    group_changed.send("groups", group_id=group.id, now=now)
     return enrollment
 
 
@@ -651,6 +655,7 @@ def withdraw(actor: User, enrollment: Enrollment, *, clock) -> list[Enrollment]:
         promoted = _promote(group, now)
     audit.record(actor, "enrollment.withdraw", "family", enrollment.family_id, at=now,
                  detail={"group_id": group.id})
+    group_changed.send("groups", group_id=group.id, now=now)
     return promoted
 
 
@@ -663,6 +668,8 @@ def complete(actor: User, enrollment: Enrollment, *, clock) -> None:
         raise Conflict(_("Only a family with a place can complete the group."),
                        code="not_enrolled")
     enrollment.status, enrollment.ended_at = "completed", clock.now()
+    db.session.flush()
+    group_changed.send("groups", group_id=enrollment.group_id, now=clock.now())
 
 
 def change_members(actor: User, enrollment: Enrollment, member_ids, *, clock) -> None:

@@ -1,5 +1,188 @@
-"""Pages of reminders (filled in by the reminders work)."""
+"""Pages of reminders: the outbox, the policy, and the opt-out link's page.
 
-from flask import Blueprint
+The outbox is for admins (every family) and coordinators (the families of
+their municipalities). The opt-out page needs no login: its link's secret is
+the authority, and stopping takes a POST, so a link previewer fetching the
+page changes nothing.
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from calendars.events import GROUP_SESSION, HOME_VISIT
+from core.clock import get_clock
+from core.forms import attempt
+from core.roles import ADMIN, COORDINATOR, roles_required
+from extensions import db
+from reminders import services
+from reminders.forms import (
+    CANCEL_REASON_LABELS,
+    CHANNEL_LABELS,
+    EVENT_TYPE_LABELS,
+    POLICY_KIND_LABELS,
+    PURPOSE_LABELS,
+    STATUS_LABELS,
+    ActionForm,
+    OutboxFilterForm,
+    PolicyForm,
+    policy_data,
+)
+from reminders.models import POLICY_KINDS
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
+# The opt-out link is short for SMS: /r/<secret>.
+opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
+
+PER_PAGE = 50
+
+VOCABULARIES = {
+    "status": STATUS_LABELS,
+    "purpose": PURPOSE_LABELS,
+    "channel": CHANNEL_LABELS,
+    "event_type": EVENT_TYPE_LABELS,
+    "cancel_reason": CANCEL_REASON_LABELS,
+    "policy_kind": POLICY_KIND_LABELS,
+}
+
+
+@bp.app_template_filter("reminder_label")
+def reminder_label(code, vocabulary):
+    """The translated label of a reminder code; an unknown code is shown as it is."""
+    return VOCABULARIES[vocabulary].get(code, code)
+
+
+@bp.app_template_global()
+def family_reminders(family):
+    """A family's reminder settings and messages to come, for its page."""
+    return {"upcoming": services.upcoming_of_family(family.id),
+            "opted_out": services.opt_outs_of_family(family.id),
+            "may_see_outbox": services.may_see_outbox(current_user)}
+
+
+@bp.app_template_global()
+def event_reminders(event_type, event_id):
+    """An event's outbox rows, for the visit's or the session's page."""
+    return services.of_event(event_type, event_id)
+
+
+def _origin():
+    return request.remote_addr
+
+
+# --- the outbox ------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(ADMIN, COORDINATOR)
+def outbox():
+    """The outbox with filters: status, kind, channel, family reference."""
+    form = OutboxFilterForm(formdata=request.args)
+    filters, status = {}, 200
+    if form.validate():
+        filters = {"status": form.status.data or None, "purpose": form.purpose.data or None,
+                   "channel": form.channel.data or None, "reference": form.q.data or None}
+    else:
+        status = 422
+    event_type = request.args.get("event_type") or None
+    if event_type not in (None, HOME_VISIT, GROUP_SESSION):
+        event_type, status = None, 422
+        form.form_errors.append(_("Unknown kind of event."))
+    event_id = request.args.get("event_id", type=int) if event_type else None
+    query = services.outbox_query(current_user, event_type=event_type, event_id=event_id,
+                                  **filters)
+    pagination = db.paginate(query, page=request.args.get("page", 1, type=int),
+                             per_page=PER_PAGE, error_out=False)
+    filter_args = {key: value for key, value in request.args.items()
+                   if key != "page" and value}
+    return render_template("reminders/outbox.html", form=form, pagination=pagination,
+                           filter_args=filter_args, action_form=ActionForm(),
+                           now=get_clock().now()), status
+
+
+def _act(reminder_id, action, done_message):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reminder = services.get_reminder(current_user, reminder_id)
+    if attempt(form, action, current_user, reminder, now=get_clock().now()) is None:
+        db.session.rollback()
+        for message in form.form_errors:
+            flash(message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(_back())
+
+
+def _back() -> str:
+    """Where the page that posted wants to return: a path of this site only."""
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for(".outbox")
+
+
+@bp.post("/<int:reminder_id>/retry")
+@roles_required(ADMIN, COORDINATOR)
+def retry(reminder_id):
+    """Send a failed message again."""
+    return _act(reminder_id, services.retry, _("The message will be sent again shortly."))
+
+
+@bp.post("/<int:reminder_id>/cancel")
+@roles_required(ADMIN, COORDINATOR)
+def cancel(reminder_id):
+    """Stop a pending message."""
+    return _act(reminder_id, services.cancel, _("The message was cancelled."))
+
+
+# --- the policy ------------------------------------------------------------
+
+@bp.route("/policy", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def policy():
+    """Lead times per kind of event, quiet hours and the horizon (admins)."""
+    current = services.current_policy()
+    form = PolicyForm(data=policy_data(current) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        saved = attempt(form, services.set_policy, current_user,
+                        lead_hours=form.lead_hours(), quiet_start=form.quiet_start.data,
+                        quiet_end=form.quiet_end.data, horizon_days=form.horizon_days.data,
+                        clock=get_clock())
+        if saved is not None:
+            db.session.commit()
+            flash(_("The reminder policy was saved. Reminders planned from now on follow"
+                    " it."), "success")
+            return redirect(url_for(".policy"))
+        db.session.rollback()
+    status = 422 if form.is_submitted() else 200
+    return render_template("reminders/policy.html", form=form, kinds=POLICY_KINDS,
+                           current=current), status
+
+
+# --- opting out (no login) -------------------------------------------------
+
+@opt_out_bp.route("/<secret>", methods=["GET", "POST"])
+def stop(secret):
+    """Stop reminders to the guardian this link was sent to."""
+    token = services.token_for(secret)
+    if token is None:
+        return render_template("reminders/opt_out.html", token=None, form=None), 404
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("reminders/opt_out.html", token=token, form=form,
+                                   refused=True), 400
+        services.opt_out(token, now=get_clock().now(), origin=_origin())
+        db.session.commit()
+        return render_template("reminders/opt_out.html", token=token, form=None, done=True)
+    return render_template("reminders/opt_out.html", token=token, form=form,
+                           stopped=services.is_opted_out(token))
