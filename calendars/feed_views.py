@@ -132,7 +132,7 @@ def feed(token):
     found = services.feed_by_secret(token)
     if found is None:
         return _not_found()
-    subscription, feed_stamps = found
+    subscription, feed_stamps = found, found.stamps
     now = get_clock().now()
     answer = _answers.get(subscription.token_hash)
     if answer is None or not answer.holds(feed_stamps, now):
@@ -154,7 +154,7 @@ def feed(token):
     return response
 
 
-def _answer(subscription: FeedToken, feed_stamps: tuple | None, now: datetime, *,
+def _answer(subscription: services.FeedRead, feed_stamps: tuple | None, now: datetime, *,
             previous: Answer | None) -> Answer:
     """The feed's ETag, Last-Modified and how long they hold, from one aggregate
     query over its events: no event is loaded."""
@@ -180,7 +180,7 @@ def _answer(subscription: FeedToken, feed_stamps: tuple | None, now: datetime, *
     return Answer(feed_stamps or (), valid_until, etag, last_modified, body)
 
 
-def _body(subscription: FeedToken, now: datetime) -> bytes:
+def _body(subscription: services.FeedRead, now: datetime) -> bytes:
     config, zone = current_app.config, unit_zone()
     window = services.FeedWindow.around(now, zone, config)
     events = events_of(subscription.owner_type, subscription.owner_id, window.start,
@@ -207,10 +207,9 @@ def _not_modified(etag: str, last_modified) -> bool:
     return False
 
 
-def _note_use(subscription, now) -> None:
-    last = subscription.last_used_at
-    if last is None or (now - last).total_seconds() >= LAST_USED_GRANULARITY_SECONDS:
-        subscription.last_used_at = now
+def _note_use(subscription: services.FeedRead, now: datetime) -> None:
+    if services.note_feed_use(subscription, now, granularity=timedelta(
+            seconds=LAST_USED_GRANULARITY_SECONDS)):
         db.session.commit()
 
 

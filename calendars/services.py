@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -478,32 +479,62 @@ def feeds_of(actor: User, owner_type=None, owner_id=None) -> list[FeedToken]:
             if may_manage_feed(actor, feed.owner_type, feed.owner_id)]
 
 
-_owner_stamp = sa.orm.aliased(FeedStamp, name="owner_stamp")
-_shared_stamp = sa.orm.aliased(FeedStamp, name="shared_stamp")
+@dataclass(frozen=True)
+class FeedRead:
+    """What serving a feed needs of its subscription, and its stamps: the owner's
+    and the shared counters with their times (None while the owner has none)."""
+
+    id: int
+    owner_type: str
+    owner_id: int
+    privacy: str
+    locale: str
+    token_hash: str
+    created_at: datetime
+    last_used_at: datetime | None
+    stamps: tuple | None
 
 
-def feed_by_secret(secret: str) -> tuple[FeedToken, tuple | None] | None:
-    """The live feed of a URL's secret and its stamps, or None (unknown and revoked
-    look alike).
+@cache
+def _feed_read_statement() -> sa.Select:
+    """One statement for a feed's secret, made once: built per request, it cost
+    more than running it. Table columns, not entities: nothing for the ORM to do."""
+    feeds, stamp = FeedToken.__table__, FeedStamp.__table__
+    owner, shared = stamp.alias("owner_stamp"), stamp.alias("shared_stamp")
+    return (
+        sa.select(feeds.c.id, feeds.c.owner_type, feeds.c.owner_id, feeds.c.privacy,
+                  feeds.c.locale, feeds.c.token_hash, feeds.c.created_at,
+                  feeds.c.last_used_at, owner.c.version, owner.c.changed_at,
+                  shared.c.version, shared.c.changed_at)
+        .outerjoin(owner, sa.and_(owner.c.owner_type == feeds.c.owner_type,
+                                  owner.c.owner_id == feeds.c.owner_id))
+        .outerjoin(shared, sa.and_(shared.c.owner_type == stamps.EVERY_FEED[0],
+                                   shared.c.owner_id == stamps.EVERY_FEED[1]))
+        .where(feeds.c.token_hash == sa.bindparam("token_hash"),
+               feeds.c.revoked_at.is_(None)))
 
-    The stamps are the owner's and the shared counters with their times, read in
-    the same statement; None while the owner has no counter.
-    """
+
+def feed_by_secret(secret: str) -> FeedRead | None:
+    """The live feed of a URL's secret, or None (unknown and revoked look alike)."""
     if not secret or len(secret) > 100:
         return None
-    row = db.session.execute(
-        sa.select(FeedToken, _owner_stamp.version, _owner_stamp.changed_at,
-                  _shared_stamp.version, _shared_stamp.changed_at)
-        .outerjoin(_owner_stamp, sa.and_(_owner_stamp.owner_type == FeedToken.owner_type,
-                                         _owner_stamp.owner_id == FeedToken.owner_id))
-        .outerjoin(_shared_stamp, sa.and_(_shared_stamp.owner_type == stamps.EVERY_FEED[0],
-                                          _shared_stamp.owner_id == stamps.EVERY_FEED[1]))
-        .where(FeedToken.token_hash == hash_secret(secret),
-               FeedToken.revoked_at.is_(None))).first()
+    row = db.session.execute(_feed_read_statement(),
+                             {"token_hash": hash_secret(secret)}).first()
     if row is None:
         return None
-    feed, *counters = row
-    return feed, None if counters[0] is None or counters[2] is None else tuple(counters)
+    counters = tuple(row[8:])
+    return FeedRead(*row[:8], stamps=None if counters[0] is None or counters[2] is None
+                    else counters)
+
+
+def note_feed_use(feed: FeedRead, now: datetime, *, granularity: timedelta) -> bool:
+    """Record that a calendar fetched the feed, at most once per ``granularity`` so
+    that busy feeds cost no write each time; whether it was written."""
+    if feed.last_used_at is not None and now - feed.last_used_at < granularity:
+        return False
+    db.session.execute(sa.update(FeedToken).where(FeedToken.id == feed.id)
+                       .values(last_used_at=now))
+    return True
 
 
 @dataclass(frozen=True)
