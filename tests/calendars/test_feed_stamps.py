@@ -197,7 +197,7 @@ def test_what_no_feed_shows_leaves_the_feeds_as_they_were(client, coordinator, w
         FeedStamp.owner_type)).all()
 
     family.referral_source = "family_itself"
-    worker.last_login_at = NOW
+    worker.phone = "+358 40 765 4321"
     db.session.commit()
 
     assert db.session.scalars(sa.select(FeedStamp.version).order_by(
