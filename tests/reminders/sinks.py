@@ -5,7 +5,7 @@ import socket
 import threading
 import time as _time
 from collections import Counter
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -30,7 +30,7 @@ class _MailHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.sink.delay:
             _time.sleep(self.sink.delay)
-        message = message_from_bytes(envelope.content)
+        message = message_from_bytes(envelope.content, policy=policy.default)
         with self.sink.lock:
             self.sink.messages.append(message)
         return "250 Message accepted for delivery"
