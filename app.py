@@ -53,12 +53,13 @@ def create_app(config=None):
     csrf.init_app(app)
 
     from accounts import auth
-    from core import clock, http
+    from core import clock, http, security
 
     auth.init_app(login_manager)
 
     clock.init_app(app)
     http.init_app(app)
+    security.init_app(app)
     babel.init_app(app, locale_selector=http.select_locale)
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)

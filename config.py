@@ -34,7 +34,13 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None: Secure exactly when PUBLIC_BASE_URL is https:// (core/security.py).
+    SESSION_COOKIE_SECURE = None
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still posts
+    # Pages send no Referer (Referrer-Policy: no-referrer, so secrets in URLs
+    # never leak), so Flask-WTF must not demand one over HTTPS; the token and
+    # the SameSite cookie do the work.
+    WTF_CSRF_SSL_STRICT = False
 
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
