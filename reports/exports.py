@@ -6,6 +6,7 @@ worker named "=HYPERLINK(...)" must not become one in a spreadsheet.
 
 import csv
 import io
+import re
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -19,6 +20,7 @@ FORMATS = {
 }
 # What a spreadsheet reads as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel's limits on a sheet's name: its length and the characters it refuses.
 SHEET_TITLE_MAX = 31
 
 
@@ -41,7 +43,8 @@ def to_csv(table: Table) -> bytes:
 def to_xlsx(table: Table, *, filters_text: str = "", legend: str = "") -> bytes:
     """The table as a one-sheet workbook: title, filters, the table, the legend."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(table.title)[:SHEET_TITLE_MAX].replace("/", "-"))
+    sheet = workbook.create_sheet(
+        re.sub(r"[\\/*?:\[\]]", " ", str(table.title))[:SHEET_TITLE_MAX].strip())
     bold = Font(bold=True)
 
     def text_cell(value, font=None):

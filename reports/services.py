@@ -28,6 +28,7 @@ from extensions import db
 from families.models import STATUSES, Family, Member, Plan
 from families.services import visible_families_query
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
+from reminders.models import Reminder
 from reports.suppression import Figure, protect, statistic
 from reports.tables import DAYS, NUMBER, PERCENT, TEXT, Chart, Column, Report, Row, Table
 
@@ -239,6 +240,8 @@ def _month_index(column, bounds):
     and for instants the boundaries are local midnights in UTC, so the months
     are the unit's own whatever the season.
     """
+    if len(bounds) == 1:  # a CASE needs at least one WHEN
+        return sa.literal(0)
     return sa.case(*[(column < bound, index) for index, bound in enumerate(bounds[:-1])],
                    else_=len(bounds) - 1)
 
@@ -591,9 +594,55 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
                   _l("Peer groups with sessions in the period."), [table])
 
 
+# --- reminders ---------------------------------------------------------------------
+
+REMINDER_CHANNELS = {"sms": _l("Text message (SMS)"), "email": _l("E-mail")}
+DELIVERY_OUTCOMES = {"sent": _l("Sent"), "failed": _l("Failed")}
+
+
+def reminders_report(user, filters: ReportFilters, *, zone) -> Report:
+    """Reminders due in the period that were sent or failed, per channel.
+
+    The families are those of the other reports, without the period (the
+    reminder's own time counts); with a worker, the families assigned to them.
+    """
+    families = _families_query(user, filters, referred_in_period=False)
+    start = local_datetime(filters.start, time(0), zone)
+    end = local_datetime(filters.end + timedelta(days=1), time(0), zone)
+    due = sa.and_(Reminder.family_id.in_(families.with_only_columns(Family.id)),
+                  Reminder.send_at >= start, Reminder.send_at < end,
+                  Reminder.status.in_(DELIVERY_OUTCOMES))
+    counted = (sa.func.count(), sa.func.count(sa.distinct(Reminder.family_id)))
+    per_channel = {(channel, status): Figure(count, families) for channel, status, count,
+                   families in db.session.execute(
+                       sa.select(Reminder.channel, Reminder.status, *counted).where(due)
+                       .group_by(Reminder.channel, Reminder.status))}
+    totals = {status: Figure(count, families) for status, count, families in
+              db.session.execute(sa.select(Reminder.status, *counted).where(due)
+                                 .group_by(Reminder.status))}
+    table = Table("delivery", _l("Reminders sent and failed per channel"),
+                  Column("channel", _l("Channel"), TEXT),
+                  [Column(status, label) for status, label in DELIVERY_OUTCOMES.items()],
+                  chart=Chart("bar", tuple(DELIVERY_OUTCOMES),
+                              _l("Reminders sent and failed by text message and e-mail.")),
+                  note=_l("Reminders due in the period, counted once per message."))
+    for status in DELIVERY_OUTCOMES:
+        protect([[per_channel.setdefault((channel, status), Figure(0))
+                  for channel in REMINDER_CHANNELS]],
+                totals.setdefault(status, Figure(0)))
+    for channel, label in REMINDER_CHANNELS.items():
+        table.rows.append(Row(channel, label, {status: per_channel[(channel, status)]
+                                               for status in DELIVERY_OUTCOMES}))
+    table.rows.append(Row("total", _l("Total"), dict(totals), is_total=True))
+    return Report("reminders", _l("Reminders"),
+                  _l("How the reminders of visits and group sessions were delivered."),
+                  [table])
+
+
 # --- all of them ---------------------------------------------------------------------
 
-REPORT_NAMES = ("families", "referrals", "waiting_times", "home_visits", "groups")
+REPORT_NAMES = ("families", "referrals", "waiting_times", "home_visits", "groups",
+                "reminders")
 
 
 def build_reports(user, filters: ReportFilters, *, zone, names=REPORT_NAMES) -> list[Report]:
@@ -607,4 +656,6 @@ def build_reports(user, filters: ReportFilters, *, zone, names=REPORT_NAMES) -> 
         built["home_visits"] = visits_report(user, filters, zone=zone)
     if "groups" in names:
         built["groups"] = groups_report(user, filters, zone=zone)
+    if "reminders" in names:
+        built["reminders"] = reminders_report(user, filters, zone=zone)
     return [built[name] for name in names]

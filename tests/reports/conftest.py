@@ -2,13 +2,17 @@
 given local time, places in groups and attendance, written straight to the
 tables the reports read."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from calendars.models import HomeVisit
+from core.clock import FixedClock
 from core.localtime import local_datetime
 from extensions import db
 from groups.models import Attendance, Enrollment
 from tests.conftest import HELSINKI, NOW, make_family
+
+# Groups are made before their sessions, which are in the first half of 2026.
+JANUARY = FixedClock(datetime(2026, 1, 2, 9, 0, tzinfo=UTC))
 
 
 def referred_family(actor, referred: date, *, track="preventive", municipality="Mikkeli",
@@ -59,3 +63,17 @@ def table(body: dict, name: str) -> dict:
     """A table of an API answer by name, as {row key: {column: value}}."""
     found = next(item for item in body["tables"] if item["name"] == name)
     return {row["key"]: row["values"] for row in found["rows"]}
+
+
+def add_reminder(family, channel: str, status: str, send_at: datetime, number=[0]):  # noqa: B006
+    """An outbox row of a family's first member, as the dispatcher left it."""
+    from reminders.models import Reminder
+
+    number[0] += 1
+    db.session.add(Reminder(
+        idempotency_key=f"report-test-{number[0]}", purpose="reminder",
+        event_type="home_visit", event_id=number[0], event_start=send_at + timedelta(days=1),
+        family_id=family.id, member_id=family.members[0].id, channel=channel,
+        send_at=send_at, status=status, created_at=NOW, updated_at=NOW,
+        sent_at=send_at if status == "sent" else None))
+    db.session.commit()

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.clock import FixedClock
 from core.models import Municipality
 from extensions import db
 from tests.conftest import bearer, make_group, make_user
 from tests.reports.conftest import (
+    JANUARY,
     add_attendance,
     add_enrollment,
+    add_reminder,
     add_visit,
     local,
     referred_family,
@@ -22,8 +23,6 @@ from tests.reports.conftest import (
 )
 
 PERIOD = "from=2026-01&to=2026-06"
-# Groups are made before their sessions, which are in the first half of 2026.
-JANUARY = FixedClock(datetime(2026, 1, 2, 9, 0, tzinfo=UTC))
 
 
 def report(client, user, name, query=PERIOD):
@@ -353,3 +352,29 @@ def test_groups_outside_the_period_are_left_out(client, coordinator, groups):
 
     assert list(rows) == ["total"]
     assert rows["total"]["capacity"] == 0
+
+
+# --- reminders ----------------------------------------------------------------------
+
+def test_reminder_delivery_per_channel(client, coordinator):
+    families = [referred_family(coordinator, date(2025, 6, 1)) for _ in range(6)]
+    # SMS: 12 sent to six families, 2 failed; e-mail: 3 sent, none failed.
+    for family in families:
+        for day in (3, 17):
+            add_reminder(family, "sms", "sent", local(date(2026, 2, day), "12:00"))
+    for family in families[:2]:
+        add_reminder(family, "sms", "failed", local(date(2026, 4, 2), "12:00"))
+    for family in families[:3]:
+        add_reminder(family, "email", "sent", local(date(2026, 6, 30), "23:30"))
+    # Left out: due after the period (00:30 on 1 July), pending, cancelled.
+    add_reminder(families[0], "email", "sent", local(date(2026, 7, 1), "00:30"))
+    add_reminder(families[0], "email", "pending", local(date(2026, 3, 1), "12:00"))
+    add_reminder(families[1], "sms", "cancelled", local(date(2026, 3, 1), "12:00"))
+
+    rows = table(report(client, coordinator, "reminders"), "delivery")
+
+    # Sent: e-mail's 3 is "<5", so SMS's 12 is hidden beside the total of 15.
+    # Failed: 2 in all, from two families: everything "<5".
+    assert rows == {"sms": {"sent": "x", "failed": "<5"},
+                    "email": {"sent": "<5", "failed": "<5"},
+                    "total": {"sent": 15, "failed": "<5"}}
