@@ -338,8 +338,8 @@ def _insert_new(rows: list[dict]) -> None:
         return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Reminder).values(rows).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]))
+    db.session.execute(insert(Reminder).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]), rows)
 
 
 def _cancel_rows(ids, reason: str, now: datetime) -> None:
@@ -444,18 +444,28 @@ def plan_horizon(*, now: datetime, zone) -> int:
     return len(visits) + len(sessions)
 
 
-def still_current(reminder: Reminder) -> bool:
-    """Whether the event of a reminder is still on, at the time the reminder tells."""
-    if reminder.event_type == HOME_VISIT:
-        row = db.session.execute(sa.select(HomeVisit.status, HomeVisit.start).where(
-            HomeVisit.id == reminder.event_id)).first()
-        return row is not None and row[0] == "scheduled" and row[1] == reminder.event_start
-    row = db.session.execute(
-        sa.select(GroupSession.status, GroupSession.start, PeerGroup.status)
-        .join(PeerGroup, PeerGroup.id == GroupSession.group_id)
-        .where(GroupSession.id == reminder.event_id)).first()
-    return (row is not None and row[0] == "scheduled" and row[2] != "draft"
-            and row[1] == reminder.event_start)
+def current_starts(events) -> dict[tuple[str, int], datetime]:
+    """When each of some events starts, for those still on (scheduled, not a draft's).
+
+    ``events`` are (event_type, event_id) pairs; two queries answer them all.
+    """
+    visit_ids = {event_id for event_type, event_id in events if event_type == HOME_VISIT}
+    session_ids = {event_id for event_type, event_id in events
+                   if event_type == GROUP_SESSION}
+    starts = {}
+    if visit_ids:
+        for event_id, start in db.session.execute(
+                sa.select(HomeVisit.id, HomeVisit.start).where(
+                    HomeVisit.id.in_(visit_ids), HomeVisit.status == "scheduled")):
+            starts[(HOME_VISIT, event_id)] = start
+    if session_ids:
+        for event_id, start in db.session.execute(
+                sa.select(GroupSession.id, GroupSession.start)
+                .join(PeerGroup, PeerGroup.id == GroupSession.group_id)
+                .where(GroupSession.id.in_(session_ids), GroupSession.status == "scheduled",
+                       PeerGroup.status != "draft")):
+            starts[(GROUP_SESSION, event_id)] = start
+    return starts
 
 
 # --- the outbox for staff --------------------------------------------------

@@ -154,7 +154,14 @@ def claim(now: datetime, worker: str, batch_size: int) -> dict[int, str]:
 # --- sending ---------------------------------------------------------------
 
 def _record(reminder_id: int, worker: str, now: datetime, **values) -> None:
-    """Write a result, if the claim is still this dispatcher's."""
+    """Write a result, if the claim is still this dispatcher's.
+
+    On PostgreSQL the commit does not wait for the disk: a result lost to a
+    crash of the database server itself means the message is sent again,
+    which a crash of the dispatcher can cause anyway.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     db.session.execute(
         sa.update(Reminder)
         .where(Reminder.id == reminder_id, Reminder.claimed_by == worker,
@@ -184,14 +191,20 @@ def _cancel(row, worker, now, reason, result: PassResult) -> None:
     result.cancelled += 1
 
 
-def deliver(row, member, secret: str, *, now, worker, channels,
+def deliver(row, member, secret: str, *, now, worker, channels, starts,
             settings: DispatchSettings, policy, zone, result: PassResult) -> None:
-    """Check one claimed row against the world as it is now, then send it."""
+    """Check one claimed row against the world as it is now, then send it.
+
+    ``starts`` holds when the batch's events start, for those still on: a
+    reminder whose event moved or was cancelled since it was planned is not
+    sent (planning has put a notice in its place).
+    """
     if row.event_start <= now:
         return _cancel(row, worker, now, "too_late", result)
     if not services.consents(member) or member.reminder_channel != row.channel:
         return _cancel(row, worker, now, "no_consent", result)
-    if row.purpose == "reminder" and not services.still_current(row):
+    if row.purpose == "reminder" and starts.get((row.event_type, row.event_id)) \
+            != row.event_start:
         return _cancel(row, worker, now, "event_changed", result)
     if row.channel == "sms" and services.in_quiet_hours(now, policy, zone):
         later = services.after_quiet_hours(now, policy, zone)
@@ -216,8 +229,9 @@ def deliver(row, member, secret: str, *, now, worker, channels,
         return _give_up_or_retry(row, worker, now, settings,
                                  f"{error.__class__.__name__}: {error}", False,
                                  policy, zone, result)
-    _record(row.id, worker, now, status="sent", sent_at=now, claimed_by=None,
-            last_error="", provider_message_id=provider_id)
+    # The claim stays on a sent row: it says which dispatcher sent it.
+    _record(row.id, worker, now, status="sent", sent_at=now, last_error="",
+            provider_message_id=provider_id)
     result.sent += 1
     return None
 
@@ -257,10 +271,14 @@ def dispatch_pass(*, clock, channels: dict[str, Channel], settings: DispatchSett
             claimed = claim(now, worker, settings.batch_size)
             if not claimed:
                 break
-            for row, member in _claimed_rows(claimed):
+            rows = _claimed_rows(claimed)
+            starts = services.current_starts({(row.event_type, row.event_id)
+                                              for row, _member in rows})
+            db.session.commit()
+            for row, member in rows:
                 deliver(row, member, claimed[row.id], now=clock.now(), worker=worker,
-                        channels=channels, settings=settings, policy=policy, zone=zone,
-                        result=result)
+                        channels=channels, starts=starts, settings=settings,
+                        policy=policy, zone=zone, result=result)
     finally:
         for channel in channels.values():
             channel.close()
