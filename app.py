@@ -130,6 +130,7 @@ def _register_blueprints(app):
     from groups import views as groups_views
     from matching import api as matching_api
     from matching import views as matching_views
+    from reminders import api as reminders_api
     from reminders import views as reminders_views
     from reports import api as reports_api
     from reports import views as reports_views
@@ -139,12 +140,13 @@ def _register_blueprints(app):
                       reminders_views.opt_out_bp, reports_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
-                matching_api, reports_api):
+                matching_api, reminders_api, reports_api):
         csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
         app.register_blueprint(api.bp)
     core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
                               groups_api.OPENAPI, calendars_api.OPENAPI,
-                              matching_api.OPENAPI, reports_api.OPENAPI)
+                              matching_api.OPENAPI, reminders_api.OPENAPI,
+                              reports_api.OPENAPI)
 
 
 def _register_cli(app):
