@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from config import Config, database_url_from_environment
-from extensions import babel, csrf, db, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 class DatabaseId(IntegerConverter):
@@ -51,6 +51,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from accounts import auth
     from core import clock, http, security

@@ -41,6 +41,21 @@ class Config:
     # never leak), so Flask-WTF must not demand one over HTTPS; the token and
     # the SameSite cookie do the work.
     WTF_CSRF_SSL_STRICT = False
+    # A signed-in session lasts a working day from the last request.
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Signing in: failed attempts allowed per address and per account (counted
+    # in the storage of RATELIMIT_STORAGE_URI: "memory://" is per process; use
+    # "redis://127.0.0.1:6379" when several processes serve), and after how
+    # many failures in a row an account pauses for how long.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"
+    LOGIN_LOCKOUT_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
+    # (0: none): the client's address is what sign-in limits count by.
+    TRUSTED_PROXIES = 0
 
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 

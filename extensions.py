@@ -2,6 +2,8 @@
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,6 +16,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Limits only where a route asks for one (sign-in); storage from
+# RATELIMIT_STORAGE_URI: memory by default, Redis when several processes serve.
+limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 # Started only by `flask scheduler run` or when SCHEDULER_ENABLED is set: a job
 # store is not shared between processes, so web workers never run it by default.

@@ -83,7 +83,7 @@ def users():
         filters = {"role": form.role.data or None, "active": active}
     else:
         status = 422
-    return render_template("admin/users.html", form=form,
+    return render_template("admin/users.html", form=form, now=get_clock().now(),
                            users=services.list_users(**filters)), status
 
 
@@ -110,7 +110,7 @@ def new_user():
 
 def _edit_page(user: User, form: UserEditForm, password_form: PasswordForm, status):
     return render_template("admin/user_form.html", form=form, password_form=password_form,
-                           user=user), status
+                           user=user, now=get_clock().now()), status
 
 
 def _user_edit_form(user: User, formdata=None) -> UserEditForm:
@@ -159,6 +159,18 @@ def set_password(user_id):
         db.session.rollback()
         user = _load_user(user_id)
     return _edit_page(user, _user_edit_form(user), password_form, 422)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock_user(user_id):
+    """Let an account whose sign-in was paused sign in again at once."""
+    user = _load_user(user_id)
+    if ActionForm().validate_on_submit():
+        services.unlock(user)
+        _audit("user.unlock", "user", user.id)
+        db.session.commit()
+        flash(_("%(name)s can sign in again.", name=user.name), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])

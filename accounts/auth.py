@@ -10,12 +10,16 @@ from core.http import json_error, wants_json
 from extensions import db
 
 
-def load_user(user_id: str):
-    """The signed-in user of a session, if still active."""
-    if not user_id.isdigit():
+def load_user(session_id: str):
+    """The signed-in user of a session, if still active and the session not ended
+    by a "sign out everywhere" or a new password since."""
+    user_id, _, generation = session_id.partition(":")
+    if not user_id.isdigit() or not generation.isdigit() or len(user_id) > 10:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or str(user.session_generation) != generation:
+        return None
+    return user
 
 
 def load_user_from_request(req):

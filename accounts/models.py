@@ -35,6 +35,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str] = mapped_column(sa.String(30), default="")
     created_at: Mapped[datetime]
+    # Failed sign-ins in a row, and until when signing in is paused after too many.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    # Part of every session's user id: raising it ends every session at once
+    # ("sign out everywhere", a new password).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     municipalities: Mapped[list[Municipality]] = relationship(
         secondary=user_municipalities, order_by=Municipality.name)
@@ -47,6 +53,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self) -> str:
+        """What a session remembers: the id and the generation of sessions."""
+        return f"{self.id}:{self.session_generation}"
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
 
     def __str__(self):
         return self.name

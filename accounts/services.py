@@ -1,9 +1,13 @@
 """The rules of accounts: creating users, checking passwords, API tokens."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+from core import audit
 from core.errors import Conflict, RuleViolation, ValidationFailed
 from core.places import municipalities_named
 from core.roles import ADMIN, ROLES
@@ -57,16 +61,48 @@ def create_user(*, email, name, role, password, municipalities=(), locale="fi",
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with that e-mail and password, or None."""
+@dataclass(frozen=True)
+class Lockout:
+    """After ``failures`` failed sign-ins in a row, signing in to the account is
+    paused for ``minutes``, whatever password is given."""
+
+    failures: int
+    minutes: int
+
+
+def authenticate(email: str, password: str, *, now: datetime,
+                 lockout: Lockout) -> User | None:
+    """The active user with that e-mail and password, or None.
+
+    A failure is counted on the account, and enough of them in a row pause it;
+    the caller commits either way. A paused account, a missing one and a wrong
+    password look the same from outside and take as long.
+    """
     user = user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or user.locked(now):
         # Hash anyway so that a missing account takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
+        user.failed_sign_ins += 1
+        if user.failed_sign_ins >= lockout.failures:
+            user.failed_sign_ins = 0
+            user.locked_until = now + timedelta(minutes=lockout.minutes)
+            audit.record(user, "account.lock", "user", user.id, at=now,
+                         detail={"until": user.locked_until.isoformat()})
         return None
+    user.failed_sign_ins, user.locked_until = 0, None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session cookie stops working at once."""
+    user.session_generation += 1
+
+
+def unlock(user: User) -> None:
+    """Let a paused account sign in again at once (an admin's decision)."""
+    user.failed_sign_ins, user.locked_until = 0, None
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -160,6 +196,9 @@ def set_password(user: User, password: str, *, hash_method="scrypt") -> None:
                     n=MIN_PASSWORD_LENGTH)
         raise ValidationFailed(message, fields={"password": message})
     user.password_hash = generate_password_hash(password, method=hash_method)
+    if user.id is not None:
+        end_sessions(user)  # whoever knew the old one is signed out
+        unlock(user)
 
 
 def deactivate(actor: User, user: User) -> None:

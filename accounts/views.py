@@ -1,15 +1,25 @@
 """Signing in and out, the user's own account page and the language switch."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from accounts import services
 from accounts.forms import ActionForm, LanguageForm, LoginForm
-from accounts.models import ApiToken
+from accounts.models import EMAIL_MAX, ApiToken
 from core.clock import get_clock
 from core.roles import login_required
-from extensions import db
+from extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -22,20 +32,51 @@ def _safe_next(target: str | None) -> str:
     return url_for("reports.dashboard")
 
 
+def _failed(response) -> bool:
+    """Only failed sign-ins count against the limits; a success redirects."""
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))[:EMAIL_MAX]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_failed, scope="login-address")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               deduct_when=_failed, key_func=_account_key, scope="login-account")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("reports.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        config = current_app.config
+        user = services.authenticate(
+            form.email.data, form.password.data, now=get_clock().now(),
+            lockout=services.Lockout(config["LOGIN_LOCKOUT_FAILURES"],
+                                     config["LOGIN_LOCKOUT_MINUTES"]))
+        db.session.commit()  # the count of failures, or its reset
         if user is None:
-            form.form_errors.append(_("Wrong e-mail address or password."))
+            form.form_errors.append(_(
+                "Wrong e-mail address or password. After several failed attempts in a "
+                "row, signing in to the account is paused for %(minutes)d minutes.",
+                minutes=config["LOGIN_LOCKOUT_MINUTES"]))
         else:
+            session.clear()  # nothing of the anonymous session carries over
+            session.permanent = True
             login_user(user)
-            session.pop("locale", None)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_sign_ins(_error):
+    """The login page again, saying why, with 429; the API keeps its JSON error."""
+    form = LoginForm()
+    form.form_errors.append(_("Too many failed sign-ins. Wait a few minutes and try "
+                              "again, or ask an administrator."))
+    return render_template("accounts/login.html", form=form), 429
 
 
 @bp.post("/logout")
@@ -44,8 +85,24 @@ def logout():
     form = ActionForm()
     if form.validate_on_submit():
         logout_user()
+        session.clear()
         flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the account, on every device, this one included."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You have signed out on every device."), "info")
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/language")

@@ -7,6 +7,8 @@ page may be framed (clickjacking), and no Referer leaves the app, so the
 secrets in feed and opt-out URLs never reach another site.
 """
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
@@ -34,8 +36,13 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app) -> None:
-    """Add the headers to every response, and make the session cookie Secure
-    when the app is served over HTTPS unless a setting says otherwise."""
+    """Add the headers to every response, make the session cookie Secure when the
+    app is served over HTTPS unless a setting says otherwise, and trust the
+    forwarded headers of as many proxies as TRUSTED_PROXIES says."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies)
     https = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = https

@@ -21,7 +21,7 @@ from app import create_app
 from config import TestConfig, settings
 from core.clock import FixedClock, set_clock
 from core.places import ensure_reference_data
-from extensions import db
+from extensions import db, limiter
 from families import services as family_services
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -78,11 +78,13 @@ def _app(database_url):
 
 @pytest.fixture
 def app(_app):
-    """The app with a fixed clock; every table emptied after the test."""
+    """The app with a fixed clock; every table and the sign-in limits emptied after
+    the test."""
     set_clock(_app, FixedClock(NOW))
     yield _app
     with _app.app_context():
         empty_tables()
+    limiter.reset()
 
 
 def empty_tables():
@@ -109,13 +111,15 @@ class FreshUserClient(FlaskClient):
     """A test client that looks up the signed-in user on every request.
 
     pytest-flask keeps one app context for the whole test, so ``g`` would carry
-    Flask-Login's cached user and Flask-Babel's cached locale from one request
-    to the next; in production every request has its own context.
+    Flask-Login's cached user, Flask-WTF's CSRF token and Flask-Babel's cached
+    locale from one request to the next; in production every request has its
+    own context.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("csrf_token", None)
             refresh()
         return super().open(*args, **kwargs)
 
