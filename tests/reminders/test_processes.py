@@ -97,8 +97,6 @@ def test_three_dispatchers_deliver_2000_reminders_each_exactly_once(
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_its_batch(
         app, coordinator, database_url):
-    if not database_url.startswith("postgresql"):
-        require("POSTGRES", "TEST_DATABASE_URL is not set")
     total = _due_reminders(coordinator, visits=2)
     assert total == 200
     # Slowed down, so that the dispatcher is surely in the middle of a batch.
@@ -199,3 +197,34 @@ def test_a_misconfigured_channel_is_reported_not_raised(runner, app):
         app.config["REMINDER_CHANNEL_SMS"] = "log"
     assert result.exit_code == 1
     assert "does not carry sms" in result.output
+
+
+def test_the_scheduler_gets_a_dispatch_job_and_a_planning_job(app, coordinator):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from reminders.dispatcher import jobs
+
+    background = BackgroundScheduler(timezone="UTC")
+    background.start(paused=True)  # the jobs are looked at, not run, here
+    try:
+        jobs.start(app, background)
+        scheduled = {job.id: job for job in background.get_jobs()}
+        assert set(scheduled) == {jobs.DISPATCH_JOB, jobs.PLANNING_JOB}
+        assert scheduled[jobs.DISPATCH_JOB].trigger.interval == timedelta(seconds=30)
+        assert scheduled[jobs.PLANNING_JOB].trigger.interval == timedelta(hours=1)
+    finally:
+        background.shutdown(wait=False)
+
+
+def test_the_jobs_open_their_own_app_context_and_do_their_work(app, coordinator):
+    from reminders.dispatcher import jobs
+
+    worker = make_user("family_worker")
+    family = make_family(coordinator, workers=[worker], plan=True, members=_guardians(1))
+    book(coordinator, family, at(12, 10, 10))
+    db.session.execute(sa.delete(Reminder))
+    db.session.commit()
+    jobs.planning_job(app)
+    assert _statuses() == Counter({"pending": 1})
+    jobs.dispatch_job(app)  # nothing due yet at the suite's "now"
+    assert _statuses() == Counter({"pending": 1})
