@@ -37,6 +37,7 @@ def dispatch(once, now):
         raise click.UsageError("Give --once for one pass; `flask --app app scheduler run`"
                                " dispatches continuously.")
     _fix_clock(now)
+    jobs.log_to_stderr()
     try:
         result = jobs.run_dispatch_pass()
     except ValueError as error:  # a channel set up wrongly

@@ -60,9 +60,24 @@ def planning_job(app) -> None:
             db.session.remove()
 
 
+def log_to_stderr() -> None:
+    """Show the reminders log (and so the log channel's messages) on standard error.
+
+    Python's logging shows only warnings unless told otherwise; a dispatcher
+    process is where these lines are wanted.
+    """
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def start(app, background=scheduler) -> None:
     """Add the jobs to the scheduler and start it (once per process)."""
     config = app.config
+    log_to_stderr()
     # APScheduler runs jobs by the real clock; the first run of each is at once.
     # Fail at start, not in the first job, when a channel is set up wrongly.
     channels_from_config(config)
