@@ -43,6 +43,7 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
 
 PER_PAGE = 50
+MAX_ID = 2**31 - 1
 
 VOCABULARIES = {
     "status": STATUS_LABELS,
@@ -95,16 +96,26 @@ def outbox():
     if event_type not in (None, HOME_VISIT, GROUP_SESSION):
         event_type, status = None, 422
         form.form_errors.append(_("Unknown kind of event."))
-    event_id = request.args.get("event_id", type=int) if event_type else None
+    event_id = _whole_number("event_id") if event_type else None
+    page = _whole_number("page")
+    if (event_type and event_id is None) or (request.args.get("page") and page is None):
+        status = 422
     query = services.outbox_query(current_user, event_type=event_type, event_id=event_id,
                                   **filters)
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int),
-                             per_page=PER_PAGE, error_out=False)
+    pagination = db.paginate(query, page=page or 1, per_page=PER_PAGE, error_out=False)
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
     return render_template("reminders/outbox.html", form=form, pagination=pagination,
                            filter_args=filter_args, action_form=ActionForm(),
                            now=get_clock().now()), status
+
+
+def _whole_number(name) -> int | None:
+    """A query parameter that is a whole number the database can hold, else None."""
+    raw = request.args.get(name, "")
+    if raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+        return int(raw)
+    return None
 
 
 def _act(reminder_id, action, done_message):

@@ -68,7 +68,9 @@ def test_the_outbox_filters_by_status_channel_and_reference(client, admin, visit
 def test_bad_filters_are_answered_on_the_page_not_with_a_500(client, admin, visit):
     login(client, admin)
     for query in ("status=lost", "channel=pigeon", "purpose=x", "event_type=party",
-                  "page=abc", "q=" + "x" * 100):
+                  "page=abc", "q=" + "x" * 100, "page=99999999999999999999", "page=-1",
+                  "event_type=home_visit&event_id=99999999999999999999",
+                  "event_type=group_session&event_id=x"):
         response = client.get(f"/reminders/?{query}")
         assert response.status_code in (200, 422), query
 
