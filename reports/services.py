@@ -268,12 +268,17 @@ def _municipality_scope(user, filters):
 
 def _families_query(user, filters: ReportFilters, *, referred_in_period=True,
                     assigned=True) -> sa.Select:
-    """The families a report counts, by the user's reach and the filters."""
-    query = visible_families_query(user)
+    """The families a report counts, by the user's reach and the filters.
+
+    Coordinators and admins see the families of the municipalities they may
+    report on (``families.services.visible_families_query``), and a chosen
+    municipality is one of those: one condition on the municipality, not
+    two, or PostgreSQL takes the two for independent and expects one family.
+    """
+    query = sa.select(Family).where(Family.municipality_id.in_(
+        [municipality.id for municipality in _municipality_scope(user, filters)]))
     if referred_in_period:
         query = query.where(Family.referral_date.between(filters.start, filters.end))
-    if filters.municipality:
-        query = query.where(Family.municipality_id == filters.municipality.id)
     if filters.track:
         query = query.where(Family.track == filters.track)
     if assigned and filters.worker:
@@ -446,21 +451,25 @@ def visits_report(user, filters: ReportFilters, *, zone) -> Report:
     end = local_datetime(filters.end + timedelta(days=1), time(0), zone)
     month = _month_index(HomeVisit.start, _local_bounds(months, zone))
     visits = (sa.select(HomeVisit.id, HomeVisit.family_id, HomeVisit.status,
-                        visit_workers.c.user_id, month.label("month"))
-              .join(visit_workers, visit_workers.c.visit_id == HomeVisit.id)
+                        month.label("month"))
               .where(HomeVisit.family_id.in_(families.with_only_columns(Family.id)),
                      HomeVisit.start >= start, HomeVisit.start < end,
                      HomeVisit.status.in_(VISIT_OUTCOMES)))
+    # Each (visit, worker) pair once: a visit's rows per worker are counted as
+    # they are, while the month's own total counts each visit once.
+    worked = visits.add_columns(visit_workers.c.user_id).join(
+        visit_workers, visit_workers.c.visit_id == HomeVisit.id)
     if filters.worker:
-        visits = visits.where(visit_workers.c.user_id == filters.worker.id)
-    visits = visits.subquery()
-    counted = (sa.func.count(sa.distinct(visits.c.id)),
-               sa.func.count(sa.distinct(visits.c.family_id)))
+        worked = worked.where(visit_workers.c.user_id == filters.worker.id)
+        visits = visits.where(HomeVisit.workers.any(User.id == filters.worker.id))
+    worked, visits = worked.subquery(), visits.subquery()
     per_worker = db.session.execute(
-        sa.select(visits.c.user_id, visits.c.month, visits.c.status, *counted)
-        .group_by(visits.c.user_id, visits.c.month, visits.c.status)).all()
+        sa.select(worked.c.user_id, worked.c.month, worked.c.status, sa.func.count(),
+                  sa.func.count(sa.distinct(worked.c.family_id)))
+        .group_by(worked.c.user_id, worked.c.month, worked.c.status)).all()
     per_month = db.session.execute(
-        sa.select(visits.c.month, visits.c.status, *counted)
+        sa.select(visits.c.month, visits.c.status, sa.func.count(),
+                  sa.func.count(sa.distinct(visits.c.family_id)))
         .group_by(visits.c.month, visits.c.status)).all()
 
     totals = {(index, status): Figure(visits, families)
