@@ -174,17 +174,21 @@ def main():
             try:
                 print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
                 print("| dispatchers | reminders/s while sending (median) | reminders/s"
-                      " start to exit (median) | runs |")
-                print("| --- | --- | --- | --- |")
+                      " start to exit (median) | runs | load average before |")
+                print("| --- | --- | --- | --- | --- |")
                 for processes in cases:
                     working, overall = [], []
+                    # Other work on the machine shows here: the figures are only
+                    # comparable between runs at a similar load.
+                    load = os.getloadavg()[0]
                     for _run in range(arguments.repeat):
                         reset()
                         rate, whole = run_case(url, port, sink, processes, total)
                         working.append(rate)
                         overall.append(whole)
                     print(f"| {processes} | {statistics.median(working):.0f} |"
-                          f" {statistics.median(overall):.0f} | {arguments.repeat} |")
+                          f" {statistics.median(overall):.0f} | {arguments.repeat} |"
+                          f" {load:.1f} |")
             finally:
                 controller.stop()
                 db.session.remove()
