@@ -12,6 +12,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 import pygal
+import pygal.style
 from flask_babel import gettext as _
 
 from reports.tables import Table
@@ -25,6 +26,13 @@ sys.meta_path[:] = [finder for finder in sys.meta_path
 SVG = "{http://www.w3.org/2000/svg}"
 
 CHART_TYPES = {"bar": pygal.Bar, "horizontal_bar": pygal.HorizontalBar, "line": pygal.Line}
+# Only the font sizes matter: pygal lays labels out by them, and
+# static/reports.css draws the text at the same sizes.
+FONT_SIZE = 13
+STYLE = pygal.style.Style(
+    label_font_size=FONT_SIZE, major_label_font_size=FONT_SIZE, legend_font_size=FONT_SIZE,
+    title_font_size=FONT_SIZE, value_font_size=FONT_SIZE, tooltip_font_size=FONT_SIZE,
+    no_data_font_size=FONT_SIZE)
 
 
 def _axis_label(row, series) -> str:
@@ -40,14 +48,15 @@ def render(table: Table, element_id: str) -> str:
         return ""
     rows = table.body_rows
     columns = {column.key: column for column in table.columns}
+    horizontal = chart_spec.kind == "horizontal_bar"
     chart = CHART_TYPES[chart_spec.kind](
-        js=[], css=[], no_prefix=True, disable_xml_declaration=True,
-        width=720, height=360 if chart_spec.kind != "horizontal_bar" else 120 + 28 * len(rows),
+        js=[], css=[], no_prefix=True, disable_xml_declaration=True, style=STYLE,
+        width=720, height=120 + 32 * len(rows) if horizontal else 400,
         show_legend=len(chart_spec.series) > 1, legend_at_bottom=True,
-        x_label_rotation=30 if len(rows) > 6 and chart_spec.kind != "horizontal_bar" else 0,
+        x_label_rotation=0 if horizontal or len(rows) < 3 else 30,
         print_values=False, allow_interruptions=True, include_x_axis=True,
         truncate_label=-1, truncate_legend=-1, no_data_text=_("No figures"),
-        classes=["pygal-chart", "report-chart"])
+        margin_right=72, classes=["pygal-chart", "report-chart"])
     chart.x_labels = [_axis_label(row, chart_spec.series) for row in rows]
     for key in chart_spec.series:
         chart.add(str(columns[key].label), [
