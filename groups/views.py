@@ -27,7 +27,7 @@ from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
 from core.forms import attempt
-from core.http import render_and_commit
+from core.http import current_locale, render_and_commit
 from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
@@ -343,7 +343,7 @@ def _preview_page(form: GroupForm, template_context: dict):
     if form.validate_series() and _series_complete(form):
         plan = attempt(form, _series_plan, form)
         if plan is not None:
-            schedule = services.preview(plan, unit_zone())
+            schedule = services.preview(plan, unit_zone(), language=current_locale())
             # The dates ticked for removal join the removed dates, which keep them out.
             form.removed_dates.raw_data = None
             form.removed_dates.data = list(plan.removed)
