@@ -5,7 +5,8 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from config import Config, database_url_from_environment
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -15,12 +16,20 @@ class DatabaseId(IntegerConverter):
     """``<int:...>`` in every route: ids the database can hold, else 404.
 
     A larger number would overflow the driver (a 500 on SQLite) before any
-    lookup could answer "not found".
+    lookup could answer "not found". It is refused with a 404 here rather than
+    as a converter mismatch, which Werkzeug reports as a 405 when another method
+    is routed at the same path.
     """
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 # Used only in debug and testing; any other start refuses to run without a key.

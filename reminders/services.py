@@ -88,10 +88,14 @@ def current_policy() -> Policy:
 
 def check_lead_hours(values) -> tuple[int, ...]:
     """Lead times in whole hours, 1 to 336, at most three, largest first."""
-    hours = sorted({value for value in values if value is not None}, reverse=True)
-    if len(hours) > MAX_LEAD_TIMES or any(
-            isinstance(value, bool) or not isinstance(value, int)
-            or not 1 <= value <= MAX_LEAD_HOURS for value in hours):
+    values = [value for value in values if value is not None]
+    # The types first: a list from JSON may hold objects, which cannot be sorted.
+    if any(isinstance(value, bool) or not isinstance(value, int)
+           or not 1 <= value <= MAX_LEAD_HOURS for value in values):
+        raise ValueError(_("Give up to %(n)d lead times of 1 to %(max)d hours.",
+                           n=MAX_LEAD_TIMES, max=MAX_LEAD_HOURS))
+    hours = sorted(set(values), reverse=True)
+    if len(hours) > MAX_LEAD_TIMES:
         raise ValueError(_("Give up to %(n)d lead times of 1 to %(max)d hours.",
                            n=MAX_LEAD_TIMES, max=MAX_LEAD_HOURS))
     return tuple(hours)

@@ -49,3 +49,13 @@ def test_ids_beyond_the_database_are_not_found(client, coordinator, path):
 
     login(client, coordinator)
     assert client.get(path, headers=bearer(coordinator)).status_code == 404
+
+
+def test_an_id_beyond_the_database_is_not_found_for_any_method(client, coordinator):
+    """Not 405: another method routed at the same path must not make it look allowed."""
+    from tests.conftest import bearer
+
+    answer = client.delete("/api/v1/families/1/members/9223372036854775808",
+                           headers=bearer(coordinator))
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["code"] == "not_found"

@@ -82,6 +82,8 @@ def test_the_policy_is_read_and_set_by_an_admin(client, admin, coordinator):
     ({"lead_hours": {"home_visit": "24"}}, "lead_hours"),
     ({"lead_hours": {"party": [2]}}, "lead_hours"),
     ({"lead_hours": {"home_visit": [1, 2, 3, 4]}}, "lead_hours"),
+    ({"lead_hours": {"home_visit": [{}]}}, "lead_hours"),
+    ({"lead_hours": {"home_visit": [24, "2"]}}, "lead_hours"),
     ({"quiet_start": "9pm"}, "quiet_start"),
     ({"horizon_days": 0}, "horizon_days"),
     ({"horizon_days": "30"}, "horizon_days"),
