@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, User
 from core import audit
-from core.errors import Conflict, RuleViolation, ValidationFailed
+from core.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from core.places import municipalities_named
 from core.roles import ADMIN, ROLES
 from core.tokens import hash_secret, new_secret
@@ -128,9 +128,11 @@ def user_for_api_token(secret: str, *, clock) -> User | None:
 
 
 def revoke_api_token(user: User, token_id: int, *, clock) -> None:
-    """Revoke one of a user's own tokens; unknown ids are ignored."""
+    """Revoke one of a user's own tokens; another's is not found (nor said to exist)."""
     token = db.session.get(ApiToken, token_id)
-    if token is not None and token.user_id == user.id and token.revoked_at is None:
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("No such token."))
+    if token.revoked_at is None:
         token.revoked_at = clock.now()
 
 

@@ -26,7 +26,7 @@ from core.api import (
     query_int,
 )
 from core.clock import get_clock
-from core.errors import ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from core.localtime import iso_local, local_datetime, local_today, unit_zone
 from core.roles import login_required
 from core.schema import (
@@ -152,6 +152,8 @@ def list_visits():
 @bp.post("/visits")
 @login_required
 def create_visit():
+    if not services.may_book(current_user):
+        raise Forbidden(_("Your role does not allow booking visits."))
     fields = VISIT.parse(json_body())
     for name in ("status", "status_reason"):
         fields.pop(name, None)

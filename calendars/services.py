@@ -62,6 +62,11 @@ def can_see_visit(user: User, visit: HomeVisit) -> bool:
     return user in visit.workers or can_see_family(user, visit.family)
 
 
+def may_book(user: User) -> bool:
+    """Whether the user's role books visits at all (for some family)."""
+    return user.role in (ADMIN, COORDINATOR, FAMILY_WORKER)
+
+
 def can_book_for(user: User, family: Family) -> bool:
     """Coordinators and admins for the families they see; workers for their own."""
     if not can_see_family(user, family):

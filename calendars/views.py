@@ -249,10 +249,6 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
     return [CalendarDay(day, by_day.get(day, []), day == today) for day in days]
 
 
-def _may_book_any() -> bool:
-    return current_user.role in (ADMIN, COORDINATOR, FAMILY_WORKER)
-
-
 @bp.get("/week")
 @login_required
 def week():
@@ -267,7 +263,7 @@ def week():
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
         sunday=sunday, week_number=monday.isocalendar().week, today=today,
         previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-        chosen=day, may_book=_may_book_any())
+        chosen=day, may_book=services.may_book(current_user))
 
 
 @bp.get("/month")
@@ -290,7 +286,7 @@ def month():
         weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
         month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
         previous=(first - timedelta(days=1)).replace(day=1), following=following,
-        chosen=day, shown=MONTH_EVENTS_SHOWN, may_book=_may_book_any())
+        chosen=day, shown=MONTH_EVENTS_SHOWN, may_book=services.may_book(current_user))
 
 
 @dataclass
@@ -329,7 +325,7 @@ def coordinators_day():
 
 def _bookable_families(given: Family | None) -> list[Family]:
     """Families whose work goes on and for whom the user may book visits."""
-    if not _may_book_any():
+    if not services.may_book(current_user):
         return [given] if given else []
     query = (visible_families_query(current_user)
              .where(Family.status.in_(BOOKABLE_FAMILY_STATUSES))
@@ -489,7 +485,7 @@ def new_visit():
     family = _load_family(family_id) if family_id is not None else None
     if family is not None and not services.can_book_for(current_user, family):
         raise Forbidden(_("You may not book visits for this family."))
-    if family is None and not _may_book_any():
+    if family is None and not services.may_book(current_user):
         raise Forbidden(_("Your role does not allow booking visits."))
     form = VisitForm(data=_booking_data(family) if request.method == "GET" else None)
     families = _bookable_families(family)

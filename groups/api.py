@@ -216,6 +216,8 @@ def list_groups():
 @bp.post("/groups")
 @login_required
 def create_group():
+    if not services.can_manage(current_user):
+        raise Forbidden(_("Groups are made by coordinators."))
     fields = _group_fields(json_body(), partial=False)
     if "status" in fields:
         raise ValidationFailed(_("Check the fields."),
@@ -311,8 +313,10 @@ def delete_enrollment(enrollment_id):
 @bp.put("/sessions/<int:session_id>/attendance")
 @login_required
 def put_attendance(session_id):
-    entries = ATTENDANCE.parse(json_body())["attendance"]
     session = services.get_session(session_id)
+    if not services.can_record_attendance(current_user, session.group):
+        raise Forbidden(_("Only the group's facilitators record attendance."))
+    entries = ATTENDANCE.parse(json_body())["attendance"]
     services.record_attendance(current_user, session,
                                {entry["member_id"]: entry["present"] for entry in entries},
                                clock=get_clock())
