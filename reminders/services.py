@@ -396,7 +396,8 @@ def plan_event(event_type: str, event_id: int, *, now: datetime, policy: Policy,
                 row.payload, row.updated_at = state.facts, now  # a renamed group, say
             continue
         if not state.scheduled and row.purpose == "reminder":
-            reason = "event_cancelled"
+            # A visit marked done or missed ahead of its reminder is no cancellation.
+            reason = "event_cancelled" if state.cancelled else "event_changed"
         elif row.member_id not in member_ids:
             reason = "not_recipient"
         else:
