@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
+from core.schema import unstorable_text_message
 from extensions import db
 
 API_PREFIX = "/api/"
@@ -67,6 +68,19 @@ def handle_unexpected(error: Exception):
         return json_error(500, "server_error", _("Something went wrong on our side."))
     return render_template("error.html", status=500,
                            message=_("Something went wrong on our side.")), 500
+
+
+def refuse_unstorable_text():
+    """Refuse a query or form value with a NUL character before anything reads it.
+
+    PostgreSQL cannot store or even compare such text: a search or a form field
+    holding one would otherwise fail in the database, as a 500.
+    """
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                raise ValidationFailed(_("Check the fields."), fields={
+                    name.replace("\x00", ""): unstorable_text_message()})
 
 
 def _http_message(status: int) -> str:
@@ -144,6 +158,7 @@ def current_locale() -> str:
 
 def init_app(app):
     """Register the error handlers and template filters on the app."""
+    app.before_request(refuse_unstorable_text)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

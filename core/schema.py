@@ -17,6 +17,11 @@ class FieldError(ValueError):
     """A value that does not fit its field; the message is shown to the caller."""
 
 
+def unstorable_text_message():
+    """Why text with a NUL character is refused: PostgreSQL cannot store one."""
+    return _("Contains a character that cannot be saved (NUL).")
+
+
 class Field:
     """A JSON field. ``read_only`` fields are answered but ignored on input."""
 
@@ -59,6 +64,8 @@ class String(Field):
     def convert(self, value):
         if not isinstance(value, str):
             raise FieldError(_("Expected text."))
+        if "\x00" in value:
+            raise FieldError(unstorable_text_message())
         value = value.strip()
         if len(value) > self.max_length:
             raise FieldError(_("At most %(n)d characters.", n=self.max_length))

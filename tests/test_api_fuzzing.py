@@ -11,8 +11,7 @@ takes nothing from the next operation. The examples are bounded and derandomized
 CI runs the same requests every time.
 """
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+import os
 
 import pytest
 import schemathesis
@@ -25,30 +24,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app import create_app
-from calendars import services as calendar_services
-from calendars.conflicts import TravelPolicy
-from config import TestConfig
-from config import settings as config_settings
-from core.clock import FixedClock
-from extensions import db
-from families import services as family_services
-from groups import services as group_services
-from matching import services as matching_services
-from reminders.models import Reminder
-from tests.conftest import NOW, bearer, make_family, make_group, make_user
+from tests.conftest import bearer
+from tests.fuzzing import collection_app, make_region
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
-CALENDAR = calendar_services.CalendarSettings(TravelPolicy(1.2, 15), "1-7 00:00-23:59", 15)
-EXAMPLES = 15
+# More for a deeper search on a developer's machine: FUZZ_EXAMPLES=200.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 15))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 # The document does not depend on the database: it is read from an app of its own
 # at collection, so that each operation becomes a test of its own.
-schema = schemathesis.openapi.from_wsgi(
-    "/api/v1/openapi.json",
-    create_app(config_settings(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")))
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", collection_app())
 
 # Ids and names of the data of the running test, by the name a parameter or a field
 # has in the API; generated values are mixed with these.
@@ -98,68 +84,11 @@ def flatmap_body(context, body):
     return _mixed(body)
 
 
-def _region():
-    """The data of one test: a coordinator's region with some of everything."""
-    coordinator = make_user("coordinator", municipalities=("Mikkeli", "Hirvensalmi"))
-    admin = make_user("admin", municipalities=())
-    workers = [make_user("family_worker"), make_user("family_worker")]
-    social_worker = make_user("social_worker")
-    # A guardian who takes e-mail reminders, so that the visits have some.
-    guardian = {"role": "guardian", "first_name": "Mikko", "email": "mikko@example.test",
-                "reminder_channel": "email", "locale": "fi"}
-    families = [
-        make_family(coordinator, workers=workers[:1], plan=True),
-        make_family(coordinator, track="child_protection", social_worker=social_worker,
-                    workers=workers, plan=True),
-        make_family(coordinator, municipality="Hirvensalmi"),
-    ]
-    clock = FixedClock(NOW)
-    for family in families[:2]:
-        family_services.add_member(coordinator, family, dict(guardian), clock=clock)
-    group = make_group(coordinator, facilitators=workers[:1])
-    draft = make_group(coordinator, status="draft", name="Vauvaryhmä")
-    enrollment = group_services.enroll(
-        coordinator, group, families[0], [member.id for member in families[0].members],
-        zone=HELSINKI, clock=clock)
-    visits = []
-    for day, family in ((2, families[0]), (3, families[1])):
-        start = datetime(2026, 12, day, 10, 0, tzinfo=HELSINKI)
-        visits.append(calendar_services.book_visit(
-            coordinator, family, kind="home_visit", start=start,
-            end=start + timedelta(hours=1),
-            worker_ids=[worker.id for worker in family.family_workers], confirm=True,
-            zone=HELSINKI, settings=CALENDAR, clock=clock))
-    feed, _secret = calendar_services.create_feed(
-        coordinator, owner_type="group", owner_id=group.id, detailed_allowed=True,
-        clock=clock)
-    db.session.flush()
-    proposal = matching_services.propose(coordinator, now=NOW, zone=HELSINKI)
-    db.session.commit()
-    reminders = list(db.session.scalars(db.select(Reminder.id)))
-    REAL.clear()
-    REAL.update(
-        family_id=[family.id for family in families],
-        member_id=[member.id for member in families[0].members],
-        worker_id=[worker.id for worker in workers],
-        social_worker_id=[social_worker.id],
-        group_id=[group.id, draft.id],
-        session_id=[session.id for session in group.sessions[:2]],
-        enrollment_id=[enrollment.id],
-        visit_id=[visit.id for visit in visits],
-        feed_id=[feed.id],
-        owner_id=[group.id, workers[0].id, families[0].id],
-        proposal_id=[proposal.id],
-        item_id=[item.id for item in proposal.items],
-        reminder_id=reminders[:2],
-        municipality=["Mikkeli", "Hirvensalmi"],
-    )
-    return coordinator, admin
-
-
 @pytest.fixture
 def callers(app):
-    coordinator, admin = _region()
-    yield {"coordinator": bearer(coordinator), "admin": bearer(admin)}
+    region = make_region()
+    REAL.update(region.ids)
+    yield {"coordinator": bearer(region.coordinator), "admin": bearer(region.admin)}
     REAL.clear()
 
 
