@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install translations messages clean interop
+.PHONY: run test lint bench install translations messages clean interop browser
 
 # The virtualenv, rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -50,11 +50,25 @@ interop:
 		echo "npm not found: the ical.js interop tests will be skipped"; \
 	fi
 
-test: install translations interop
+# axe-core for the browser tests (tests/browser), when npm is here; they also need
+# Debian's Chromium at /usr/bin/chromium, and skip and say why without either.
+BROWSER_TESTS := tests/browser
+$(BROWSER_TESTS)/node_modules/.package-lock.json: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
+	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund
+
+browser:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(BROWSER_TESTS)/node_modules/.package-lock.json \
+			|| echo "npm ci failed: the browser tests will be skipped"; \
+	else \
+		echo "npm not found: the browser tests will be skipped"; \
+	fi
+
+test: install translations interop browser
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(INTEROP)/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(INTEROP)/node_modules $(BROWSER_TESTS)/node_modules

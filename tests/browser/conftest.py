@@ -154,7 +154,7 @@ class Visit:
         self.server_errors: list[str] = []
         self.script_errors: list[str] = []
         self.loads = 0
-        self.audited = 0
+        self.arrivals = 0
         self.finished = False
         self.axe_source = AXE.read_text(encoding="utf-8")
         context.route("**/*", self._keep_on_loopback)
@@ -198,20 +198,26 @@ class Visit:
         """Check the page just reached: loaded, on loopback, and accessible at both widths."""
         self.page.wait_for_load_state("load")
         assert not self.server_errors, self.server_errors
+        self.arrivals += 1
         self.audit()
         return self.page
 
     def audit(self):
         """axe-core at the desktop width and at a phone's width."""
         for size in (DESKTOP, PHONE):
-            self.page.set_viewport_size(size)
+            self.resize(size)
             violations = self.axe()
             blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
             assert not blocking, (
                 f"axe-core at {size['width']} px on {self.page.url}:\n"
                 + describe(blocking))
         self.page.set_viewport_size(DESKTOP)
-        self.audited = self.loads
+
+    def resize(self, size):
+        """Set the window's size, and let the page's resize handlers and layout run."""
+        self.page.set_viewport_size(size)
+        self.page.evaluate("""() => new Promise(done =>
+            requestAnimationFrame(() => requestAnimationFrame(done)))""")
 
     def axe(self):
         """axe-core's violations on the current page (injected through the DevTools
@@ -225,6 +231,29 @@ class Visit:
                 nodes: v.nodes.map(n => ({target: n.target.join(' '),
                                           summary: n.failureSummary}))}));
         }""")
+
+    def tab_to(self, name):
+        """Press Tab until the link or button named ``name`` has the focus, and
+        check that the focus shows; the focused element is returned."""
+        for _ in range(80):
+            self.page.keyboard.press("Tab")
+            focused = self.page.evaluate("""() => {
+                const element = document.activeElement;
+                const style = getComputedStyle(element);
+                return {text: element.innerText || element.value || '',
+                        outline: style.outlineStyle, width: style.outlineWidth};
+            }""")
+            if name in focused["text"]:
+                assert focused["outline"] != "none" and focused["width"] != "0px", (
+                    f"the focus on {name!r} does not show: {focused}")
+                return self.page.locator(":focus")
+        raise AssertionError(f"{name!r} cannot be reached with the Tab key")
+
+    def press(self, key):
+        """Press a key that loads a new page (Enter on a focused link), and check it."""
+        with self.page.expect_navigation():
+            self.page.keyboard.press(key)
+        return self.arrive()
 
     def login(self, email, password=DEMO_PASSWORD):
         """Sign in through the login page, as the journeys start."""
@@ -244,7 +273,8 @@ class Visit:
         assert not self.outside, f"requests that left loopback: {self.outside}"
         assert not self.server_errors, self.server_errors
         assert not self.script_errors, self.script_errors
-        assert self.loads == self.audited, "a page was reached without an axe-core check"
+        # Load events come in before the replies to later commands (the screenshots).
+        assert self.loads <= self.arrivals, "a page was reached without an axe-core check"
 
 
 def describe(violations) -> str:

@@ -32,6 +32,15 @@ def test_coordinator_registers_a_family_finds_its_groups_and_enrolls_it(visit):
     page = visit.login(COORDINATOR)
     nav = page.get_by_role("navigation", name="Main")
     page = visit.follow(nav.get_by_role("link", name="Register a family"))
+    # Saved without a surname: the error is announced, listed and tied to its field.
+    page = visit.submit(page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("alert")).to_contain_text("The form could not be saved.")
+    surname = page.get_by_label("Surname")
+    expect(surname).to_have_attribute("aria-invalid", "true")
+    error_id = surname.get_attribute("aria-describedby").split()[-1]
+    expect(page.locator(f"#{error_id}")).to_contain_text("This field is required.")
+    page.get_by_role("alert").get_by_role("link", name="Surname").click()
+    expect(surname).to_be_focused()
     page.get_by_label("Surname").fill("Selkälä")
     page.get_by_label("Track").select_option(label="Preventive family work")
     page.get_by_label("Referral source").select_option(label="Child health clinic")
@@ -99,6 +108,7 @@ def test_coordinator_creates_a_group_and_accepts_part_of_a_proposal(visit):
     page = visit.submit(page.get_by_role("button", name="Preview dates"))
     skipped = page.locator(".skipped-dates")
     expect(skipped).to_contain_text("24 Dec 2026")
+    expect(skipped).to_contain_text("Christmas Eve")
     page = visit.submit(page.get_by_role("button", name="Save"))
     expect(flash(page)).to_be_visible()
     page = visit.submit(page.get_by_role("button", name="Open enrollment"))
@@ -106,6 +116,8 @@ def test_coordinator_creates_a_group_and_accepts_part_of_a_proposal(visit):
 
     page = visit.follow(page.get_by_role("link", name="Matching"))
     page.get_by_label("Mikkeli").check()
+    # While a proposal is computed, a status says so (app.js fills it in on sending).
+    expect(page.locator("form[data-busy] [role=status]")).to_have_count(1)
     page = visit.submit(page.get_by_role("button", name="Make a proposal"))
     expect(flash(page)).to_contain_text("A proposal was computed.")
     boxes = page.locator("td.choose input[type=checkbox]")
@@ -153,11 +165,19 @@ def test_family_worker_books_moves_and_subscribes(visit, site):
     page = visit.submit(page.get_by_role("button", name="Book the visit"))
     expect(flash(page)).to_contain_text("was booked")
 
-    # The week of the visit, from the link of the worker's name on the visit's page.
+    # The week of the visit, from the link of the worker's name on the visit's page;
+    # then a week on and back again from the keyboard, the focus showing.
+    starts = chosen.split(" ")[-1].split("–")[0]
     page = visit.follow(page.locator("#main").get_by_role("link", name="Minna Laitinen"))
-    expect(page.locator("ol.week")).to_contain_text(chosen.split(" ")[-1].split("–")[0])
-    page = visit.follow(page.locator("ol.week a[href*='/visits/']").filter(
-        has_text=chosen.split(" ")[-1].split("–")[0]).first)
+    week = page.locator(".calendar-range").inner_text()
+    expect(page.locator("ol.week")).to_contain_text(starts)
+    visit.tab_to("Next week")
+    page = visit.press("Enter")
+    expect(page.locator(".calendar-range")).not_to_have_text(week)
+    visit.tab_to("Previous week")
+    page = visit.press("Enter")
+    expect(page.locator(".calendar-range")).to_have_text(week)
+    page = visit.follow(page.locator("ol.week a[href*='/visits/']").filter(has_text=starts).first)
 
     move = page.locator("section", has=page.get_by_role("heading", name="Move the visit"))
     move.get_by_label("Start time").fill("07:30")
@@ -175,6 +195,18 @@ def test_family_worker_books_moves_and_subscribes(visit, site):
     link = page.locator("#feed-url").input_value()
     page.get_by_role("button", name="Copy").first.click()
     assert page.evaluate("() => navigator.clipboard.readText()") == link
+
+    # A new link stops the old one: asked first, and nothing happens when declined.
+    new_link = page.get_by_role("button", name=re.compile("^New link"))
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    new_link.click()
+    assert questions and "The old link stops working" in questions[0]
+    expect(page.locator("#feed-url")).to_have_value(link)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page = visit.submit(new_link)
+    expect(flash(page)).to_be_visible()
+    assert page.locator("#feed-url").input_value() != link
     visit.finish()
 
 
@@ -216,4 +248,49 @@ def test_user_switches_the_language(visit):
     page = visit.submit(page.get_by_role("button", name="In English"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Families")
+    visit.finish()
+
+
+def test_guardian_stops_reminders_from_the_link_in_a_message(visit, site):
+    """A guardian needs no account: the journey starts from the link in a reminder."""
+    def claim_a_message():
+        from reminders import dispatcher
+        from reminders.models import Reminder
+        first = db.session.scalar(db.select(Reminder).where(
+            Reminder.status == "pending", Reminder.channel == "sms")
+            .order_by(Reminder.send_at, Reminder.id).limit(1))
+        # As the dispatcher does just before sending: claim the row, make its link.
+        secrets = dispatcher.claim(first.send_at, "browser-test", 1)
+        return dispatcher.opt_out_link(site.url, secrets[first.id])
+    link = site.query(claim_a_message)
+    page = visit.go(link.removeprefix(site.url))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stop reminders?")
+    page = visit.submit(page.get_by_role("button", name="Stop reminders"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reminders stopped")
+    page = visit.go(link.removeprefix(site.url))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reminders stopped")
+    visit.finish()
+
+
+def test_coordinator_reads_last_quarter_report_and_downloads_its_csv(visit):
+    page = visit.login(COORDINATOR)
+    page = visit.follow(page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Reports"))
+    filters = page.get_by_role("form", name="Report filters")
+    filters.get_by_label("From (month)").fill("2026-07")
+    filters.get_by_label("To (month)").fill("2026-09")
+    page = visit.submit(filters.get_by_role("button", name="Show"))
+    expect(page.locator(".report-scope")).to_contain_text("2026-07-01 – 2026-09-30")
+    table = page.locator(".report-table.with-chart").first
+    chart = table.locator("figure svg")
+    expect(chart).to_be_visible()
+    expect(chart).to_have_attribute("role", "img")
+    title = table.get_by_role("heading", level=3).inner_text()
+    with page.expect_download() as download:
+        table.get_by_role("link", name=re.compile("^CSV")).click()
+    body = download.value.path().read_text(encoding="utf-8-sig")
+    header = body.splitlines()[0]
+    first_column = table.locator("thead th").first.inner_text()
+    assert header.startswith(first_column), (title, header)
+    assert download.value.suggested_filename.endswith(".csv")
     visit.finish()
