@@ -163,11 +163,13 @@ def _register_cli(app):
     import demo
     from accounts import cli as accounts_cli
     from core import cli as core_cli
+    from families import cli as families_cli
     from matching import cli as matching_cli
     from reminders import cli as reminders_cli
 
     app.cli.add_command(core_cli.init_db)
     app.cli.add_command(accounts_cli.users)
+    app.cli.add_command(families_cli.families)
     app.cli.add_command(demo.seed_demo)
     app.cli.add_command(matching_cli.matching)
     app.cli.add_command(reminders_cli.reminders)

@@ -5,15 +5,18 @@ learn nothing about what exists). Each view loads (404), acts through a
 service and responds; every change is written to the audit log.
 """
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts import services
 from accounts.admin_forms import (
+    AuditFilterForm,
     BlackoutDateForm,
     MunicipalityForm,
     PasswordForm,
+    RetentionForm,
     UserCreateForm,
     UserEditForm,
     UserFilterForm,
@@ -25,11 +28,13 @@ from core import audit, places
 from core.clock import get_clock
 from core.forms import attempt
 from core.http import date_filter
-from core.localtime import local_today
+from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
 from core.roles import ADMIN, ROLES, roles_required
 from core.vocabulary import choices
 from extensions import db
+from families import privacy
+from families.models import Family
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -358,3 +363,74 @@ def delete_blackout(blackout_id):
     return _delete_page(
         form, heading=_("Remove the blackout date %(day)s?", day=date_filter(blackout.day)),
         uses=[], cancel_url=url_for(".blackouts"))
+
+
+# --- the audit log ---------------------------------------------------------
+
+AUDIT_PER_PAGE = 50
+MAX_AUDIT_PAGE = 100_000
+
+
+@bp.get("/audit")
+def audit_log():
+    """Search the audit log: who, what, which record, when; newest first.
+
+    The page only reads the log; nothing in the app changes or removes an event.
+    """
+    form = AuditFilterForm(formdata=request.args)
+    filters, status = audit.AuditFilters(), 200
+    if form.validate():
+        family_id = None
+        reference = (form.reference.data or "").strip()
+        if reference:
+            family_id = db.session.scalar(sa.select(Family.id).where(
+                sa.func.lower(Family.reference) == reference.lower()))
+            if family_id is None:
+                form.reference.errors = [_("No family has this reference.")]
+                status = 422
+        if status == 200:
+            start, end = audit.day_bounds(form.start.data, form.end.data, unit_zone())
+            filters = audit.AuditFilters(
+                actor_email=(form.actor.data or "").strip() or None,
+                action=(form.action.data or "").strip() or None,
+                target_type=(form.target_type.data or "").strip() or None,
+                target_id=form.target_id.data, family_id=family_id, start=start, end=end)
+    else:
+        status = 422
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_AUDIT_PAGE \
+        else None
+    if page is None:
+        form.form_errors.append(_("The page is a whole number from 1 to %(n)d.",
+                                  n=MAX_AUDIT_PAGE))
+        page, status = 1, 422
+    # A search that cannot be read shows nothing rather than everything.
+    pagination = db.paginate(audit.search_query(filters), page=page,
+                             per_page=AUDIT_PER_PAGE, error_out=False) if status == 200 else None
+    filter_args = {key: value for key, value in request.args.items()
+                   if key != "page" and value}
+    return render_template("admin/audit.html", form=form, pagination=pagination,
+                           filter_args=filter_args, actions=audit.known_actions(),
+                           target_types=audit.known_target_types()), status
+
+
+# --- data retention --------------------------------------------------------
+
+@bp.route("/retention", methods=["GET", "POST"])
+def retention():
+    """How long closed families keep their identity before it is removed."""
+    period = privacy.retention_period()
+    form = RetentionForm(data={"years": period.years, "months": period.months}
+                         if request.method == "GET" else None)
+    if form.validate_on_submit():
+        saved = attempt(form, privacy.set_retention_period, current_user,
+                        years=form.years.data, months=form.months.data, clock=get_clock(),
+                        origin=request.remote_addr)
+        if saved is not None:
+            db.session.commit()
+            flash(_("The retention period was saved."), "success")
+            return redirect(url_for(".retention"))
+        db.session.rollback()
+    due = db.session.scalar(sa.select(sa.func.count()).select_from(
+        privacy.due_for_anonymisation(get_clock().now(), period).subquery()))
+    return _form_page("admin/retention.html", form, period=period, due=due)

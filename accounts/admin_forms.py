@@ -7,12 +7,20 @@ from wtforms import (
     DateField,
     EmailField,
     FloatField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from accounts.models import EMAIL_MAX
 from accounts.models import NAME_MAX as USER_NAME_MAX
@@ -125,3 +133,50 @@ class BlackoutDateForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=REASON_MAX)])
     submit = SubmitField(_l("Add the blackout date"))
+
+
+# Dates the audit search accepts: wide enough for any record, narrow enough
+# that a day's bounds are instants the database can hold.
+AUDIT_FIRST_YEAR, AUDIT_LAST_YEAR = 2000, 2999
+
+
+def _audit_date(label):
+    return DateField(label, validators=[Optional()])
+
+
+class AuditFilterForm(FlaskForm):
+    """Search the audit log; every field may be left empty."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Person (e-mail)"), validators=[Optional(), Length(max=EMAIL_MAX)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=60)])
+    target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
+    target_id = IntegerField(_l("Target id"), validators=[
+        Optional(), NumberRange(min=1, max=2**31 - 1)])
+    reference = StringField(_l("Family reference"), validators=[Optional(), Length(max=20)])
+    start = _audit_date(_l("From (date)"))
+    end = _audit_date(_l("To (date)"))
+    submit = SubmitField(_l("Search"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for day in (self.start, self.end):
+            if day.data and not AUDIT_FIRST_YEAR <= day.data.year <= AUDIT_LAST_YEAR:
+                day.errors = [*day.errors, _l("Choose a date from %(first)d to %(last)d.",
+                                               first=AUDIT_FIRST_YEAR, last=AUDIT_LAST_YEAR)]
+                valid = False
+        if valid and self.start.data and self.end.data and self.end.data < self.start.data:
+            self.end.errors = [*self.end.errors, _l("The end cannot be before the start.")]
+            valid = False
+        return valid
+
+
+class RetentionForm(FlaskForm):
+    """How long closed families keep their identity."""
+
+    years = IntegerField(_l("Years"), validators=[InputRequired(), NumberRange(min=0, max=100)])
+    months = IntegerField(_l("Months"), validators=[InputRequired(),
+                                                    NumberRange(min=0, max=11)])
+    submit = SubmitField(_l("Save"))

@@ -1,9 +1,12 @@
 """Families over JSON: /api/v1/families, their members and their plan."""
 
-from flask import Blueprint, jsonify, request, url_for
+import json
+
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from calendars.services import CalendarSettings
 from core.api import (
     error_responses,
     json_body,
@@ -13,13 +16,13 @@ from core.api import (
     query_int,
 )
 from core.clock import get_clock
-from core.errors import NotFound, ValidationFailed
-from core.localtime import iso_local
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.localtime import unit_zone
 from core.roles import login_required
 from core.schema import Boolean, Choice, Date, Integer, ListOf, Nested, Schema, String
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS
 from extensions import db
-from families import services
+from families import privacy, services
 from families.models import (
     ADDRESS_MAX,
     AGREED_WITH_MAX,
@@ -32,9 +35,9 @@ from families.models import (
     REMINDER_CHANNELS,
     STATUSES,
     SURNAME_MAX,
-    Family,
     Member,
 )
+from families.representation import family_json, member_json, plan_json
 
 bp = Blueprint("families_api", __name__, url_prefix="/api/v1")
 
@@ -78,55 +81,6 @@ FAMILY = Schema("Family", {
     "members": Nested(MEMBER, description="Given on create; then through /members"),
     "plan": Integer(read_only=True, description="The plan object, or null"),
 })
-
-def member_json(member: Member) -> dict:
-    return {
-        "id": member.id,
-        "role": member.role,
-        "first_name": member.first_name,
-        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
-        "phone": member.phone,
-        "email": member.email,
-        "reminder_channel": member.reminder_channel,
-        "locale": member.locale,
-    }
-
-
-def plan_json(family: Family) -> dict | None:
-    plan = family.plan
-    if plan is None:
-        return None
-    return {
-        "goals": list(plan.goals),
-        "content": plan.content,
-        "agreed_with": plan.agreed_with,
-        "start_date": plan.start_date.isoformat(),
-        "review_date": plan.review_date.isoformat(),
-        "social_worker_participated": plan.social_worker_participated,
-        "updated_at": iso_local(plan.updated_at),
-    }
-
-
-def family_json(family: Family, *, detail=True) -> dict:
-    data = {
-        "id": family.id,
-        "reference": family.reference,
-        "surname": family.surname,
-        "municipality": family.municipality.name,
-        "address": family.address,
-        "track": family.track,
-        "referral_source": family.referral_source,
-        "referral_date": family.referral_date.isoformat(),
-        "responsible_social_worker_id": family.responsible_social_worker_id,
-        "family_worker_ids": [worker.id for worker in family.family_workers],
-        "status": family.status,
-        "languages": list(family.languages),
-    }
-    if detail:
-        data["members"] = [member_json(member) for member in family.members]
-        data["plan"] = plan_json(family)
-    return data
-
 
 def _origin():
     return request.remote_addr
@@ -193,10 +147,53 @@ def update_family(family_id):
             "members": _("Members are changed through /families/{id}/members.")})
     family = services.get_family(current_user, family_id, clock=get_clock(),
                                  origin=_origin())
+    if changes.get("status") == "closed" and family.status != "closed":
+        message = _("Close a family through /families/{id}/close, which cancels its"
+                    " bookings.")
+        raise ValidationFailed(message, code="use_close", fields={"status": message})
     services.update_family(current_user, family, changes, clock=get_clock(),
                            origin=_origin())
     db.session.commit()
     return jsonify(family_json(family))
+
+
+@bp.post("/families/<int:family_id>/close")
+@login_required
+def close_family(family_id):
+    """End the family's work; without ``"confirm": true`` only say what it would end."""
+    fields = CLOSING.parse(json_body())
+    family = services.get_family(current_user, family_id, clock=get_clock(),
+                                 origin=_origin())
+    privacy.check_may_close(current_user, family)
+    if not fields.get("confirm"):
+        effects = privacy.closing_effects(family, get_clock().now())
+        db.session.commit()  # the audit event of the read
+        raise Conflict(_("Please confirm: closing cancels %(visits)d visits, ends"
+                         " %(places)d group places and stops %(reminders)d messages.",
+                         visits=effects.visits, places=effects.group_places,
+                         reminders=effects.reminders),
+                       code="confirmation_required", details=[effects.as_dict()])
+    effects = privacy.close_family(
+        current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
+        calendar_settings=CalendarSettings.from_config(current_app.config))
+    db.session.commit()
+    return jsonify({"family": family_json(family), "ended": effects.as_dict()})
+
+
+@bp.get("/families/<int:family_id>/export")
+@login_required
+def export_family(family_id):
+    """Everything held on the family, as a JSON file (right of access)."""
+    family = services.get_family(current_user, family_id, clock=get_clock(),
+                                 origin=_origin())
+    document = privacy.export_family(current_user, family, clock=get_clock(),
+                                     origin=_origin())
+    name = privacy.export_filename(family, get_clock().now())
+    db.session.commit()
+    response = current_app.response_class(
+        json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.put("/families/<int:family_id>/plan")
@@ -251,6 +248,11 @@ def delete_member(family_id, member_id):
     return "", 204
 
 
+CLOSING = Schema("FamilyClosing", {
+    "confirm": Boolean(description="True to close; otherwise a 409 says what would end"),
+})
+
+
 def _family_schema_for_output():
     schema = FAMILY.json_schema()
     schema["properties"]["plan"] = {"oneOf": [{"$ref": "#/components/schemas/Plan"},
@@ -268,6 +270,23 @@ OPENAPI = {
         "Family": _family_schema_for_output(),
         "Member": MEMBER.json_schema(),
         "Plan": PLAN.json_schema(),
+        "FamilyClosing": CLOSING.json_schema(),
+        "FamilyClosed": {"type": "object", "required": ["family", "ended"], "properties": {
+            "family": {"$ref": "#/components/schemas/Family"},
+            "ended": {"type": "object", "properties": {
+                "visits": {"type": "integer"}, "group_places": {"type": "integer"},
+                "reminders": {"type": "integer"}}}}},
+        "FamilyExport": {"type": "object", "required": [
+            "exported_at", "family", "members", "plan", "track_changes", "availability",
+            "visits", "group_places", "reminders", "feeds"], "properties": {
+            "exported_at": {"type": "string"},
+            "family": {"type": "object"},
+            "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+            "plan": {"oneOf": [{"$ref": "#/components/schemas/Plan"}, {"type": "null"}]},
+            **{name: {"type": "array", "items": {"type": "object"}} for name in (
+                "track_changes", "availability", "visits", "group_places", "reminders",
+                "feeds")},
+        }},
     },
     "paths": {
         "/families": {
@@ -305,6 +324,21 @@ OPENAPI = {
                       "requestBody": json_request("Family"),
                       "responses": {"200": json_response("Family"),
                                     **error_responses(400, 401, 403, 404, 422)}},
+        },
+        "/families/{family_id}/close": {
+            "parameters": _FAMILY_ID,
+            "post": {"summary": "End the family's work: its future visits are cancelled,"
+                                " group places end, pending messages stop",
+                     "requestBody": json_request("FamilyClosing"),
+                     "responses": {"200": json_response("FamilyClosed"),
+                                   **error_responses(400, 401, 403, 404, 409, 422)}},
+        },
+        "/families/{family_id}/export": {
+            "parameters": _FAMILY_ID,
+            "get": {"summary": "Everything held on the family (right of access), as a"
+                               " JSON attachment",
+                    "responses": {"200": json_response("FamilyExport"),
+                                  **error_responses(401, 403, 404)}},
         },
         "/families/{family_id}/plan": {
             "parameters": _FAMILY_ID,

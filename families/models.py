@@ -54,6 +54,10 @@ class Family(db.Model):
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the work ended (status closed), the start of the retention period;
+    # and when the family's identity was removed after it.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    anonymised_at: Mapped[datetime | None]
 
     municipality: Mapped[Municipality] = relationship()
     referred_by: Mapped[User | None] = relationship(foreign_keys=[referred_by_id])
@@ -186,3 +190,30 @@ class AvailabilityWindow(db.Model):
     def covers(self, weekday: int, start: time, end: time) -> bool:
         """Whether a stretch of local time on a weekday lies inside this window."""
         return weekday == self.weekday and self.start_time <= start and end <= self.end_time
+
+
+# Until an admin sets another: six years after the family's work ended.
+DEFAULT_RETENTION_YEARS = 6
+DEFAULT_RETENTION_MONTHS = 0
+
+
+class DataRetentionPolicy(db.Model):
+    """How long a closed family's identity is kept before it is removed.
+
+    One row; without it the defaults above hold.
+    """
+
+    __tablename__ = "data_retention_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    years: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_YEARS)
+    months: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_MONTHS)
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        sa.CheckConstraint("years BETWEEN 0 AND 100", name="years"),
+        sa.CheckConstraint("months BETWEEN 0 AND 11", name="months"),
+        sa.CheckConstraint("years > 0 OR months > 0", name="some_period"),
+    )

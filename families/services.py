@@ -77,8 +77,9 @@ def can_see(user: User, family: Family) -> bool:
 
 def can_edit_family(user: User, family: Family) -> bool:
     """Coordinators and admins edit the families they see; social workers
-    their child-protection families."""
-    if not can_see(user, family):
+    their child-protection families. An anonymised family is kept for
+    statistics only."""
+    if family.anonymised_at is not None or not can_see(user, family):
         return False
     if user.role in (ADMIN, COORDINATOR):
         return True
@@ -87,7 +88,7 @@ def can_edit_family(user: User, family: Family) -> bool:
 
 def can_edit_members_and_plan(user: User, family: Family) -> bool:
     """Everyone who sees a family works with it, and may keep its members and plan."""
-    return can_see(user, family)
+    return family.anonymised_at is None and can_see(user, family)
 
 
 def can_create_families(user: User) -> bool:
@@ -288,7 +289,7 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
             _staff_member(user_id, FAMILY_WORKER, "family_worker_ids")
             for user_id in dict.fromkeys(changes["family_worker_ids"])]
     if "status" in changes:
-        _set_status(family, changes["status"])
+        _set_status(actor, family, changes["status"], clock.now())
     if track != family.track:
         family.track_changes.append(TrackChange(
             from_track=family.track, to_track=track, changed_on=today,
@@ -303,12 +304,24 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
     return family
 
 
-def _set_status(family: Family, status: str) -> None:
+def _set_status(actor: User, family: Family, status: str, now) -> None:
+    """A status; closing starts the retention period, reopening ends it.
+
+    Closing cancels bookings (``families.privacy.close_family``), which only
+    coordinators and admins may do for a family.
+    """
     if status not in STATUSES:
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
     if status == "active" and family.plan is None:
         message = _("Family work starts with a plan: record the plan first.")
         raise RuleViolation(message, code="plan_required", fields={"status": message})
+    if status == "closed" and family.status != "closed":
+        if actor.role not in (ADMIN, COORDINATOR):
+            message = _("Only a coordinator or an admin closes a family.")
+            raise Forbidden(message, fields={"status": message})
+        family.closed_at = now
+    elif status != "closed":
+        family.closed_at = None
     family.status = status
 
 

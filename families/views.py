@@ -5,10 +5,12 @@ and responds. A refused change is rolled back, so nothing half-done reaches
 the database; the read of the family is still written to the audit log.
 """
 
+import json
 from datetime import timedelta
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -20,16 +22,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.services import staff
+from calendars.services import CalendarSettings
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
 from core.http import render_and_commit
-from core.localtime import local_today
+from core.localtime import local_today, unit_zone
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from extensions import db
-from families import services
+from families import privacy, services
 from families.forms import (
     MEMBER_ROLE_LABELS,
     REMINDER_CHANNEL_LABELS,
@@ -83,10 +86,10 @@ def _today():
     return local_today(get_clock().now())
 
 
-def _load_family(family_id) -> Family:
+def _load_family(family_id, action="family.read") -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
     return services.get_family(current_user, family_id, clock=get_clock(),
-                               origin=_origin())
+                               origin=_origin(), action=action)
 
 
 def _reload_after_refusal(family_id) -> Family:
@@ -191,7 +194,9 @@ def detail(family_id):
     return render_and_commit(
         "families/detail.html", family=family, today=_today(),
         may_edit=services.can_edit_family(current_user, family),
-        may_work=services.can_edit_members_and_plan(current_user, family))
+        may_work=services.can_edit_members_and_plan(current_user, family),
+        may_export=privacy.can_export(current_user, family),
+        may_close=privacy.can_close(current_user, family))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -224,6 +229,10 @@ def edit_family(family_id):
         raise Forbidden(_("You may not edit this family."))
     form = FamilyForm(data=_family_data(family) if request.method == "GET" else None)
     _fill_family_choices(form)
+    if family.status != "closed":
+        # Closing cancels bookings: it has a page of its own that asks first.
+        form.status.choices = [choice for choice in form.status.choices
+                               if choice.value != "closed"]
     if form.validate_on_submit():
         if attempt(form, services.update_family, current_user, family,
                    form.service_fields(), clock=get_clock(), origin=_origin()):
@@ -305,7 +314,7 @@ def delete_member(family_id, member_id):
 @login_required
 def plan(family_id):
     """Record or revise the family's plan."""
-    family = _load_family(family_id)
+    family = _load_family(family_id, action="plan.read")
     _check_may_work_with(family)
     if request.method == "GET" and family.plan is not None:
         form = PlanForm(obj=family.plan)
@@ -323,3 +332,43 @@ def plan(family_id):
         family = _reload_after_refusal(family_id)
     db.session.commit()  # the audit event of the read
     return _form_page("families/plan_form.html", form, family=family)
+
+
+# --- data protection -------------------------------------------------------
+
+@bp.get("/<int:family_id>/export")
+@login_required
+def export_family(family_id):
+    """Everything held on the family as a JSON file, for a right-of-access request."""
+    family = _load_family(family_id)
+    document = privacy.export_family(current_user, family, clock=get_clock(),
+                                     origin=_origin())
+    name = privacy.export_filename(family, get_clock().now())
+    db.session.commit()
+    return Response(json.dumps(document, ensure_ascii=False, indent=2),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/<int:family_id>/close", methods=["GET", "POST"])
+@login_required
+def close_family(family_id):
+    """Say what closing ends (GET), then close the family (POST)."""
+    family = _load_family(family_id)
+    privacy.check_may_close(current_user, family)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        effects = privacy.close_family(
+            current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
+            calendar_settings=CalendarSettings.from_config(current_app.config))
+        db.session.commit()
+        flash(_("The family's work was closed: %(visits)d visits cancelled, %(places)d"
+                " group places ended, %(reminders)d messages stopped.",
+                visits=effects.visits, places=effects.group_places,
+                reminders=effects.reminders), "success")
+        return redirect(url_for(".detail", family_id=family.id))
+    effects = privacy.closing_effects(family, get_clock().now())
+    page = render_template("families/close.html", form=form, family=family,
+                           effects=effects, retention=privacy.retention_period())
+    db.session.commit()  # the audit event of the read
+    return page, 422 if form.is_submitted() else 200

@@ -9,6 +9,7 @@ from flask import current_app
 from core.clock import FixedClock, set_clock
 from core.localtime import parse_instant
 from extensions import scheduler as background
+from families import jobs as family_jobs
 from reminders import dispatcher
 from reminders.dispatcher import jobs
 
@@ -61,12 +62,15 @@ def scheduler():
 
 @scheduler.command("run")
 def run():
-    """Run the dispatcher and the planning jobs until stopped (SIGINT or SIGTERM)."""
+    """Run the dispatcher, the planning and the daily anonymisation jobs until stopped
+    (SIGINT or SIGTERM)."""
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stopping.set())
     try:
-        jobs.start(current_app._get_current_object())
+        app = current_app._get_current_object()
+        family_jobs.add_to(background, app)
+        jobs.start(app)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo("Scheduler running; stop it with Ctrl-C or SIGTERM.")

@@ -6,44 +6,19 @@ the hash of what was sent, which an attacker cannot steer towards a stored
 one: nothing about a stored secret can be learnt from timing.
 """
 
-import os
 import re
-import sqlite3
-import subprocess
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import sqlalchemy as sa
 
 from accounts.services import issue_api_token
 from calendars import services as calendar_services
 from core.clock import FixedClock
 from core.tokens import hash_secret
 from extensions import db
-from tests.conftest import NOW, make_family, make_user, require
+from tests.conftest import NOW, make_family, make_user
+from tests.dumps import database_dump
 from tests.reminders.helpers import at, book, dispatch
-
-
-def database_dump(app) -> str:
-    """The database as its own dump tool writes it."""
-    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    db.session.commit()
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(url.database) as connection:
-            return "\n".join(connection.iterdump())
-    schema = re.search(r"search_path%3D(\w+)|search_path=(\w+)",
-                       app.config["SQLALCHEMY_DATABASE_URI"])
-    if schema is None:
-        pytest.fail("the PostgreSQL test database has no schema of its own")
-    dsn = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
-    try:
-        return subprocess.run(
-            ["pg_dump", "--data-only", f"--schema={schema.group(1) or schema.group(2)}",
-             dsn], check=True, capture_output=True, text=True, timeout=120,
-            env={**os.environ, "PGCONNECT_TIMEOUT": "10"}).stdout
-    except FileNotFoundError:
-        require("pg_dump", "pg_dump is not installed")
-        raise
 
 
 @pytest.fixture
