@@ -37,7 +37,8 @@ from reminders import services as reminder_services
 from reminders.models import OptOutToken, Reminder
 
 ANONYMOUS_PREFIX = "ANON-"
-ANONYMOUS_SURNAME = "–"
+# Neutral values where a name is required (the API says names are not empty).
+ANONYMOUS_NAME = "–"
 MAX_RETENTION_YEARS = 100
 
 
@@ -299,12 +300,12 @@ def anonymise_family(family: Family, *, now: datetime) -> None:
     feeds are deleted, so nothing issued to the family opens anything.
     """
     family.reference = f"{ANONYMOUS_PREFIX}{family.id}"
-    family.surname = ANONYMOUS_SURNAME
+    family.surname = ANONYMOUS_NAME
     family.address = ""
     family.anonymised_at = now
     family.updated_at = now
     for member in family.members:
-        member.first_name = ""
+        member.first_name = ANONYMOUS_NAME
         member.phone = ""
         member.email = ""
         member.reminder_channel = "none"

@@ -358,3 +358,20 @@ def test_the_job_anonymises_in_its_own_app_context(app, coordinator, held):
     db.session.expire_all()
     assert db.session.get(Family, family.id).reference == f"ANON-{family.id}"
     assert db.session.get(Family, held[1].id).surname == "Suku2222"
+
+
+def test_an_anonymised_family_still_reads_as_the_api_describes_it(client, coordinator, held):
+    family = held[0]
+    family.status, family.closed_at = "closed", NOW
+    privacy.anonymise_family(family, now=NOW)
+    db.session.commit()
+    response = client.get(f"/api/v1/families/{family.id}", headers=bearer(coordinator))
+    assert response.status_code == 200
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    body = response.get_json()
+    surname = schemas["Family"]["properties"]["surname"]
+    assert surname["minLength"] <= len(body["surname"]) <= surname["maxLength"]
+    first_name = schemas["Member"]["properties"]["first_name"]
+    for member in body["members"]:
+        assert first_name["minLength"] <= len(member["first_name"]), member
+    assert len(body["reference"]) <= schemas["Family"]["properties"]["reference"]["maxLength"]
