@@ -52,6 +52,7 @@ def _environment(database_url, sink, **extra) -> dict:
         "FLASK_SMTP_HOST": "127.0.0.1",
         "FLASK_SMTP_PORT": str(sink.port),
         "FLASK_REMINDER_BATCH_SIZE": "50",
+        "FLASK_BABEL_DEFAULT_LOCALE": "en",  # the summary read below, as the suite reads
         **{key: str(value) for key, value in extra.items()},
     })
     return environment
