@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.services import staff
 from core.clock import get_clock
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
 from core.http import current_locale, render_and_commit
 from core.localtime import local_datetime, to_local, unit_zone
@@ -78,6 +78,7 @@ VOCABULARIES = {
 }
 # Status changes that end the group for its families: asked again before done.
 CONFIRMED_STATUSES = ("finished", "cancelled")
+MAX_ID = 2**31 - 1
 # Sensible starting values for a new group.
 NEW_GROUP_DATA = {"language": "fi", "min_age_months": 0, "max_age_months": 72,
                   "capacity": 8, "duration_minutes": 90, "interval_weeks": 1,
@@ -572,6 +573,8 @@ def place_family(group_id):
     family_id = request.args.get("family_id", type=int)
     if family_id is None:
         return redirect(url_for(".detail", group_id=group.id))
+    if not 1 <= family_id <= MAX_ID:  # no such row; PostgreSQL would refuse the number
+        raise NotFound(_("No such family."))
     family = _load_family(family_id)
     if not services.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not place this family in this group."))

@@ -645,3 +645,10 @@ def test_social_worker_is_not_offered_to_place_families(client, coordinator,
     page = html_of(client.get(f"/families/{family.id}"))
     assert "Groups" in page and "Place in a group" not in page
     assert client.get(f"/groups/families/{family.id}/place").status_code == 403
+
+
+def test_placing_a_family_id_beyond_the_database_is_not_found(client, coordinator):
+    group = make_group(coordinator)
+    login(client, coordinator)
+    answer = client.get(f"/groups/{group.id}/place?family_id=99999999999")
+    assert answer.status_code == 404
