@@ -16,7 +16,7 @@ from core.api import (
     query_int,
 )
 from core.clock import get_clock
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.localtime import unit_zone
 from core.roles import login_required
 from core.schema import Boolean, Choice, Date, Integer, ListOf, Nested, Schema, String
@@ -116,6 +116,8 @@ def list_families():
 @bp.post("/families")
 @login_required
 def create_family():
+    if not services.can_create_families(current_user):
+        raise Forbidden(_("Your role does not allow registering families."))
     fields = FAMILY.parse(json_body())
     if "status" in fields:
         raise ValidationFailed(_("Check the fields."),
@@ -199,9 +201,9 @@ def export_family(family_id):
 @bp.put("/families/<int:family_id>/plan")
 @login_required
 def put_plan(family_id):
-    fields = PLAN.parse(json_body())
     family = services.get_family(current_user, family_id, clock=get_clock(),
                                  origin=_origin())
+    fields = PLAN.parse(json_body())
     services.set_plan(current_user, family, clock=get_clock(), origin=_origin(), **fields)
     db.session.commit()
     return jsonify(plan_json(family))
@@ -210,9 +212,9 @@ def put_plan(family_id):
 @bp.post("/families/<int:family_id>/members")
 @login_required
 def add_member(family_id):
-    fields = MEMBER.parse(json_body())
     family = services.get_family(current_user, family_id, clock=get_clock(),
                                  origin=_origin())
+    fields = MEMBER.parse(json_body())
     member = services.add_member(current_user, family, fields, clock=get_clock(),
                                  origin=_origin())
     db.session.commit()
