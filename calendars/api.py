@@ -349,11 +349,17 @@ SLOT_SCHEMA = {"type": "object", "properties": {
     "end": {"type": "string", "format": "date-time"},
     "travel_minutes": {"type": "integer"}, "preferred": {"type": "boolean"}}}
 
+BOOKED_SERIES_SCHEMA = {"type": "object", "required": ["visits", "skipped"], "properties": {
+    "visits": {"type": "array", "items": {"$ref": "#/components/schemas/Visit"}},
+    "skipped": {"type": "array", "items": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"}, "reason": {"type": "string"}}}}}}
+
 _FEED_ID = [{"name": "feed_id", "in": "path", "required": True,
              "schema": {"type": "integer"}}]
 
 OPENAPI = {
     "schemas": {"Feed": FEED.json_schema(), "Visit": VISIT.json_schema(),
+                "BookedSeries": BOOKED_SERIES_SCHEMA,
                 "VisitSeries": VISIT_SERIES.json_schema(), "Event": EVENT_SCHEMA,
                 "Slot": SLOT_SCHEMA},
     "paths": {
@@ -389,7 +395,13 @@ OPENAPI = {
                                   **error_responses(401, 422)}},
             "post": {"summary": "Book a visit, or a series of visits",
                      "requestBody": json_request("Visit"),
-                     "responses": {"201": json_response("Visit", "Booked"),
+                     "responses": {"201": {"description": "Booked: the visit, or for a"
+                                                          " series its visits and skipped dates",
+                                           "content": {"application/json": {"schema": {
+                                               "oneOf": [
+                                                   {"$ref": "#/components/schemas/Visit"},
+                                                   {"$ref": "#/components/schemas/"
+                                                            "BookedSeries"}]}}}},
                                    **error_responses(400, 401, 403, 404, 409, 422)}},
         },
         "/visits/{visit_id}": {

@@ -134,3 +134,12 @@ def test_malformed_slot_queries_get_422(client, coordinator, worker, query):
     response = client.get(f"/api/v1/workers/{worker.id}/free-slots?{query}",
                           headers=bearer(coordinator))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("start", ["0675-07-17T10:12:18Z", "9999-12-31T23:59:59-23:59"])
+def test_a_time_far_from_the_present_is_a_422(client, coordinator, worker, family, start):
+    """Before 2000 Helsinki's offset had seconds, which the answer could not write."""
+    answer = client.post("/api/v1/visits", headers=bearer(coordinator),
+                         json=visit_body(family, worker, start=start))
+    assert answer.status_code == 422
+    assert "start" in answer.get_json()["error"]["fields"]
