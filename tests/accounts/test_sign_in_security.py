@@ -169,3 +169,5 @@ def test_the_limits_can_be_kept_in_redis_for_several_processes(app):
     finally:
         limiter.reset()
         limiter.init_app(app)  # the suite's app keeps its own storage
+        with shared.app_context():
+            db.engine.dispose()

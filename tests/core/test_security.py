@@ -9,6 +9,7 @@ import pytest
 from app import create_app
 from config import TestConfig, settings
 from core.security import CONTENT_SECURITY_POLICY
+from extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -50,8 +51,11 @@ def test_no_template_has_an_inline_script_style_or_handler():
 @pytest.fixture
 def https_app(app):
     """The same database served as it is in production, behind HTTPS."""
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=app.config[
+    served = create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=app.config[
         "SQLALCHEMY_DATABASE_URI"], PUBLIC_BASE_URL="https://perhetyo.example"))
+    yield served
+    with served.app_context():
+        db.engine.dispose()  # its connections, not left to the garbage collector
 
 
 def test_over_https_the_session_cookie_is_secure_and_transport_is_strict(https_app,
