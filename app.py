@@ -63,6 +63,7 @@ def create_app(config=None):
     limiter.init_app(app)
 
     from accounts import auth
+    from calendars import serving
     from core import clock, http, security
 
     auth.init_app(login_manager)
@@ -73,6 +74,7 @@ def create_app(config=None):
     babel.init_app(app, locale_selector=http.select_locale)
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)
+    serving.init_app(app)
     _register_cli(app)
     _start_reminders(app)
     return app

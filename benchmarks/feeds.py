@@ -10,7 +10,7 @@ how much). Each worker's feed is created through calendars.services.
 In-process (Flask's test client), for each feed:
 
 - cold: the feed's caches emptied (calendars.feeds._cache and
-  calendars.feed_views._answers), then the whole feed answered;
+  calendars.serving.answers), then the whole feed answered;
 - after one change: one visit's start moved through the ORM (start, end,
   updated_at and sequence, as calendars.services.update_visit changes them, so
   the feed stamps are raised in the same transaction), then the whole feed
@@ -75,7 +75,7 @@ from icalendar import Event, Timezone  # noqa: E402
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
 from benchmarks.support import throwaway_database  # noqa: E402
-from calendars import feed_views, feeds, services  # noqa: E402
+from calendars import feeds, services, serving  # noqa: E402
 from calendars.events import events_of  # noqa: E402
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
@@ -174,7 +174,7 @@ def fill(now) -> list[dict]:
 def clear_caches():
     with feeds._lock:
         feeds._cache.clear()
-    feed_views._answers.clear()
+    serving.answers.clear()
 
 
 def ms(seconds: float) -> float:
@@ -314,7 +314,9 @@ def in_process(app, case, repeat, profile):
     events, window = the_events(app, case["worker"])
     assert len(events) == case["events"], (len(events), case["events"])
     feed = db.session.get(services.FeedToken, case["feed"])
-    head = feeds.calendar_head(name=services.feed_name(feed), zone=zone,
+    with force_locale(feed.locale):  # the feed's name in its language, as served
+        name = services.feed_name(feed)
+    head = feeds.calendar_head(name=name, zone=zone,
                                refresh_seconds=app.config["FEED_REFRESH_INTERVAL"],
                                first=window.first_day - timedelta(days=366),
                                last=window.last_day + timedelta(days=366))
@@ -322,7 +324,7 @@ def in_process(app, case, repeat, profile):
         zone.key, (window.first_day - timedelta(days=366)).year,
         (window.last_day + timedelta(days=366)).year))
     library, library_body = best_of(lambda: library_bound(
-        events, name=services.feed_name(feed), zone=zone, window=window,
+        events, name=name, zone=zone, window=window,
         refresh_seconds=app.config["FEED_REFRESH_INTERVAL"], locale=feed.locale,
         vtimezone=vtimezone), repeat)
     with force_locale(feed.locale):

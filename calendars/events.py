@@ -70,12 +70,27 @@ def _kept(status, updated_at, include_cancelled):
     return sa.or_(status != "cancelled", updated_at >= include_cancelled)
 
 
+def _ids(column, condition) -> sa.ScalarSelect:
+    """The ids in ``column`` of the rows matching ``condition``, as one string
+    ("3,7"), in the row of the event they belong to."""
+    return (sa.select(sa.func.aggregate_strings(sa.cast(column, sa.String), ","))
+            .where(condition).scalar_subquery())
+
+
+def _parsed_ids(joined: str | None) -> tuple[int, ...]:
+    return tuple(sorted(int(part) for part in joined.split(","))) if joined else ()
+
+
 def _visit_query(condition, start, end, include_cancelled) -> sa.Select:
+    # The workers of each visit come in its row: a query of their own, with the
+    # visits' ids as its parameters, cost more than the visits themselves.
+    workers = _ids(visit_workers.c.user_id, visit_workers.c.visit_id == HomeVisit.id)
     return (
         sa.select(HomeVisit.id, HomeVisit.start, HomeVisit.end, HomeVisit.status,
                   HomeVisit.sequence, HomeVisit.created_at, HomeVisit.updated_at,
                   HomeVisit.municipality_id, Municipality.name, HomeVisit.kind,
-                  HomeVisit.family_id, Family.reference, Family.surname, HomeVisit.place)
+                  HomeVisit.family_id, Family.reference, Family.surname, HomeVisit.place,
+                  workers)
         .join(Family, Family.id == HomeVisit.family_id)
         .join(Municipality, Municipality.id == HomeVisit.municipality_id)
         .where(condition, HomeVisit.start < end, HomeVisit.end > start,
@@ -84,18 +99,12 @@ def _visit_query(condition, start, end, include_cancelled) -> sa.Select:
 
 
 def _visit_events(condition, start, end, include_cancelled) -> list[Event]:
-    rows = db.session.execute(_visit_query(condition, start, end, include_cancelled)).all()
-    workers: dict[int, list[int]] = {}
-    if rows:
-        for visit_id, user_id in db.session.execute(
-                sa.select(visit_workers.c.visit_id, visit_workers.c.user_id).where(
-                    visit_workers.c.visit_id.in_([row[0] for row in rows]))):
-            workers.setdefault(visit_id, []).append(user_id)
+    rows = db.session.execute(_visit_query(condition, start, end, include_cancelled))
     return [Event(kind=HOME_VISIT, id=row[0], start=row[1], end=row[2], status=row[3],
                   sequence=row[4], created=row[5], last_modified=row[6],
                   municipality_id=row[7], municipality=row[8], visit_kind=row[9],
                   family_id=row[10], family_reference=row[11], family_surname=row[12],
-                  place=row[13], worker_ids=tuple(sorted(workers.get(row[0], ()))))
+                  place=row[13], worker_ids=_parsed_ids(row[14]))
             for row in rows]
 
 

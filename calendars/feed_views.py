@@ -1,14 +1,12 @@
-"""Calendar feeds: serving them to calendar services (`/calendars/feeds/<token>.ics`)
-and the pages where staff subscribe (`/calendars/feeds/subscribe`).
+"""Calendar feeds: making their answers (`/calendars/feeds/<token>.ics`) and the
+pages where staff subscribe (`/calendars/feeds/subscribe`).
 
-Serving needs no sign-in: the secret in the URL is the key. An unknown or
-revoked secret gets a bare 404. Each process keeps the last answer of each
-feed (its ETag, Last-Modified and body) with the feed stamps it was made under
-(`calendars.stamps`); while they are the same, and the day and the cancelled
-events' retention have not moved on, a request costs one indexed read of the
-token with its stamps. Otherwise one aggregate query over the feed's events
-gives the ETag, and a 304 is answered without the calendar being built; the
-body is built only when a client needs it, from events serialised once.
+Serving needs no sign-in: the secret in the URL is the key. A feed whose
+answer this process keeps, and which still holds, is sent by
+`calendars.serving.FeedServer` before the request reaches Flask; the view here
+makes the answers. One aggregate query over the feed's events gives the ETag,
+and a 304 is answered without the calendar being built; the body is built
+only when a client needs it, from events serialised once.
 
 The subscription page lists an owner's live feeds (created, last fetched),
 creates, rotates and revokes them. Only the hash of a secret is kept, so a new
@@ -17,11 +15,7 @@ new API tokens are), with a copy button and a QR code of its webcal link.
 """
 
 import hashlib
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
 
 import segno
 from flask import (
@@ -44,7 +38,7 @@ from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
 from accounts.models import User
-from calendars import feeds, services, stamps
+from calendars import feeds, services, serving, stamps
 from calendars.api import feed_urls
 from calendars.events import events_of, version_of
 from calendars.models import FEED_OWNER_TYPES, FeedToken
@@ -58,64 +52,7 @@ from extensions import db
 from families.models import Family
 from groups.models import PeerGroup
 
-bp = Blueprint("feeds", __name__, url_prefix="/calendars/feeds")
-
-# A fetch is noted at most this often, so that busy feeds cost no write each time.
-LAST_USED_GRANULARITY_SECONDS = 600
-
-
-@dataclass
-class Answer:
-    """What a feed answers while its stamps stay as they were and until a given
-    instant (the next local midnight moves the window; a cancelled event leaves
-    at the end of its retention). The body is made when first asked for."""
-
-    stamps: tuple
-    valid_until: datetime
-    etag: str
-    last_modified: datetime
-    body: bytes | None = None
-
-    def holds(self, stamps: tuple | None, now: datetime) -> bool:
-        return stamps is not None and stamps == self.stamps and now < self.valid_until
-
-    @property
-    def size(self) -> int:
-        return len(self.body or b"")
-
-
-class AnswerCache:
-    """The answers of the feeds served last, by the hash of their secret, within a
-    budget of bytes; each process keeps its own."""
-
-    def __init__(self, budget: int):
-        self.budget, self.used = budget, 0
-        self.answers: OrderedDict[str, Answer] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> Answer | None:
-        with self.lock:
-            answer = self.answers.get(key)
-            if answer is not None:
-                self.answers.move_to_end(key)
-            return answer
-
-    def put(self, key: str, answer: Answer) -> None:
-        with self.lock:
-            old = self.answers.pop(key, None)
-            self.used += answer.size - (old.size if old else 0)
-            self.answers[key] = answer
-            while self.used > self.budget and self.answers:
-                _, dropped = self.answers.popitem(last=False)
-                self.used -= dropped.size
-
-    def clear(self) -> None:
-        with self.lock:
-            self.answers.clear()
-            self.used = 0
-
-
-_answers = AnswerCache(64 * 2**20)
+bp = Blueprint("feeds", __name__, url_prefix=serving.PREFIX)
 
 
 @bp.record_once
@@ -123,42 +60,32 @@ def _listen_for_changes(_state) -> None:
     stamps.register()
 
 
-def _not_found() -> Response:
-    return Response(status=404)
-
-
-@bp.route("/<token>.ics", methods=["GET", "HEAD"])
+@bp.route(f"/<token>{serving.SUFFIX}", methods=["GET", "HEAD"])
 def feed(token):
-    found = services.feed_by_secret(token)
-    if found is None:
-        return _not_found()
-    subscription, feed_stamps = found, found.stamps
+    subscription = request.environ.get(serving.FEED_READ) \
+        or services.feed_by_secret(db.engine, token)
+    if subscription is None:
+        return Response(status=404)
     now = get_clock().now()
-    answer = _answers.get(subscription.token_hash)
-    if answer is None or not answer.holds(feed_stamps, now):
-        answer = _answer(subscription, feed_stamps, now, previous=answer)
-        _answers.put(subscription.token_hash, answer)
-    _note_use(subscription, now)
-
-    headers = {"ETag": f'"{answer.etag}"',
-               "Last-Modified": format_datetime(answer.last_modified, usegmt=True),
-               "Cache-Control": "private, max-age=0, must-revalidate"}
-    if _not_modified(answer.etag, answer.last_modified):
-        return Response(status=304, headers=headers)
-    if answer.body is None:
+    answer = serving.answers.get(subscription.token_hash)
+    if answer is None or not answer.holds(subscription.stamps, now):
+        answer = _answer(subscription, now, previous=answer)
+        serving.answers.put(subscription.token_hash, answer)
+    if answer.body is None and not serving.not_modified(request.environ, answer):
         answer.body = _body(subscription, now)
-        _answers.put(subscription.token_hash, answer)
-    response = Response(answer.body if request.method == "GET" else b"",
-                        content_type="text/calendar; charset=utf-8", headers=headers)
-    response.content_length = len(answer.body)
+        serving.answers.put(subscription.token_hash, answer)
+    serving.note_use(db.engine, subscription, now)
+    status, headers, body = serving.reply(answer, request.environ)
+    response = Response(body, status)
+    response.headers.update(headers)  # a HEAD's Content-Length is the body's it omits
     return response
 
 
-def _answer(subscription: services.FeedRead, feed_stamps: tuple | None, now: datetime, *,
-            previous: Answer | None) -> Answer:
+def _answer(subscription: services.FeedRead, now: datetime, *,
+            previous: serving.Answer | None) -> serving.Answer:
     """The feed's ETag, Last-Modified and how long they hold, from one aggregate
     query over its events: no event is loaded."""
-    config, zone = current_app.config, unit_zone()
+    config, zone, feed_stamps = current_app.config, unit_zone(), subscription.stamps
     window = services.FeedWindow.around(now, zone, config)
     version = version_of(subscription.owner_type, subscription.owner_id, window.start,
                          window.end, cancelled_since=window.cancelled_since)
@@ -177,7 +104,7 @@ def _answer(subscription: services.FeedRead, feed_stamps: tuple | None, now: dat
             days=config["FEED_CANCELLED_RETENTION_DAYS"])
         valid_until = min(valid_until, leaves)
     body = previous.body if previous is not None and previous.etag == etag else None
-    return Answer(feed_stamps or (), valid_until, etag, last_modified, body)
+    return serving.Answer(feed_stamps or (), valid_until, etag, last_modified, body)
 
 
 def _body(subscription: services.FeedRead, now: datetime) -> bytes:
@@ -192,25 +119,6 @@ def _body(subscription: services.FeedRead, now: datetime) -> bytes:
                        locale=subscription.locale, zone=zone,
                        refresh_seconds=config["FEED_REFRESH_INTERVAL"],
                        first=window.first_day, last=window.last_day)
-
-
-def _not_modified(etag: str, last_modified) -> bool:
-    """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
-    if request.if_none_match:
-        return request.if_none_match.contains(etag)
-    since = request.headers.get("If-Modified-Since")
-    if since:
-        try:
-            return last_modified <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def _note_use(subscription: services.FeedRead, now: datetime) -> None:
-    if services.note_feed_use(subscription, now, granularity=timedelta(
-            seconds=LAST_USED_GRANULARITY_SECONDS)):
-        db.session.commit()
 
 
 # --- subscription pages ----------------------------------------------------

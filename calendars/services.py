@@ -519,13 +519,13 @@ def _feed_read_statement() -> sa.Select:
                feeds.c.revoked_at.is_(None)))
 
 
-def feed_by_secret(secret: str) -> FeedRead | None:
+def feed_by_secret(engine: sa.Engine, secret: str) -> FeedRead | None:
     """The live feed of a URL's secret, or None (unknown and revoked look alike)."""
     if not secret or len(secret) > 100:
         return None
     # One statement on a connection of its own in autocommit: no BEGIN and no
     # ROLLBACK around it, two round trips fewer on PostgreSQL for every fetch.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_feed_read_statement(),
                                  {"token_hash": hash_secret(secret)}).first()
     if row is None:
@@ -535,14 +535,10 @@ def feed_by_secret(secret: str) -> FeedRead | None:
                     else counters)
 
 
-def note_feed_use(feed: FeedRead, now: datetime, *, granularity: timedelta) -> bool:
-    """Record that a calendar fetched the feed, at most once per ``granularity`` so
-    that busy feeds cost no write each time; whether it was written."""
-    if feed.last_used_at is not None and now - feed.last_used_at < granularity:
-        return False
-    db.session.execute(sa.update(FeedToken).where(FeedToken.id == feed.id)
-                       .values(last_used_at=now))
-    return True
+def note_feed_use(connection: sa.Connection, feed: FeedRead, now: datetime) -> None:
+    """Record that a calendar fetched the feed."""
+    connection.execute(sa.update(FeedToken.__table__)
+                       .where(FeedToken.__table__.c.id == feed.id).values(last_used_at=now))
 
 
 @dataclass(frozen=True)

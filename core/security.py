@@ -50,6 +50,8 @@ def init_app(app) -> None:
     headers = dict(HEADERS)
     if https:
         headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    # For what answers before the app does (calendars.serving).
+    app.extensions["security_headers"] = headers
 
     @app.after_request
     def add_security_headers(response):

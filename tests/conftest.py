@@ -112,8 +112,8 @@ class FreshUserClient(FlaskClient):
 
     pytest-flask keeps one app context for the whole test, so ``g`` would carry
     Flask-Login's cached user, Flask-WTF's CSRF token and Flask-Babel's cached
-    locale from one request to the next; in production every request has its
-    own context.
+    locale, and the session its loaded objects, from one request to the next;
+    in production every request has its own context.
     """
 
     def open(self, *args, **kwargs):
@@ -121,6 +121,10 @@ class FreshUserClient(FlaskClient):
             g.pop("_login_user", None)
             g.pop("csrf_token", None)
             refresh()
+            # And its own session, which reads what other connections wrote
+            # (a feed's last fetch, say); unflushed changes of the test are kept.
+            if not (db.session.new or db.session.dirty or db.session.deleted):
+                db.session.expire_all()
         return super().open(*args, **kwargs)
 
 

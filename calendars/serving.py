@@ -1,0 +1,178 @@
+"""Serving feeds to calendar services: the answers each process keeps, and a WSGI
+layer in front of Flask that sends them.
+
+Calendar services fetch the same URLs again and again, most of them unchanged.
+Each process keeps the last answer of each feed (its ETag, Last-Modified and
+body) with the feed stamps it was made under (`calendars.stamps`). While the
+stamps are the same, and the day and the cancelled events' retention have not
+moved on, the answer holds, and `FeedServer` sends it without Flask: one
+indexed read of the secret with its stamps, then the bytes. Anything else (an
+answer that no longer holds, a body not yet built) goes on to the feed view in
+`calendars.feed_views`, which makes the answer and keeps it here, so the next
+fetch is cheap again. Both send what `reply` makes of an answer, so a client
+cannot tell which of them answered.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+import sqlalchemy as sa
+from werkzeug.http import parse_etags
+
+from calendars import services
+from extensions import db
+
+# The feeds' URLs: this prefix, the secret, ".ics" (the feed view's route).
+PREFIX = "/calendars/feeds"
+SUFFIX = ".ics"
+# Where FeedServer leaves the feed it read for the view, which need not read it again.
+FEED_READ = "perhetyo.feed_read"
+# A fetch is noted at most this often, so that busy feeds cost no write each time.
+LAST_USED_GRANULARITY = timedelta(minutes=10)
+ANSWERS_BUDGET = 64 * 2**20  # bytes of bodies kept per process
+
+
+@dataclass
+class Answer:
+    """What a feed answers while its stamps stay as they were and until a given
+    instant (the next local midnight moves the window; a cancelled event leaves
+    at the end of its retention). The body is made when first asked for."""
+
+    stamps: tuple
+    valid_until: datetime
+    etag: str
+    last_modified: datetime
+    body: bytes | None = None
+
+    def holds(self, stamps: tuple | None, now: datetime) -> bool:
+        return stamps is not None and stamps == self.stamps and now < self.valid_until
+
+    @property
+    def size(self) -> int:
+        return len(self.body or b"")
+
+
+class AnswerCache:
+    """The answers of the feeds served last, by the hash of their secret, within a
+    budget of bytes; each process keeps its own."""
+
+    def __init__(self, budget: int):
+        self.budget, self.used = budget, 0
+        self.answers: OrderedDict[str, Answer] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Answer | None:
+        with self.lock:
+            answer = self.answers.get(key)
+            if answer is not None:
+                self.answers.move_to_end(key)
+            return answer
+
+    def put(self, key: str, answer: Answer) -> None:
+        with self.lock:
+            old = self.answers.pop(key, None)
+            self.used += answer.size - (old.size if old else 0)
+            self.answers[key] = answer
+            while self.used > self.budget and self.answers:
+                _, dropped = self.answers.popitem(last=False)
+                self.used -= dropped.size
+
+    def clear(self) -> None:
+        with self.lock:
+            self.answers.clear()
+            self.used = 0
+
+
+answers = AnswerCache(ANSWERS_BUDGET)
+
+
+def secret_in(path: str) -> str | None:
+    """The secret of a feed URL's path, or None when the path is not a feed's."""
+    if not (path.startswith(PREFIX + "/") and path.endswith(SUFFIX)):
+        return None
+    secret = path[len(PREFIX) + 1:-len(SUFFIX)]
+    return secret if secret and "/" not in secret else None
+
+
+def not_modified(environ: dict, answer: Answer) -> bool:
+    """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match:
+        return parse_etags(if_none_match).contains(answer.etag)
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if since:
+        try:
+            return answer.last_modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):  # unreadable, or a date without a zone
+            return False
+    return False
+
+
+def reply(answer: Answer, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body for an answer whose body is built, or which
+    the client already has (a 304 needs no body)."""
+    headers = [("ETag", f'"{answer.etag}"'),
+               ("Cache-Control", "private, max-age=0, must-revalidate")]
+    if not_modified(environ, answer):
+        return 304, headers, b""  # what a 304 carries (RFC 9110, 15.4.5)
+    headers += [("Last-Modified", format_datetime(answer.last_modified, usegmt=True)),
+                ("Content-Type", "text/calendar; charset=utf-8"),
+                ("Content-Length", str(len(answer.body)))]
+    return 200, headers, answer.body if environ["REQUEST_METHOD"] == "GET" else b""
+
+
+def note_use(engine: sa.Engine, feed: services.FeedRead, now: datetime) -> None:
+    """Record that a calendar fetched the feed, at most once per
+    LAST_USED_GRANULARITY, in a statement of its own."""
+    if feed.last_used_at is not None and now - feed.last_used_at < LAST_USED_GRANULARITY:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        services.note_feed_use(connection, feed, now)
+
+
+STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}
+
+
+class FeedServer:
+    """WSGI middleware: GET and HEAD of a feed's URL answered from the process's
+    answer when it holds; every other request, and every feed whose answer must
+    be made, passed on to the app."""
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        with app.app_context():
+            self.engine = db.engine
+        # Every response of the app carries them (core.security), these too.
+        self.headers = list(app.extensions["security_headers"].items())
+
+    def __call__(self, environ, start_response):
+        secret = secret_in(environ.get("PATH_INFO", ""))
+        if secret is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        try:
+            feed = services.feed_by_secret(self.engine, secret)
+        except sa.exc.SQLAlchemyError:
+            # The app reads it again and answers a failure as it answers any.
+            return self.wsgi_app(environ, start_response)
+        if feed is None:  # unknown or revoked: a bare 404, nothing else
+            return self._send(start_response, 404, [("Content-Length", "0")], b"")
+        now = self.app.extensions["clock"].now()
+        answer = answers.get(feed.token_hash)
+        if answer is None or not answer.holds(feed.stamps, now) or (
+                answer.body is None and not not_modified(environ, answer)):
+            environ[FEED_READ] = feed
+            return self.wsgi_app(environ, start_response)
+        note_use(self.engine, feed, now)
+        return self._send(start_response, *reply(answer, environ))
+
+    def _send(self, start_response, status: int, headers: list, body: bytes):
+        start_response(STATUS_LINES[status], headers + self.headers)
+        return [body]
+
+
+def init_app(app) -> None:
+    """Put FeedServer in front of the app (after core.security.init_app)."""
+    app.wsgi_app = FeedServer(app, app.wsgi_app)

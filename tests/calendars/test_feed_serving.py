@@ -1,0 +1,155 @@
+"""The answers a process keeps and sends before Flask (calendars.serving): the same
+bytes and headers as the view, and every change, revocation and fetch seen at once."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from flask import request, request_started
+
+from calendars import serving
+from core.clock import FixedClock, set_clock
+from core.security import HEADERS
+from extensions import db
+from tests.calendars.test_feeds import HELSINKI, book, subscribe
+from tests.conftest import NOW, bearer, make_family, make_user
+
+
+@pytest.fixture
+def worker(app):
+    return make_user("family_worker")
+
+
+@pytest.fixture
+def family(coordinator, worker):
+    return make_family(coordinator, workers=[worker], plan=True)
+
+
+@pytest.fixture
+def dispatched(app):
+    """The paths of the requests that reached Flask."""
+    paths = []
+
+    def note(sender, **extra):
+        paths.append(request.path)
+
+    request_started.connect(note, app)
+    yield paths
+    request_started.disconnect(note, app)
+
+
+def answered(response):
+    """Status, headers and body; but Vary: Cookie, which Flask-Login's hook adds to
+    what the app answers, though a feed never depends on a cookie."""
+    headers = sorted(item for item in response.headers.items() if item != ("Vary", "Cookie"))
+    return response.status_code, headers, response.data
+
+
+def test_an_unchanged_feed_is_sent_before_the_app_byte_for_byte_as_the_view_sent_it(
+        client, coordinator, worker, family, dispatched):
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    etag = client.get(path).headers["ETag"]
+    requests = ((client.get, {}), (client.get, {"If-None-Match": etag}), (client.head, {}))
+    dispatched.clear()
+    views = []
+    for method, headers in requests:
+        serving.answers.clear()  # the view makes the answer again
+        views.append(answered(method(path, headers=headers)))
+    assert dispatched == [path] * 3
+
+    sent = [answered(method(path, headers=headers)) for method, headers in requests]
+    assert dispatched == [path] * 3  # none of these reached Flask
+    assert sent == views
+    status, headers, body = sent[0]
+    assert status == 200 and body.startswith(b"BEGIN:VCALENDAR")
+    assert dict(headers)["Content-Type"] == "text/calendar; charset=utf-8"
+    assert all(dict(headers)[name] == value for name, value in HEADERS.items())
+    assert sent[1][0] == 304 and sent[1][2] == b"" and "Last-Modified" not in dict(sent[1][1])
+
+
+def test_a_304_by_date_needs_no_body_and_a_bad_date_gets_the_feed(client, worker,
+                                                                   dispatched):
+    _, path = subscribe(client, worker, "worker", worker.id)
+    since = client.get(path).headers["Last-Modified"]
+    dispatched.clear()
+    assert client.get(path, headers={"If-Modified-Since": since}).status_code == 304
+    for nonsense in ("yesterday", "Tue, 31 Feb 2026 25:00:00", "\u00e4" * 40):
+        response = client.get(path, headers={"If-Modified-Since": nonsense})
+        assert response.status_code == 200 and response.data.startswith(b"BEGIN:VCALENDAR")
+    assert dispatched == []
+
+
+def test_a_change_is_seen_at_once_by_the_next_fetch(client, coordinator, worker, family):
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    before = client.get(path)
+    assert client.get(path).headers["ETag"] == before.headers["ETag"]
+    book(coordinator, family, worker, datetime(2026, 12, 3, 10, tzinfo=HELSINKI))
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.data.count(b"BEGIN:VEVENT") == 2
+
+
+def test_a_revoked_feed_is_gone_at_once_though_its_answer_is_kept(client, worker):
+    body, path = subscribe(client, worker, "worker", worker.id)
+    client.get(path)
+    client.delete(f"/api/v1/feeds/{body['id']}", headers=bearer(worker))
+    for method in (client.get, client.head):
+        gone = method(path)
+        assert gone.status_code == 404 and gone.data == b""
+        assert gone.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_next_day_moves_the_window_and_the_answer_is_made_again(app, client, worker,
+                                                                    dispatched):
+    _, path = subscribe(client, worker, "worker", worker.id)
+    client.get(path)
+    dispatched.clear()
+    set_clock(app, FixedClock(NOW + timedelta(days=1)))
+    client.get(path)
+    assert dispatched == [path]
+
+
+def test_a_fetch_sent_before_the_app_is_noted_every_ten_minutes(app, client, worker):
+    _, path = subscribe(client, worker, "worker", worker.id)
+    client.get(path)
+
+    def last_fetch():
+        return client.get("/api/v1/feeds", headers=bearer(worker)).get_json()[0][
+            "last_used_at"]
+
+    first = last_fetch()
+    set_clock(app, FixedClock(NOW + timedelta(minutes=5)))
+    client.get(path)
+    assert last_fetch() == first
+    set_clock(app, FixedClock(NOW + timedelta(minutes=11)))
+    client.get(path)
+    db.session.expire_all()
+    assert last_fetch() != first
+
+
+@pytest.mark.parametrize("path", [
+    "/calendars/feeds/a/b.ics",
+    "/calendars/feeds/.ics",
+    "/calendars/feeds/x" + "y" * 200 + ".ics",
+    "/calendars/feeds/%00.ics",
+    "/calendars/feeds/%C3%A4%F0%9F%98%80.ics",
+])
+def test_paths_that_are_no_feed_get_a_bare_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+
+
+def test_other_methods_and_pages_still_reach_the_app(client, worker, dispatched):
+    _, path = subscribe(client, worker, "worker", worker.id)
+    dispatched.clear()
+    assert client.post(path).status_code == 405
+    assert client.get("/calendars/feeds/subscribe").status_code in (302, 401)
+    assert dispatched == [path, "/calendars/feeds/subscribe"]
+
+
+def test_the_secret_is_recognised_only_in_a_feeds_path():
+    assert serving.secret_in("/calendars/feeds/abc.ics") == "abc"
+    assert serving.secret_in("/calendars/feeds/abc.ics/") is None
+    assert serving.secret_in("/calendars/feedsabc.ics") is None
+    assert serving.secret_in("/calendars/feeds/a/b.ics") is None
+    assert serving.secret_in("/other/abc.ics") is None
