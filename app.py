@@ -133,7 +133,7 @@ def _register_blueprints(app):
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from calendars import api as calendars_api
-    from calendars import feed_views
+    from calendars import feed_views, working_time_views
     from calendars import views as calendars_views
     from core import api as core_api
     from families import api as families_api
@@ -149,7 +149,7 @@ def _register_blueprints(app):
 
     for blueprint in (accounts_views.bp, accounts_admin.bp, families_views.bp, groups_views.bp,
                       calendars_views.bp, feed_views.bp, matching_views.bp, reminders_views.bp,
-                      reminders_views.opt_out_bp, reports_views.bp):
+                      reminders_views.opt_out_bp, reports_views.bp, working_time_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
                 matching_api, reminders_api, reports_api):

@@ -1,4 +1,5 @@
-"""Home visits and calendars over JSON: visits, a worker's events and free slots."""
+"""Home visits and calendars over JSON: visits, a worker's events and free slots,
+working hours and absences."""
 
 from datetime import time, timedelta
 
@@ -6,15 +7,17 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from calendars import services
+from calendars import services, working_time
 from calendars.events import HOME_VISIT, Event, worker_events
 from calendars.models import (
+    ABSENCE_KINDS,
     FEED_OWNER_TYPES,
     FEED_PRIVACY_LEVELS,
     PLACE_MAX,
     REASON_MAX,
     VISIT_KINDS,
     VISIT_STATUSES,
+    Absence,
     HomeVisit,
 )
 from core.api import (
@@ -33,9 +36,11 @@ from core.schema import (
     Boolean,
     Choice,
     Date,
+    FieldError,
     Instant,
     Integer,
     ListOf,
+    Nested,
     Object,
     Schema,
     String,
@@ -263,6 +268,125 @@ def worker_free_slots(worker_id):
                     for slot in slots[:limit]])
 
 
+class Weekday(Integer):
+    """An ISO weekday: 1 (Monday) to 7."""
+
+    def convert(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError(_("Expected a whole number."))
+        if value not in working_time.WEEKDAYS:
+            raise FieldError(_("A weekday is 1 to 7, from Monday."))
+        return value
+
+    def json_schema(self):
+        return {**super().json_schema(), "maximum": 7}
+
+
+WORKING_DAY = Schema("WorkingDay", {
+    "weekday": Weekday(required=True, description="1-7 from Monday"),
+    "start": Time(required=True),
+    "end": Time(required=True, description="After the start, on the same day"),
+})
+
+WORKING_HOURS = Schema("WorkingHours", {
+    "default": Boolean(read_only=True,
+                       description="True while the worker works the unit's default hours"),
+    "days": Nested(WORKING_DAY, required=True, max_items=7,
+                   description="The weekdays worked, each once; a weekday missing is"
+                               " not worked"),
+})
+
+ABSENCE = Schema("Absence", {
+    "id": Integer(read_only=True),
+    "worker_id": Integer(read_only=True),
+    "kind": Choice(ABSENCE_KINDS, required=True),
+    "start": Instant(required=True),
+    "end": Instant(required=True, description="After the start, at most 366 days later"),
+    "note": String(REASON_MAX),
+    "confirm": Boolean(description="Record it although visits or group sessions are"
+                                   " booked in it (they stay booked)"),
+})
+
+
+def working_hours_json(worker) -> dict:
+    hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
+    return {"default": hours.default,
+            "days": [{"weekday": weekday, "start": start.strftime("%H:%M"),
+                      "end": end.strftime("%H:%M")}
+                     for weekday, (start, end) in sorted(hours.days.items())]}
+
+
+def absence_json(absence: Absence) -> dict:
+    return {"id": absence.id, "worker_id": absence.user_id, "kind": absence.kind,
+            "start": iso_local(absence.start), "end": iso_local(absence.end),
+            "note": absence.note}
+
+
+@bp.get("/workers/<int:worker_id>/working-hours")
+@login_required
+def get_working_hours(worker_id):
+    worker = working_time.get_worker(current_user, worker_id)
+    return jsonify(working_hours_json(worker))
+
+
+@bp.put("/workers/<int:worker_id>/working-hours")
+@login_required
+def put_working_hours(worker_id):
+    worker = working_time.get_worker(current_user, worker_id)
+    fields = WORKING_HOURS.parse(json_body())
+    days = {}
+    for index, day in enumerate(fields["days"]):
+        if day["weekday"] in days:
+            raise ValidationFailed(_("Check the fields."), fields={"days": _(
+                "[%(index)d] Weekday %(weekday)d is given twice.", index=index,
+                weekday=day["weekday"])})
+        days[day["weekday"]] = (day["start"], day["end"])
+    working_time.set_hours(current_user, worker, days)
+    db.session.commit()
+    return jsonify(working_hours_json(worker))
+
+
+@bp.delete("/workers/<int:worker_id>/working-hours")
+@login_required
+def delete_working_hours(worker_id):
+    worker = working_time.get_worker(current_user, worker_id)
+    working_time.use_default_hours(current_user, worker)
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/workers/<int:worker_id>/absences")
+@login_required
+def list_absences(worker_id):
+    worker = working_time.get_worker(current_user, worker_id)
+    first = query_date("from", local_today(get_clock().now()))
+    absences = working_time.absences_of(worker, local_datetime(first, MIDNIGHT, unit_zone()))
+    return jsonify([absence_json(absence) for absence in absences])
+
+
+@bp.post("/workers/<int:worker_id>/absences")
+@login_required
+def create_absence(worker_id):
+    worker = working_time.get_worker(current_user, worker_id)
+    fields = ABSENCE.parse(json_body())
+    absence, booked = working_time.add_absence(
+        current_user, worker, kind=fields["kind"], start=fields["start"],
+        end=fields["end"], note=fields.get("note", ""),
+        confirm=fields.get("confirm", False))
+    db.session.commit()
+    return jsonify({**absence_json(absence),
+                    "booked": [event_json(event) for event in booked]}), 201
+
+
+@bp.delete("/absences/<int:absence_id>")
+@login_required
+def delete_absence(absence_id):
+    absence = working_time.get_absence(current_user, absence_id)
+    working_time.delete_absence(current_user, absence)
+    db.session.commit()
+    return "", 204
+
+
 FEED = Schema("Feed", {
     "id": Integer(read_only=True),
     "owner_type": Choice(FEED_OWNER_TYPES, required=True),
@@ -356,12 +480,24 @@ BOOKED_SERIES_SCHEMA = {"type": "object", "required": ["visits", "skipped"], "pr
 
 _FEED_ID = [{"name": "feed_id", "in": "path", "required": True,
              "schema": {"type": "integer"}}]
+_ABSENCE_ID = [{"name": "absence_id", "in": "path", "required": True,
+                "schema": {"type": "integer"}}]
+
+WORKING_HOURS_SCHEMA = WORKING_HOURS.json_schema()
+WORKING_HOURS_SCHEMA["properties"]["days"]["minItems"] = 1
+ABSENCE_RECORDED_SCHEMA = {"allOf": [
+    {"$ref": "#/components/schemas/Absence"},
+    {"type": "object", "required": ["booked"], "properties": {"booked": {
+        "type": "array", "items": {"$ref": "#/components/schemas/Event"},
+        "description": "The visits and group sessions booked in the absence, to be"
+                       " moved: they stay booked"}}}]}
 
 OPENAPI = {
     "schemas": {"Feed": FEED.json_schema(), "Visit": VISIT.json_schema(),
                 "BookedSeries": BOOKED_SERIES_SCHEMA,
                 "VisitSeries": VISIT_SERIES.json_schema(), "Event": EVENT_SCHEMA,
-                "Slot": SLOT_SCHEMA},
+                "Slot": SLOT_SCHEMA, "WorkingDay": WORKING_DAY.json_schema(),
+                "WorkingHours": WORKING_HOURS_SCHEMA, "Absence": ABSENCE.json_schema()},
     "paths": {
         "/feeds": {
             "get": {"summary": "The caller's calendar feeds",
@@ -437,6 +573,42 @@ OPENAPI = {
                                     "schema": {"type": "integer"}}],
                     "responses": {"200": json_response("Slot", array=True),
                                   **error_responses(401, 404, 422)}},
+        },
+        "/workers/{worker_id}/working-hours": {
+            "parameters": _WORKER_ID,
+            "get": {"summary": "A family worker's working hours, weekday by weekday",
+                    "responses": {"200": json_response("WorkingHours"),
+                                  **error_responses(401, 404)}},
+            "put": {"summary": "Set the worker's own working hours (every weekday worked)",
+                    "requestBody": json_request("WorkingHours"),
+                    "responses": {"200": json_response("WorkingHours"),
+                                  **error_responses(400, 401, 404, 422)}},
+            "delete": {"summary": "Forget the worker's own hours: the unit's default"
+                                  " applies again",
+                       "responses": {"204": {"description": "The default applies"},
+                                     **error_responses(401, 404)}},
+        },
+        "/workers/{worker_id}/absences": {
+            "parameters": _WORKER_ID,
+            "get": {"summary": "A family worker's absences ending after the start of a day",
+                    "parameters": [{"name": "from", "in": "query",
+                                    "description": "Today by default",
+                                    "schema": {"type": "string", "format": "date"}}],
+                    "responses": {"200": json_response("Absence", array=True),
+                                  **error_responses(401, 404, 422)}},
+            "post": {"summary": "Record an absence (leave, training); with visits or"
+                                " group sessions booked in it, only when confirmed",
+                     "requestBody": json_request("Absence"),
+                     "responses": {"201": {"description": "Recorded, with what it covers",
+                                           "content": {"application/json": {
+                                               "schema": ABSENCE_RECORDED_SCHEMA}}},
+                                   **error_responses(400, 401, 404, 409, 422)}},
+        },
+        "/absences/{absence_id}": {
+            "parameters": _ABSENCE_ID,
+            "delete": {"summary": "Remove an absence",
+                       "responses": {"204": {"description": "Removed"},
+                                     **error_responses(401, 404)}},
         },
     },
 }

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from calendars.events import HOME_VISIT, Event, family_events, worker_events
@@ -23,6 +24,8 @@ from extensions import db
 from groups.services import days_off_between
 
 EARTH_RADIUS_KM = 6371.0
+# Labels of calendars.models.ABSENCE_KINDS, in that order.
+ABSENCE_LABELS = {"leave": _l("Leave"), "training": _l("Training"), "other": _l("Other absence")}
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,9 @@ def _worker_clashes(calendars, worker, start, end, local_start, local_end,
                                       event=describe(event, zone)), event, worker.user_id)
     for absence in worker.absences:
         if absence.start < end and start < absence.end:
+            kind = ABSENCE_LABELS.get(absence.kind, absence.kind)
             yield Clash("worker_absent", True, _("%(name)s is away (%(kind)s).",
-                                                 name=worker.name, kind=absence.kind),
+                                                 name=worker.name, kind=str(kind).lower()),
                         worker_id=worker.user_id)
     hours = worker.hours.get(local_start.isoweekday())
     inside = (hours is not None and local_start.date() == local_end.date()

@@ -5,6 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
+    Form,
+    FormField,
     IntegerField,
     SelectField,
     StringField,
@@ -12,8 +15,15 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
+from calendars.conflicts import ABSENCE_LABELS
 from calendars.models import NOTES_MAX, PLACE_MAX, REASON_MAX
 from calendars.services import MAX_VISIT_MINUTES
 from core.vocabulary import choices
@@ -128,3 +138,54 @@ class ConfirmForm(FlaskForm):
     """A confirmation button with its CSRF token."""
 
     submit = SubmitField(_l("Delete the visit"))
+
+
+# --- working time ----------------------------------------------------------
+
+class DayHoursForm(Form):
+    """One weekday's hours; both blank, the day is not worked."""
+
+    start = TimeField(_l("Starts"), format=TIME_FORMATS, validators=[Optional()])
+    end = TimeField(_l("Ends"), format=TIME_FORMATS, validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if (self.start.data is None) != (self.end.data is None):
+            self.end.errors.append(_l("Give both times, or neither for a day off."))
+            return False
+        return True
+
+
+class WorkingHoursForm(FlaskForm):
+    """A worker's hours, Monday to Sunday."""
+
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    submit = SubmitField(_l("Save the working hours"))
+
+
+class DefaultHoursForm(FlaskForm):
+    """Going back to the unit's default hours."""
+
+    submit = SubmitField(_l("Use the unit's default hours"))
+
+
+class AbsenceForm(FlaskForm):
+    """An absence from one day to another; without times, whole days."""
+
+    kind = SelectField(_l("Kind of absence"), choices=choices(ABSENCE_LABELS),
+                       validators=[DataRequired()])
+    first_day = DateField(_l("First day"), validators=[InputRequired(), plausible_date])
+    start_time = TimeField(_l("From (time)"), format=TIME_FORMATS, validators=[Optional()])
+    last_day = DateField(_l("Last day"), validators=[InputRequired(), plausible_date])
+    end_time = TimeField(_l("Until (time)"), format=TIME_FORMATS, validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=REASON_MAX)])
+    confirm = BooleanField(_l("Record it anyway: the visits and sessions stay booked "
+                              "until they are moved"))
+    submit = SubmitField(_l("Record the absence"))
+
+
+class DeleteAbsenceForm(FlaskForm):
+    """Removing an absence, with its CSRF token."""
+
+    submit = SubmitField(_l("Remove"))

@@ -27,7 +27,7 @@ from flask_login import current_user
 
 from accounts.models import User
 from accounts.services import staff
-from calendars import services
+from calendars import services, working_time
 from calendars.events import Event, worker_events
 from calendars.forms import (
     DEFAULT_DURATION_MINUTES,
@@ -263,7 +263,8 @@ def week():
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
         sunday=sunday, week_number=monday.isocalendar().week, today=today,
         previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-        chosen=day, may_book=services.may_book(current_user))
+        chosen=day, may_book=services.may_book(current_user),
+        may_manage_time=working_time.may_manage(current_user, worker))
 
 
 @bp.get("/month")

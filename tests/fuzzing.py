@@ -12,6 +12,7 @@ from accounts import services as accounts_services
 from accounts.models import ApiToken, User
 from app import create_app
 from calendars import services as calendar_services
+from calendars import working_time
 from calendars.conflicts import TravelPolicy
 from config import TestConfig, settings
 from core.clock import FixedClock
@@ -39,7 +40,8 @@ class Region:
 
 def make_region() -> Region:
     """Families with members and plans, a group with sessions and an enrollment,
-    visits with their reminders, a feed, a matching proposal, a venue and a blackout."""
+    visits with their reminders, a feed, an absence, a matching proposal, a venue and
+    a blackout."""
     clock = FixedClock(NOW)
     coordinator = make_user("coordinator", municipalities=("Mikkeli", "Hirvensalmi"))
     admin = make_user("admin", municipalities=())
@@ -76,6 +78,9 @@ def make_region() -> Region:
     feed, _secret = calendar_services.create_feed(
         coordinator, owner_type="group", owner_id=group.id, detailed_allowed=True,
         clock=clock)
+    absence, _booked = working_time.add_absence(
+        coordinator, workers[0], kind="leave", start=datetime(2026, 12, 21, tzinfo=HELSINKI),
+        end=datetime(2026, 12, 24, tzinfo=HELSINKI), confirm=True)
     db.session.flush()
     proposal = matching_services.propose(coordinator, now=NOW, zone=HELSINKI)
     accounts_services.issue_api_token(coordinator, clock=clock)
@@ -94,6 +99,7 @@ def make_region() -> Region:
         "enrollment_id": [enrollment.id],
         "visit_id": [visit.id for visit in visits],
         "feed_id": [feed.id],
+        "absence_id": [absence.id],
         "owner_id": [group.id, workers[0].id, families[0].id],
         "proposal_id": [proposal.id],
         "item_id": [item.id for item in proposal.items],

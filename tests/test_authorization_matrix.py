@@ -28,6 +28,7 @@ from werkzeug.routing import Rule
 from accounts.models import ApiToken
 from accounts.services import issue_api_token
 from calendars import services as calendar_services
+from calendars import working_time
 from core import places
 from core.clock import FixedClock
 from extensions import db
@@ -73,6 +74,9 @@ FAMILY_KEEPERS = {**ANON, "admin": "ok", "coordinator": ("ok", "404"),
                   "family_worker": ("403", "404"), "social_worker": ("403", "404")}
 # A worker's own calendar feed: the worker (and an admin), nobody else.
 FEED_OWNERS = {**ANON, "*": "404", "admin": "ok", "family_worker": ("ok", "404")}
+# A family worker's hours and absences: the worker, their coordinators, admins.
+WORKING_TIME = {**ANON, "admin": "ok", "coordinator": ("ok", "404"),
+                "family_worker": ("ok", "404"), "social_worker": "404"}
 
 
 # --- the world: the users' own objects and someone else's --------------------
@@ -113,6 +117,9 @@ def _side(coordinator, worker, social_worker, municipality, clock) -> Side:
     feed, secret = calendar_services.create_feed(
         worker, owner_type="worker", owner_id=worker.id, detailed_allowed=False,
         clock=clock)
+    absence, _booked = working_time.add_absence(
+        worker, worker, kind="training", start=datetime(2026, 12, 21, 8, tzinfo=HELSINKI),
+        end=datetime(2026, 12, 21, 12, tzinfo=HELSINKI))
     db.session.flush()
     proposal = matching_services.propose(coordinator, now=NOW, zone=HELSINKI)
     db.session.commit()
@@ -124,6 +131,7 @@ def _side(coordinator, worker, social_worker, municipality, clock) -> Side:
         "group_id": group.id, "session_id": session.id, "enrollment_id": enrollment.id,
         "feed_id": feed.id, "proposal_id": proposal.id,
         "reminder_id": reminder.id if reminder else 0, "worker_id": worker.id,
+        "absence_id": absence.id,
         "user_id": worker.id}, feed_secret=secret)
 
 
@@ -156,11 +164,18 @@ def world(app) -> World:
 
 # --- asking ------------------------------------------------------------------
 
+def _worker_query(world, side, role):
+    return {"worker": side.ids["worker_id"]}
+
+
 # Routes whose object is named in the query string.
 QUERIES = {"feeds.subscribe": lambda world, side, role: {
     "owner_type": "worker",
     "owner_id": world.users[role].id if side is world.own and role in world.users
-    else side.ids["worker_id"]}}
+    else side.ids["worker_id"]},
+    **{endpoint: _worker_query for endpoint in (
+        "working_time.page", "working_time.save_hours", "working_time.default_hours",
+        "working_time.add_absence")}}
 
 
 def _has_object(rule: Rule) -> bool:
@@ -371,6 +386,13 @@ EXPECTED: dict = {
     "calendars_api.update_visit": BOOKERS, "calendars_api.delete_visit": BOOKERS,
     "calendars_api.worker_event_list": {**FAMILY_STAFF, "social_worker": "404"},
     "calendars_api.worker_free_slots": {**FAMILY_STAFF, "social_worker": "404"},
+    # Working hours and absences.
+    **{endpoint: WORKING_TIME for endpoint in (
+        "working_time.page", "working_time.save_hours", "working_time.default_hours",
+        "working_time.add_absence", "working_time.delete_absence",
+        "calendars_api.get_working_hours", "calendars_api.put_working_hours",
+        "calendars_api.delete_working_hours", "calendars_api.list_absences",
+        "calendars_api.create_absence", "calendars_api.delete_absence")},
     # Calendar feeds: the secret URL is the key, for anyone who has it.
     "feeds.feed": "ok",
     "feeds.subscribe": {**ANON, "*": ("ok", "404"), "admin": "ok"},
