@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.models import User
 from calendars.conflicts import default_hours
@@ -125,8 +126,10 @@ def add_absence(actor: User, worker: User, *, kind: str, start: datetime, end: d
     booked = booked_during(worker, start, end)
     if booked and not confirm:
         raise Conflict(
-            _("Please confirm: %(n)d booked visits or group sessions fall in the absence; "
-              "they stay booked until they are moved.", n=len(booked)),
+            ngettext("Please confirm: %(num)d booked visit or group session falls in the "
+                     "absence; it stays booked until it is moved.",
+                     "Please confirm: %(num)d booked visits or group sessions fall in the "
+                     "absence; they stay booked until they are moved.", len(booked)),
             code="confirmation_required", details=[event_detail(event) for event in booked])
     absence = Absence(user_id=worker.id, kind=kind, start=start, end=end, note=note)
     db.session.add(absence)
