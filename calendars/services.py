@@ -281,6 +281,10 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     if status in ("done", "no_show") and status != visit.status and start > now:
         message = _("A visit is marked done or missed once its time has come.")
         raise ValidationFailed(message, code="visit_not_started", fields={"status": message})
+    if status == "cancelled" and visit.status in ("done", "no_show"):
+        # Its outcome is part of the family's record and of the reports.
+        message = _("A visit held or missed is not cancelled; correct its outcome instead.")
+        raise ValidationFailed(message, code="visit_held", fields={"status": message})
     moved = (start, end) != (visit.start, visit.end)
     rebooked = (moved or "worker_ids" in changes or municipality != visit.municipality
                 or (status == "scheduled" and visit.status == "cancelled"))

@@ -236,6 +236,8 @@ def test_cancel_raises_the_sequence_but_notes_and_done_do_not(coordinator, worke
                           zone=HELSINKI, settings=SETTINGS, clock=clock)
     services.update_visit(coordinator, visit, {"status": "done"}, zone=HELSINKI,
                           settings=SETTINGS, clock=FixedClock(at(2, 10)))
+    services.update_visit(coordinator, visit, {"status": "scheduled"}, zone=HELSINKI,
+                          settings=SETTINGS, clock=clock)  # marked done by mistake
     assert visit.sequence == 0
     services.update_visit(coordinator, visit, {"status": "cancelled",
                                                "status_reason": "Perhe sairaana"},
@@ -272,3 +274,18 @@ def test_a_visit_ahead_cannot_be_marked_done(coordinator, worker, family, clock)
             services.update_visit(coordinator, visit, {"status": status}, zone=HELSINKI,
                                   settings=SETTINGS, clock=clock)
         assert error.value.code == "visit_not_started"
+
+
+def test_a_visit_held_or_missed_is_not_cancelled(coordinator, worker, family):
+    visit = book(coordinator, family, at(2, 9))
+    later = FixedClock(datetime(2026, 12, 3, 12, tzinfo=HELSINKI))
+    for outcome in ("done", "no_show"):
+        services.update_visit(coordinator, visit, {"status": outcome}, zone=HELSINKI,
+                              settings=SETTINGS, clock=later)
+        with pytest.raises(ValidationFailed) as error:
+            services.update_visit(coordinator, visit, {"status": "cancelled"},
+                                  zone=HELSINKI, settings=SETTINGS, clock=later)
+        assert error.value.code == "visit_held" and visit.status == outcome
+    services.update_visit(coordinator, visit, {"status": "scheduled"}, zone=HELSINKI,
+                          settings=SETTINGS, clock=later)  # a wrong outcome is corrected
+    assert visit.status == "scheduled"
