@@ -7,7 +7,7 @@ asks for a confirmation and then lists them on the page until they are moved.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,7 +27,7 @@ from calendars.forms import (
 from calendars.models import Absence
 from core.clock import get_clock
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.localtime import local_datetime, unit_zone
+from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from extensions import db
 from groups.forms import WEEKDAYS
@@ -44,6 +44,14 @@ class AbsenceRow:
 
     absence: Absence
     booked: list[Event]
+
+    @property
+    def last_whole_day(self) -> date | None:
+        """The last day of an absence of whole days (midnight to midnight), else None."""
+        start, end = to_local(self.absence.start), to_local(self.absence.end)
+        if start.time() == end.time() == MIDNIGHT:
+            return end.date() - timedelta(days=1)
+        return None
 
 
 def _worker() -> User:

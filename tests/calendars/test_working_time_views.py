@@ -99,8 +99,9 @@ def test_an_absence_over_booked_visits_asks_and_then_lists_them(client, coordina
     assert absence.start == datetime(2026, 12, 7, tzinfo=HELSINKI)
     assert absence.end == datetime(2026, 12, 12, tzinfo=HELSINKI)  # the last day whole
     html = client.get(PAGE).get_data(as_text=True)
+    assert "Mon 7 Dec 2026 – Fri 11 Dec 2026" in html  # whole days, as dates
     assert "Still booked during the absence" in html
-    assert f"/calendars/visits/{visit.id}" in html
+    assert f"/calendars/visits/{visit.id}" in html and "Tue 8 Dec 2026 10:00" in html
 
 
 def test_an_absence_without_bookings_is_recorded_at_once_and_can_be_removed(client,
