@@ -294,3 +294,34 @@ def test_coordinator_reads_last_quarter_report_and_downloads_its_csv(visit):
     assert header.startswith(first_column), (title, header)
     assert download.value.suggested_filename.endswith(".csv")
     visit.finish()
+
+
+def test_family_worker_records_an_absence_over_a_booked_visit(visit, site):
+    worker = "perhetyontekija.mikkeli3@perhetyo.example"  # Anu Savolainen
+    day, start, _family_id = _busy_time_of(site, worker)
+    page = visit.login(worker)
+    page = visit.follow(page.get_by_role("link", name="My calendar"))
+    page = visit.follow(page.get_by_role("link", name="Working hours and absences"))
+    expect(page.get_by_label("Monday: Starts")).to_have_value("08:00")
+
+    form = page.locator("section", has=page.get_by_role("heading", name="Record an absence"))
+    form.get_by_label("Kind of absence").select_option("training")
+    form.get_by_label("First day").fill(day.isoformat())
+    form.get_by_label("Last day").fill(day.isoformat())
+    page = visit.submit(form.get_by_role("button", name="Record the absence"))
+    # The visit that day is named, and nothing is recorded until confirmed.
+    expect(page.locator(".form-errors[role=alert]")).to_contain_text("Please confirm")
+    expect(page.locator(".clashes.warnings[role=alert]")).to_contain_text(start)
+    expect(page.get_by_text("No absences ahead.")).to_be_visible()
+    page.get_by_label(re.compile("^Record it anyway")).check()
+    page = visit.submit(page.get_by_role("button", name="Record the absence"))
+    expect(flash(page)).to_contain_text("still booked")
+    absence = page.locator("ul.absences > li").filter(has_text="Training")
+    expect(absence.locator(".clashes")).to_contain_text(start)
+
+    # Removing it is asked first; then the page has no absence that day.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page = visit.submit(absence.get_by_role("button", name=re.compile("^Remove")))
+    expect(flash(page)).to_contain_text("The absence was removed.")
+    expect(page.locator("ul.absences > li").filter(has_text="Training")).to_have_count(0)
+    visit.finish()
