@@ -28,6 +28,7 @@ from flask_login import current_user
 from accounts.models import User
 from accounts.services import staff
 from calendars import services, working_time
+from calendars.conflicts import ABSENCE_LABELS
 from calendars.events import Event, worker_events
 from calendars.forms import (
     DEFAULT_DURATION_MINUTES,
@@ -60,7 +61,8 @@ from groups.services import series_rule
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
 
 # The translated labels of every code a calendar page shows, by vocabulary.
-VOCABULARIES = {"visit_kind": VISIT_KIND_LABELS, "visit_status": VISIT_STATUS_LABELS}
+VOCABULARIES = {"visit_kind": VISIT_KIND_LABELS, "visit_status": VISIT_STATUS_LABELS,
+                "absence_kind": ABSENCE_LABELS}
 MIDNIGHT = time(0)
 # Suggested times: the next two weeks, the best few, a couple a day at most.
 SLOT_DAYS = 14
@@ -222,12 +224,41 @@ def _checked(refusal: Refusal, action, *args, **kwargs):
 # --- calendars -------------------------------------------------------------
 
 @dataclass
+class DayAbsence:
+    """An absence as one day shows it: its kind, and its hours unless it takes the
+    whole day."""
+
+    kind: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass
 class CalendarDay:
-    """One day of a calendar with its events."""
+    """One day of a calendar with its events, and the worker's absences that day."""
 
     day: date
     events: list[Event]
     today: bool
+    absences: list[DayAbsence] = field(default_factory=list)
+
+
+def _absences_by_day(absences, first: date, last: date) -> dict[date, list[DayAbsence]]:
+    """Each absence on every day from ``first`` to ``last`` that it touches."""
+    zone = unit_zone()
+    by_day: dict[date, list[DayAbsence]] = defaultdict(list)
+    for absence in absences:
+        day = max(first, to_local(absence.start, zone).date())
+        while day <= last:
+            opens = local_datetime(day, MIDNIGHT, zone)
+            closes = local_datetime(day + timedelta(days=1), MIDNIGHT, zone)
+            if absence.start >= closes or absence.end <= opens:
+                break
+            whole = absence.start <= opens and absence.end >= closes
+            by_day[day].append(DayAbsence(absence.kind) if whole else DayAbsence(
+                absence.kind, max(absence.start, opens), min(absence.end, closes)))
+            day += timedelta(days=1)
+    return by_day
 
 
 def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list[CalendarDay]:
@@ -237,16 +268,19 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
     a worker sees what was called off.
     """
     zone = unit_zone()
-    events = worker_events(worker_id, local_datetime(first, MIDNIGHT, zone),
-                           local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-                           include_cancelled=True)
+    start, end = (local_datetime(first, MIDNIGHT, zone),
+                  local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
+    events = worker_events(worker_id, start, end, include_cancelled=True)
     by_day: dict[date, list[Event]] = defaultdict(list)
     for event in events:
         # An event that began the evening before is shown on the first day.
         by_day[max(first, to_local(event.start, zone).date())].append(event)
+    away = _absences_by_day(working_time.absences_between([worker_id], start, end).get(
+        worker_id, []), first, last)
     count = (last - first).days + 1
     days = [first + timedelta(days=offset) for offset in range(count)]
-    return [CalendarDay(day, by_day.get(day, []), day == today) for day in days]
+    return [CalendarDay(day, by_day.get(day, []), day == today, away.get(day, []))
+            for day in days]
 
 
 @bp.get("/week")
@@ -296,6 +330,7 @@ class WorkerDay:
 
     worker: User
     events: list[Event]
+    absences: list[DayAbsence] = field(default_factory=list)
 
 
 def _workers_of_coordinator() -> list[User]:
@@ -315,8 +350,11 @@ def coordinators_day():
     day = _date_arg(today)
     start = local_datetime(day, MIDNIGHT, zone)
     end = local_datetime(day + timedelta(days=1), MIDNIGHT, zone)
-    columns = [WorkerDay(worker, worker_events(worker.id, start, end, include_cancelled=True))
-               for worker in _workers_of_coordinator()]
+    workers = _workers_of_coordinator()
+    away = working_time.absences_between([worker.id for worker in workers], start, end)
+    columns = [WorkerDay(worker, worker_events(worker.id, start, end, include_cancelled=True),
+                         _absences_by_day(away.get(worker.id, []), day, day).get(day, []))
+               for worker in workers]
     return render_template(
         "calendars/day.html", day=day, columns=columns, today=today,
         previous=day - timedelta(days=1), following=day + timedelta(days=1))

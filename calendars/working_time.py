@@ -93,6 +93,17 @@ def absences_of(worker: User, since: datetime) -> list[Absence]:
         Absence.user_id == worker.id, Absence.end > since).order_by(Absence.start)))
 
 
+def absences_between(worker_ids, start: datetime, end: datetime) -> dict[int, list[Absence]]:
+    """The absences of some workers that overlap a stretch of time, by worker."""
+    found: dict[int, list[Absence]] = {}
+    if worker_ids:
+        for absence in db.session.scalars(sa.select(Absence).where(
+                Absence.user_id.in_(list(worker_ids)), Absence.start < end,
+                Absence.end > start).order_by(Absence.start)):
+            found.setdefault(absence.user_id, []).append(absence)
+    return found
+
+
 def booked_during(worker: User, start: datetime, end: datetime) -> list[Event]:
     """The scheduled visits and sessions of the worker that an absence would cover."""
     return [event for event in worker_events(worker.id, start, end)

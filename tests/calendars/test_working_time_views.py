@@ -164,3 +164,23 @@ def test_the_clash_check_names_the_absence_in_the_readers_language(client, coord
         "worker_ids": worker.id, "repeat": ""})
     assert refused.status_code == 422
     assert "is away (leave)" in refused.get_data(as_text=True)
+
+
+def test_the_calendars_show_who_is_away(client, coordinator, worker):
+    working_time.add_absence(worker, worker, kind="leave",
+                             start=datetime(2026, 12, 7, tzinfo=HELSINKI),
+                             end=datetime(2026, 12, 9, tzinfo=HELSINKI))
+    working_time.add_absence(worker, worker, kind="training",
+                             start=datetime(2026, 12, 10, 12, tzinfo=HELSINKI),
+                             end=datetime(2026, 12, 10, 16, tzinfo=HELSINKI))
+    db.session.commit()
+    login(client, coordinator)
+    week = client.get(f"/calendars/week?worker={worker.id}&date=2026-12-07")
+    days = week.get_data(as_text=True).split('<li class="day')[1:]
+    assert ["Away: Leave" in day for day in days] == [True, True] + [False] * 5
+    assert "Away: Training 12:00–16:00" in days[3] and "Nothing booked" not in days[3]
+    day = client.get("/calendars/day?date=2026-12-08").get_data(as_text=True)
+    column = day[day.index(f'id="worker-{worker.id}"'):]
+    assert "Away: Leave" in column[:column.index("</section>")]
+    month = client.get(f"/calendars/month?worker={worker.id}&date=2026-12-01")
+    assert month.get_data(as_text=True).count('class="absence-tag"') == 3
