@@ -5,16 +5,6 @@ import pytest
 from tests.conftest import bearer, make_family, make_group, make_user
 
 
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
-
-
 def visit_body(family, worker, start="2026-12-02T10:00", end="2026-12-02T11:00", **extra):
     return {"family_id": family.id, "worker_ids": [worker.id], "kind": "home_visit",
             "start": start, "end": end, **extra}

@@ -11,17 +11,7 @@ from core.clock import FixedClock, set_clock
 from core.security import HEADERS
 from extensions import db
 from tests.calendars.test_feeds import HELSINKI, book, subscribe
-from tests.conftest import NOW, bearer, make_family, make_user
-
-
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
+from tests.conftest import NOW, bearer
 
 
 @pytest.fixture

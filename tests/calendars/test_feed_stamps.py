@@ -22,11 +22,6 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 @pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
 def family(coordinator, worker):
     return make_family(coordinator, workers=[worker], surname="Salonen", plan=True)
 

@@ -17,11 +17,6 @@ SETTINGS = services.CalendarSettings(TravelPolicy(1.2, 15), "1-5 08:00-16:00", 1
 
 
 @pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
 def family(coordinator, worker, social_worker):
     return make_family(coordinator, track="child_protection", social_worker=social_worker,
                        workers=[worker], plan=True, surname="Salonen")

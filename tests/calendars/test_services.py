@@ -28,11 +28,6 @@ def worker(app):
     return make_user("family_worker", municipalities=("Mikkeli", "Puumala"))
 
 
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
-
-
 def book(actor, family, start, minutes=60, workers=None, kind="home_visit", confirm=False,
          clock=None, **extra):
     return services.book_visit(

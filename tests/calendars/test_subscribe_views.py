@@ -4,8 +4,6 @@ from datetime import datetime
 from html import unescape
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from calendars import services
 from calendars.conflicts import TravelPolicy
 from calendars.models import FeedToken
@@ -15,11 +13,6 @@ from tests.conftest import NOW, csrf_token_from, login, make_family, make_group,
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 SETTINGS = services.CalendarSettings(TravelPolicy(1.2, 15), "1-5 08:00-16:00", 15)
-
-
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
 
 
 def page_of(worker):

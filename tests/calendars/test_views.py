@@ -69,11 +69,6 @@ def worker(app):
     return make_user("family_worker", name="Liisa Laine")
 
 
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
-
-
 # --- the week --------------------------------------------------------------
 
 def test_week_shows_the_workers_visit_and_group_session_with_links(client, coordinator,

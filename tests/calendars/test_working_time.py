@@ -12,11 +12,6 @@ from tests.calendars.test_feeds import HELSINKI, SETTINGS, book
 from tests.conftest import NOW, make_family, make_group, make_user
 
 
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
 def test_an_absence_covers_scheduled_visits_and_facilitated_sessions_only(coordinator,
                                                                           worker):
     family = make_family(coordinator, workers=[worker], plan=True)

@@ -5,22 +5,12 @@ from datetime import datetime
 import pytest
 
 from tests.calendars.test_feeds import book
-from tests.conftest import HELSINKI, bearer, make_family, make_user
+from tests.conftest import HELSINKI, bearer, make_user
 
 DEFAULT_DAYS = [{"weekday": day, "start": "08:00", "end": "16:00"} for day in range(1, 6)]
 # Wednesday 2 December 2026, a working day after the suite's "now" (Monday 30 November).
 TRAINING = {"kind": "training", "start": "2026-12-02T08:00", "end": "2026-12-02T16:00",
             "note": "Ensiapukurssi"}
-
-
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
 
 
 def hours_url(worker):

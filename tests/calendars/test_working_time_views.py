@@ -9,19 +9,9 @@ from calendars import working_time
 from calendars.models import Absence, WorkingHours
 from extensions import db
 from tests.calendars.test_feeds import HELSINKI, book
-from tests.conftest import csrf_token_from, login, make_family, make_user
+from tests.conftest import csrf_token_from, login, make_user
 
 PAGE = "/calendars/working-time"
-
-
-@pytest.fixture
-def worker(app):
-    return make_user("family_worker")
-
-
-@pytest.fixture
-def family(coordinator, worker):
-    return make_family(coordinator, workers=[worker], plan=True)
 
 
 def hours_data(token, rows):
