@@ -81,6 +81,15 @@ def feed(token):
     return response
 
 
+def served_privacy(privacy: str) -> str:
+    """A feed's level as served: minimal wherever the policy no longer allows
+    detailed feeds, so one made while it did shows no surname or address once it
+    does not."""
+    if privacy == "detailed" and not current_app.config["FEED_DETAILED_ALLOWED"]:
+        return "minimal"
+    return privacy
+
+
 def _answer(subscription: services.FeedRead, now: datetime, *,
             previous: serving.Answer | None) -> serving.Answer:
     """The feed's ETag, Last-Modified and how long they hold, from one aggregate
@@ -90,8 +99,8 @@ def _answer(subscription: services.FeedRead, now: datetime, *,
     version = version_of(subscription.owner_type, subscription.owner_id, window.start,
                          window.end, cancelled_since=window.cancelled_since)
     etag = hashlib.sha256(repr((
-        subscription.token_hash, subscription.privacy, subscription.locale, version.count,
-        version.changed, version.fingerprint, feed_stamps and feed_stamps[::2],
+        subscription.token_hash, served_privacy(subscription.privacy), subscription.locale,
+        version.count, version.changed, version.fingerprint, feed_stamps and feed_stamps[::2],
         window.first_day, config["FEED_REFRESH_INTERVAL"], config["FEED_MAX_EVENTS"],
     )).encode()).hexdigest()[:32]
     changes = [version.changed, subscription.created_at,
@@ -115,7 +124,8 @@ def _body(subscription: services.FeedRead, now: datetime) -> bytes:
     with force_locale(subscription.locale):  # the feed's language, not the fetcher's
         name = services.feed_name(subscription)
     return feeds.build(events[:config["FEED_MAX_EVENTS"]], name=name,
-                       owner_type=subscription.owner_type, privacy=subscription.privacy,
+                       owner_type=subscription.owner_type,
+                       privacy=served_privacy(subscription.privacy),
                        locale=subscription.locale, zone=zone,
                        refresh_seconds=config["FEED_REFRESH_INTERVAL"],
                        first=window.first_day, last=window.last_day)
@@ -130,7 +140,15 @@ PRIVACY_LABELS = {
     "minimal": _l("Minimal: the family's reference and municipality"),
     "detailed": _l("Detailed: also the surname and the street address"),
 }
+
 LOCALE_LABELS = {"fi": "Suomi", "en": "English"}
+
+
+@bp.app_template_global()
+def feed_privacy_label(privacy: str) -> str:
+    """What a feed's events say, as it is served."""
+    privacy = served_privacy(privacy)
+    return PRIVACY_LABELS.get(privacy, privacy)
 
 
 class FeedForm(FlaskForm):

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from calendars import services
+from calendars import services, serving
 from calendars.conflicts import TravelPolicy
 from core.clock import FixedClock, set_clock
 from extensions import db
-from tests.conftest import NOW, bearer, make_family, make_group, make_user
+from tests.conftest import NOW, bearer, login, make_family, make_group, make_user
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 SETTINGS = services.CalendarSettings(TravelPolicy(1.2, 15), "1-5 08:00-16:00", 15)
@@ -92,6 +92,15 @@ def test_detailed_feeds_need_the_admins_policy(app, client, coordinator, worker,
         assert "Salonen" in text and "Porrassalmenkatu" in text
     finally:
         app.config["FEED_DETAILED_ALLOWED"] = False
+    # Once the policy forbids detailed feeds (a new setting, so a restart with
+    # empty answers), the feed made while it allowed them says no more than minimal.
+    serving.answers.clear()
+    text = client.get(path).get_data(as_text=True)
+    assert "PT-" in text and "Salonen" not in text and "Porrassalmenkatu" not in text
+    login(client, worker)  # and the subscription page says so
+    page = client.get(f"/calendars/feeds/subscribe?owner_type=worker&owner_id={worker.id}")
+    html = page.get_data(as_text=True)
+    assert "Minimal: the family" in html and "Detailed: also" not in html
 
 
 def test_a_change_keeps_the_uid_and_raises_the_sequence(client, coordinator, worker, family,
