@@ -96,9 +96,11 @@ def book(coordinator, family, worker, start, end=None, *, kind="home_visit", con
 
 
 @pytest.fixture
-def scene(app):
+def scene(app, monkeypatch):
     """A worker's visits with two families and a group they facilitate, around every
-    change of the window; one visit and one session moved, one of each cancelled."""
+    change of the window; one visit and one session moved, one of each cancelled.
+    Detailed feeds are allowed, so that both levels are served as made."""
+    monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
     coordinator = make_user("coordinator", municipalities=("Mikkeli", "Hirvensalmi"))
     worker = make_user("family_worker", locale="fi")
     social_worker = make_user("social_worker")
