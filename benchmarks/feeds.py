@@ -42,9 +42,7 @@ import contextlib  # noqa: E402
 import http.client  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -74,7 +72,7 @@ from icalendar import Event, Timezone  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
+from benchmarks.support import start_gunicorn, stop, throwaway_database  # noqa: E402
 from calendars import feeds, services, serving  # noqa: E402
 from calendars.events import events_of  # noqa: E402
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
@@ -353,44 +351,6 @@ def in_process(app, case, repeat, profile):
 
 
 # --- under gunicorn --------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(target: str, env: dict) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = subprocess.Popen(
-        [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         target], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/")
-            connection.getresponse().read()
-            connection.close()
-            return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"gunicorn {target} did not answer within 30 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
 
 def rate(port, path, headers, expect, seconds) -> tuple[float, int]:
     """Requests per second of CLIENT_THREADS keep-alive clients, for ``seconds`` or

@@ -36,7 +36,6 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
@@ -46,6 +45,8 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
+
+from benchmarks.support import free_port, start_gunicorn, stop, throwaway_database  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET_KEY = "load-benchmark-" + uuid.uuid4().hex
@@ -104,31 +105,13 @@ def prepare(url: str) -> dict:
 
 # --- the server ------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, int]:
+def serve(url: str, workers: int) -> tuple[subprocess.Popen, int]:
+    """The app under gunicorn on the throwaway database, its own address its public one."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update({"FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_SECRET_KEY": SECRET_KEY,
                 "FLASK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env=env)
-    for _ in range(150):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("gunicorn exited") from None
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer within 30 s")
+    return start_gunicorn("app:create_app()", env, workers=workers, port=port)
 
 
 # --- the clients (in the second process) -----------------------------------
@@ -287,13 +270,11 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("BENCH_DATABASE_URL", DEFAULT_DATABASE)
 
-    from benchmarks.support import throwaway_database
-
     with throwaway_database() as url:
         started = time.perf_counter()
         plan = prepare(url)
         print(f"fill: {time.perf_counter() - started:.1f} s")
-        server, port = start_gunicorn(url, args.workers)
+        server, port = serve(url, args.workers)
         try:
             context = multiprocessing.get_context("spawn")
             queue = context.Queue()
@@ -303,12 +284,7 @@ def main():
             outcome = json.loads(queue.get(timeout=args.seconds + 300))
             driver.join(timeout=60)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         report(outcome, args, plan)
 
 

@@ -40,7 +40,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
+from benchmarks.support import free_port, throwaway_database  # noqa: E402
 from calendars import services as calendar_services  # noqa: E402
 from calendars.conflicts import TravelPolicy  # noqa: E402
 from config import Config, settings  # noqa: E402
@@ -73,14 +73,6 @@ class Sink:
             self.first = self.first or now
             self.last = now
         return "250 OK"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fill(visits: int) -> int:

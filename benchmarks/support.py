@@ -1,9 +1,16 @@
-"""What the benchmark scripts share: a database of their own for one run."""
+"""What the benchmark scripts share: a database of their own for one run, and
+gunicorn on loopback."""
 
+import http.client
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -32,3 +39,50 @@ def throwaway_database():
             with admin.connect() as connection:
                 connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(target: str, env: dict, *, workers: int = 2,
+                   port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving ``target`` on loopback (on ``port``, or a free one), once it
+    answers HTTP; the caller stops it with ``stop``."""
+    port = port or free_port()
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen(
+        [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", target], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            connection.close()
+            return process, port
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"gunicorn {target} did not answer within {STARTUP_SECONDS} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server: SIGTERM, then SIGKILL if it has not ended in 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
