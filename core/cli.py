@@ -1,10 +1,28 @@
-"""Commands every installation needs: building the database."""
+"""Commands every installation needs (building the database), and the ``--now``
+option of the commands that act at an instant."""
 
 import click
+from flask import current_app
 from flask_migrate import upgrade
 
+from core.clock import FixedClock, set_clock
+from core.localtime import parse_instant
 from core.places import ensure_reference_data
 from extensions import db
+
+now_option = click.option("--now", default=None,
+                          help="Act as if it were this instant (ISO 8601).")
+
+
+def fix_clock(now: str | None) -> None:
+    """Stop the app's clock at ``--now`` when it is given."""
+    if now:
+        try:
+            instant = parse_instant(now)
+        except ValueError:
+            raise click.BadParameter("expected an ISO 8601 date-time such as"
+                                     " 2026-12-01T08:00:00+02:00", param_hint="--now") from None
+        set_clock(current_app, FixedClock(instant))
 
 
 @click.command("init-db")

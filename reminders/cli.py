@@ -6,22 +6,11 @@ import threading
 import click
 from flask import current_app
 
-from core.clock import FixedClock, set_clock
-from core.localtime import parse_instant
+from core.cli import fix_clock, now_option
 from extensions import scheduler as background
 from families import jobs as family_jobs
 from reminders import dispatcher
 from reminders.dispatcher import jobs
-
-
-def _fix_clock(now: str | None) -> None:
-    if now:
-        try:
-            instant = parse_instant(now)
-        except ValueError:
-            raise click.BadParameter("expected an ISO 8601 date-time such as"
-                                     " 2026-12-01T08:00:00+02:00", param_hint="--now") from None
-        set_clock(current_app, FixedClock(instant))
 
 
 @click.group("reminders")
@@ -31,13 +20,13 @@ def reminders():
 
 @reminders.command("dispatch")
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
-@click.option("--now", default=None, help="Act as if it were this instant (ISO 8601).")
+@now_option
 def dispatch(once, now):
     """Send the reminders that are due (one pass with --once)."""
     if not once:
         raise click.UsageError("Give --once for one pass; `flask --app app scheduler run`"
                                " dispatches continuously.")
-    _fix_clock(now)
+    fix_clock(now)
     jobs.log_to_stderr()
     try:
         result = jobs.run_dispatch_pass()
@@ -47,10 +36,10 @@ def dispatch(once, now):
 
 
 @reminders.command("plan")
-@click.option("--now", default=None, help="Act as if it were this instant (ISO 8601).")
+@now_option
 def plan(now):
     """Plan the reminders of every event within the horizon."""
-    _fix_clock(now)
+    fix_clock(now)
     looked_at = jobs.run_planning()
     click.echo(f"Planned the reminders of {looked_at} events.")
 
