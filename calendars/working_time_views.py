@@ -68,16 +68,16 @@ def _page_url(worker: User) -> str:
     return url_for(".page", worker=worker.id)
 
 
-def _hours_form(worker: User) -> WorkingHoursForm:
-    form = WorkingHoursForm()
-    if not form.is_submitted():
-        hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
-        for weekday, row in zip(WEEKDAYS, form.days, strict=True):
-            row.start.data, row.end.data = hours.days.get(weekday, (None, None))
+def _stored_hours_form(hours: working_time.WeekHours) -> WorkingHoursForm:
+    """The hours form showing the hours as stored, whatever else was sent."""
+    form = WorkingHoursForm(formdata=None)
+    for weekday, row in zip(WEEKDAYS, form.days, strict=True):
+        row.start.data, row.end.data = hours.days.get(weekday, (None, None))
     return form
 
 
 def _render(worker: User, *, hours_form=None, absence_form=None, booked=(), status=200):
+    """The page; a form not given shows what is stored (or nothing, for a new absence)."""
     now = get_clock().now()
     rows = [AbsenceRow(absence, working_time.booked_during(worker, absence.start,
                                                            absence.end))
@@ -85,8 +85,9 @@ def _render(worker: User, *, hours_form=None, absence_form=None, booked=(), stat
     hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
     return render_template(
         "calendars/working_time.html", worker=worker, own=worker.id == current_user.id,
-        hours=hours, hours_form=hours_form or _hours_form(worker),
-        default_form=DefaultHoursForm(), absence_form=absence_form or AbsenceForm(),
+        hours=hours, hours_form=hours_form or _stored_hours_form(hours),
+        default_form=DefaultHoursForm(),
+        absence_form=absence_form or AbsenceForm(formdata=None),
         delete_form=DeleteAbsenceForm(), absences=rows, booked=booked,
         weekdays=WEEKDAYS, absence_labels=ABSENCE_LABELS,
         page_url=_page_url(worker)), status
@@ -102,7 +103,7 @@ def page():
 @login_required
 def save_hours():
     worker = _worker()
-    form = _hours_form(worker)
+    form = WorkingHoursForm()
     if form.validate_on_submit():
         days = {weekday: (row.start.data, row.end.data)
                 for weekday, row in zip(WEEKDAYS, form.days, strict=True)

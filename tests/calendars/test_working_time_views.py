@@ -174,3 +174,14 @@ def test_the_calendars_show_who_is_away(client, coordinator, worker):
     assert "Away: Leave" in column[:column.index("</section>")]
     month = client.get(f"/calendars/month?worker={worker.id}&date=2026-12-01")
     assert month.get_data(as_text=True).count('class="absence-tag"') == 3
+
+
+def test_a_refused_absence_leaves_the_hours_shown_as_stored(client, worker):
+    login(client, worker)
+    client.post(f"{PAGE}/hours?worker={worker.id}",
+                data=hours_data(page_token(client), {2: ("09:30", "17:30")}))
+    refused = client.post(f"{PAGE}/absences?worker={worker.id}", data=absence_data(
+        page_token(client), last_day="2026-12-01"))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'name="days-1-start" type="time" value="09:30"' in html
