@@ -71,11 +71,12 @@ def feed(token):
     if answer is None or not answer.holds(subscription.stamps, now):
         answer = _answer(subscription, now, previous=answer)
         serving.answers.put(subscription.token_hash, answer)
-    if answer.body is None and not serving.not_modified(request.environ, answer):
+    fresh = serving.not_modified(request.environ, answer)
+    if answer.body is None and not fresh:
         answer.body = _body(subscription, now)
         serving.answers.put(subscription.token_hash, answer)
     serving.note_use(db.engine, subscription, now)
-    status, headers, body = serving.reply(answer, request.environ)
+    status, headers, body = serving.reply(answer, request.environ, fresh=fresh)
     response = Response(body, status)
     response.headers.update(headers)  # a HEAD's Content-Length is the body's it omits
     return response

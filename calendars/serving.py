@@ -111,12 +111,13 @@ def not_modified(environ: dict, answer: Answer) -> bool:
     return False
 
 
-def reply(answer: Answer, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+def reply(answer: Answer, environ: dict, *,
+          fresh: bool) -> tuple[int, list[tuple[str, str]], bytes]:
     """The status, headers and body for an answer whose body is built, or which
-    the client already has (a 304 needs no body)."""
+    the client already has (``fresh``, from ``not_modified``: a 304 needs no body)."""
     headers = [("ETag", f'"{answer.etag}"'),
                ("Cache-Control", "private, max-age=0, must-revalidate")]
-    if not_modified(environ, answer):
+    if fresh:
         return 304, headers, b""  # what a 304 carries (RFC 9110, 15.4.5)
     headers += [("Last-Modified", format_datetime(answer.last_modified, usegmt=True)),
                 ("Content-Type", "text/calendar; charset=utf-8"),
@@ -161,12 +162,13 @@ class FeedServer:
             return self._send(start_response, 404, [("Content-Length", "0")], b"")
         now = self.app.extensions["clock"].now()
         answer = answers.get(feed.token_hash)
+        fresh = answer is not None and not_modified(environ, answer)
         if answer is None or not answer.holds(feed.stamps, now) or (
-                answer.body is None and not not_modified(environ, answer)):
+                answer.body is None and not fresh):
             environ[FEED_READ] = feed
             return self.wsgi_app(environ, start_response)
         note_use(self.engine, feed, now)
-        return self._send(start_response, *reply(answer, environ))
+        return self._send(start_response, *reply(answer, environ, fresh=fresh))
 
     def _send(self, start_response, status: int, headers: list, body: bytes):
         start_response(STATUS_LINES[status], headers + self.headers)
