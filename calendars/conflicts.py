@@ -103,6 +103,29 @@ def default_hours(setting: str) -> dict[int, tuple[time, time]]:
             for weekday in range(int(first), int(last or first) + 1)}
 
 
+def week_hours(user_id: int, default_setting: str) -> tuple[dict[int, tuple[time, time]],
+                                                             bool]:
+    """A worker's hours by weekday, and whether they are the unit's default (from
+    ``default_setting``, such as "1-5 08:00-16:00"), which apply until the worker
+    has hours of their own."""
+    rows = db.session.scalars(sa.select(WorkingHours).where(
+        WorkingHours.user_id == user_id)).all()
+    if not rows:
+        return default_hours(default_setting), True
+    return {row.weekday: (row.start_time, row.end_time) for row in rows}, False
+
+
+def absences_between(worker_ids, start: datetime, end: datetime) -> dict[int, list[Absence]]:
+    """The absences of some workers that overlap a stretch of time, by worker."""
+    found: dict[int, list[Absence]] = {}
+    if worker_ids:
+        for absence in db.session.scalars(sa.select(Absence).where(
+                Absence.user_id.in_(list(worker_ids)), Absence.start < end,
+                Absence.end > start).order_by(Absence.start)):
+            found.setdefault(absence.user_id, []).append(absence)
+    return found
+
+
 def load(worker_ids, family_id, start: datetime, end: datetime, *, zone,
          travel: TravelPolicy, default_working_hours: str,
          exclude_visit_id: int | None = None) -> Calendars:
@@ -112,21 +135,16 @@ def load(worker_ids, family_id, start: datetime, end: datetime, *, zone,
     range count for travel.
     """
     window_start, window_end = start - timedelta(days=1), end + timedelta(days=1)
-    fallback = default_hours(default_working_hours)
     workers = []
-    for user_id in dict.fromkeys(worker_ids):
+    worker_ids = list(dict.fromkeys(worker_ids))
+    away = absences_between(worker_ids, window_start, window_end)
+    for user_id in worker_ids:
         user = db.session.get(User, user_id)
-        rows = db.session.scalars(sa.select(WorkingHours).where(
-            WorkingHours.user_id == user_id)).all()
-        hours = ({row.weekday: (row.start_time, row.end_time) for row in rows}
-                 if rows else fallback)
-        absences = db.session.scalars(sa.select(Absence).where(
-            Absence.user_id == user_id, Absence.start < window_end,
-            Absence.end > window_start)).all()
+        hours, _default = week_hours(user_id, default_working_hours)
         events = [event for event in worker_events(user_id, window_start, window_end)
                   if not _is(event, exclude_visit_id)]
         workers.append(WorkerCalendar(user_id, user.name if user else str(user_id),
-                                      events, list(absences), hours))
+                                      events, away.get(user_id, []), hours))
     family = []
     if family_id is not None:
         family = [event for event in family_events(family_id, window_start, window_end)

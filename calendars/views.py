@@ -27,7 +27,7 @@ from flask_login import current_user
 
 from accounts.models import User
 from accounts.services import staff
-from calendars import services, working_time
+from calendars import conflicts, services, working_time
 from calendars.conflicts import ABSENCE_LABELS
 from calendars.events import Event, worker_events
 from calendars.forms import (
@@ -275,7 +275,7 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
     for event in events:
         # An event that began the evening before is shown on the first day.
         by_day[max(first, to_local(event.start, zone).date())].append(event)
-    away = _absences_by_day(working_time.absences_between([worker_id], start, end).get(
+    away = _absences_by_day(conflicts.absences_between([worker_id], start, end).get(
         worker_id, []), first, last)
     count = (last - first).days + 1
     days = [first + timedelta(days=offset) for offset in range(count)]
@@ -351,7 +351,7 @@ def coordinators_day():
     start = local_datetime(day, MIDNIGHT, zone)
     end = local_datetime(day + timedelta(days=1), MIDNIGHT, zone)
     workers = _workers_of_coordinator()
-    away = working_time.absences_between([worker.id for worker in workers], start, end)
+    away = conflicts.absences_between([worker.id for worker in workers], start, end)
     columns = [WorkerDay(worker, worker_events(worker.id, start, end, include_cancelled=True),
                          _absences_by_day(away.get(worker.id, []), day, day).get(day, []))
                for worker in workers]

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from accounts.models import User
-from calendars.conflicts import default_hours
+from calendars.conflicts import week_hours
 from calendars.events import Event, worker_events
 from calendars.models import ABSENCE_KINDS, REASON_MAX, Absence, WorkingHours
 from calendars.services import can_see_calendar
@@ -52,12 +52,7 @@ def get_worker(actor: User, worker_id: int) -> User:
 
 
 def hours_of(worker: User, default_setting: str) -> WeekHours:
-    rows = db.session.scalars(sa.select(WorkingHours).where(
-        WorkingHours.user_id == worker.id)).all()
-    if not rows:
-        return WeekHours(default_hours(default_setting), default=True)
-    return WeekHours({row.weekday: (row.start_time, row.end_time) for row in rows},
-                     default=False)
+    return WeekHours(*week_hours(worker.id, default_setting))
 
 
 def set_hours(actor: User, worker: User, days: dict[int, tuple[time, time]]) -> None:
@@ -91,17 +86,6 @@ def absences_of(worker: User, since: datetime) -> list[Absence]:
     """The worker's absences that end after ``since``, the earliest first."""
     return list(db.session.scalars(sa.select(Absence).where(
         Absence.user_id == worker.id, Absence.end > since).order_by(Absence.start)))
-
-
-def absences_between(worker_ids, start: datetime, end: datetime) -> dict[int, list[Absence]]:
-    """The absences of some workers that overlap a stretch of time, by worker."""
-    found: dict[int, list[Absence]] = {}
-    if worker_ids:
-        for absence in db.session.scalars(sa.select(Absence).where(
-                Absence.user_id.in_(list(worker_ids)), Absence.start < end,
-                Absence.end > start).order_by(Absence.start)):
-            found.setdefault(absence.user_id, []).append(absence)
-    return found
 
 
 def booked_during(worker: User, start: datetime, end: datetime) -> list[Event]:
