@@ -217,3 +217,19 @@ class DataRetentionPolicy(db.Model):
         sa.CheckConstraint("months BETWEEN 0 AND 11", name="months"),
         sa.CheckConstraint("years > 0 OR months > 0", name="some_period"),
     )
+
+
+class ReferenceCounter(db.Model):
+    """The last reference number handed out in a year (PT-2026-0042 is 42 of 2026).
+
+    One row per year, raised by an upsert that returns the new number: two
+    registrations at once take turns on the row and never get the same one,
+    and a number is never reused, not even after its family is anonymised.
+    """
+
+    __tablename__ = "family_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int]
+
+    __table_args__ = (sa.CheckConstraint("last_number > 0", name="positive"),)

@@ -9,6 +9,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
@@ -33,6 +35,7 @@ from families.models import (
     Family,
     Member,
     Plan,
+    ReferenceCounter,
     TrackChange,
 )
 
@@ -200,11 +203,22 @@ def _check_in_scope(actor: User, municipality) -> None:
 
 
 def _next_reference(year: int) -> str:
-    prefix = f"{REFERENCE_PREFIX}-{year}-"
-    last = db.session.scalar(sa.select(sa.func.max(Family.reference)).where(
-        Family.reference.like(prefix + "%")))
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    """The year's next reference, such as PT-2026-0042.
+
+    One statement raises the year's counter (or starts it at 1) and returns the
+    new number: PostgreSQL holds the counter's row locked and SQLite the whole
+    database until the registration commits, so registrations at once take
+    turns and never get the same number, and a number is never handed out again.
+    """
+    counters = ReferenceCounter.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    number = db.session.execute(
+        insert(counters).values(year=year, last_number=1)
+        .on_conflict_do_update(index_elements=[counters.c.year],
+                               set_={"last_number": counters.c.last_number + 1})
+        .returning(counters.c.last_number)).scalar_one()
+    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
 
 
 def create_family(actor: User, *, surname, municipality, track, referral_source,
