@@ -65,14 +65,15 @@ def start_gunicorn(target: str, env: dict, *, workers: int = 2,
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/")
             connection.getresponse().read()
-            connection.close()
             return process, port
         except OSError:
             time.sleep(0.2)
+        finally:
+            connection.close()  # a socket left open fails a test that warns on it
     stop(process)
     raise RuntimeError(f"gunicorn {target} did not answer within {STARTUP_SECONDS} s")
 

@@ -24,6 +24,7 @@ from calendars.signals import visits_changed
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.localtime import local_datetime, to_local
+from core.locks import lock_calendars
 from core.places import municipality_named
 from core.recurrence import SeriesRule, materialise
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
@@ -170,6 +171,7 @@ def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datet
     workers = _workers(worker_ids)
     place_municipality = municipality_named(municipality) if municipality \
         else family.municipality
+    lock_calendars([w.id for w in workers], family.id)
     _refuse_or_warn(find_clashes([w.id for w in workers], family.id, start, end,
                                  place_municipality.id, zone=zone, settings=settings),
                     confirm)
@@ -220,6 +222,7 @@ def book_series(actor: User, family: Family, *, kind, rule: SeriesRule, worker_i
     if not occurrences:
         message = _("The series has no dates ahead.")
         raise ValidationFailed(message, fields={"first_date": message})
+    lock_calendars([w.id for w in workers], family.id)
     calendars = conflicts.load([w.id for w in workers], family.id, occurrences[0].start,
                                occurrences[-1].end, zone=zone, travel=settings.travel,
                                default_working_hours=settings.default_working_hours)
@@ -289,6 +292,7 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     rebooked = (moved or "worker_ids" in changes or municipality != visit.municipality
                 or (status == "scheduled" and visit.status == "cancelled"))
     if rebooked and status == "scheduled":
+        lock_calendars([w.id for w in workers], visit.family_id)
         _refuse_or_warn(find_clashes([w.id for w in workers], visit.family_id, start, end,
                                      municipality.id, zone=zone, settings=settings,
                                      exclude_visit_id=visit.id), confirm)

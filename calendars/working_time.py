@@ -21,6 +21,7 @@ from calendars.models import ABSENCE_KINDS, REASON_MAX, Absence, WorkingHours
 from calendars.services import can_see_calendar
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.localtime import iso_local
+from core.locks import lock_calendars
 from core.roles import FAMILY_WORKER
 from extensions import db
 
@@ -118,6 +119,9 @@ def add_absence(actor: User, worker: User, *, kind: str, start: datetime, end: d
     if not may_manage(actor, worker):
         raise NotFound(_("No such worker."))
     _check_absence(kind, start, end, note)
+    # A booking in the absence, committed while this one is read, would be missed;
+    # one after it waits for the absence and is refused.
+    lock_calendars([worker.id])
     booked = booked_during(worker, start, end)
     if booked and not confirm:
         raise Conflict(

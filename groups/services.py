@@ -19,6 +19,7 @@ from core import audit
 from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.holidays import days_off
 from core.localtime import local_datetime, local_today, to_local
+from core.locks import lock_calendars
 from core.models import BlackoutDate
 from core.places import municipalities_named, venue_named
 from core.recurrence import Occurrence, Schedule, SeriesRule, materialise
@@ -343,6 +344,9 @@ def change_session(actor: User, session: GroupSession, *, start=None, end=None,
                                fields={"end": _("The end must be after the start.")})
     if status is not None and status not in ("scheduled", "cancelled"):
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
+    if (new_start, new_end) != (session.start, session.end) or status == "scheduled":
+        # Time on the facilitators' calendars: a booking for them waits, then sees it.
+        lock_calendars(user.id for user in session.group.facilitators)
     changed = False
     if (new_start, new_end) != (session.start, session.end):
         session.start, session.end = new_start, new_end
@@ -442,13 +446,15 @@ def create_group(actor: User, *, name, capacity, municipalities, tracks, themes=
         raise Forbidden(_("A coordinator organises groups for their own municipalities."),
                         fields={"municipalities": _("Not one of your municipalities.")})
     now = clock.now()
+    facilitators = _facilitators(facilitator_ids)
+    lock_calendars(user.id for user in facilitators)
     group = PeerGroup(
         name=name.strip(), description=(description or "").strip(),
         themes=list(dict.fromkeys(themes)), min_age_months=min_age_months,
         max_age_months=max_age_months, tracks=list(dict.fromkeys(tracks)),
         language=language, venue=venue_named(venue) if venue else None,
         capacity=capacity, municipalities=places,
-        facilitators=_facilitators(facilitator_ids), enrollment_opens=enrollment_opens,
+        facilitators=facilitators, enrollment_opens=enrollment_opens,
         enrollment_closes=enrollment_closes, status="draft", created_at=now,
         updated_at=now)
     db.session.add(group)
@@ -472,6 +478,12 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
     _check_ages(minimum, maximum)
     _check_window(changes.get("enrollment_opens", group.enrollment_opens),
                   changes.get("enrollment_closes", group.enrollment_closes))
+    facilitators = (_facilitators(changes["facilitator_ids"]) if "facilitator_ids" in changes
+                    else group.facilitators)
+    if {"facilitator_ids", "series", "status"} & set(changes):
+        # Sessions put on (or moved on) the facilitators' calendars, the old ones'
+        # and the new ones': a booking for them waits for this change, then sees it.
+        lock_calendars({user.id for user in [*group.facilitators, *facilitators]})
     for name in ("description", "min_age_months", "max_age_months", "language",
                  "enrollment_opens", "enrollment_closes"):
         if name in changes:
@@ -490,7 +502,7 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
             raise Forbidden(_("A coordinator organises groups for their own municipalities."))
         group.municipalities = places
     if "facilitator_ids" in changes:
-        group.facilitators = _facilitators(changes["facilitator_ids"])
+        group.facilitators = facilitators
     if "series" in changes:
         apply_series(group, changes["series"], zone=zone, now=now)
     if "capacity" in changes:
