@@ -52,7 +52,8 @@ def test_a_workers_feed_carries_visits_and_sessions(client, coordinator, worker,
     assert response.status_code == 200
     assert response.content_type == "text/calendar; charset=utf-8"
     calendar = icalendar.Calendar.from_ical(response.data)
-    assert calendar["METHOD"] == "PUBLISH"
+    # A subscription is no iTIP message: no METHOD (PUBLISH would need an ORGANIZER).
+    assert "METHOD" not in calendar and b"METHOD" not in response.data
     assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Helsinki"
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.data
     assert b"BEGIN:VTIMEZONE" in response.data and b"BEGIN:VALARM" not in response.data
@@ -234,13 +235,89 @@ def test_the_repeated_autumn_hour_is_written_in_utc(app):
     assert b"DTEND;TZID=Europe/Helsinki:20271031T043000" in data
 
 
-def test_the_time_zone_has_one_observance_per_change(app):
+def test_the_time_zone_is_its_yearly_rules(app):
     from calendars.feeds import _vtimezone
 
-    text = _vtimezone("Europe/Helsinki", 2026, 2027).decode()
-    assert "RDATE" not in text and "RRULE" not in text
-    assert "DTSTART:20260329T030000" in text  # the local time before the change
-    assert "DTSTART:20261025T040000" in text
+    text = _vtimezone("Europe/Helsinki", 2026, 2028).decode()
+    assert text.count("BEGIN:DAYLIGHT") == 1 and text.count("BEGIN:STANDARD") == 1
+    assert "RDATE" not in text and "UNTIL" not in text
+    daylight = text[text.index("BEGIN:DAYLIGHT"):text.index("END:DAYLIGHT")]
+    standard = text[text.index("BEGIN:STANDARD"):text.index("END:STANDARD")]
+    # From the year before the first, at the local time before each change (RFC 5545).
+    assert "DTSTART:20250330T030000\r\n" in daylight
+    assert "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0300" in daylight
+    assert "DTSTART:20251026T040000\r\n" in standard
+    assert "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0200" in standard
+    for part, month in ((daylight, 3), (standard, 10)):
+        [rule] = [line for line in part.split("\r\n") if line.startswith("RRULE:")]
+        assert sorted(rule.removeprefix("RRULE:").split(";")) == [
+            "BYDAY=-1SU", f"BYMONTH={month}", "FREQ=YEARLY"]
+
+
+def test_a_zone_without_summer_time_is_one_standard_observance(app):
+    from calendars.feeds import _vtimezone
+
+    text = _vtimezone("Asia/Tokyo", 2026, 2028).decode()
+    assert text.count("BEGIN:STANDARD") == 1 and "DAYLIGHT" not in text
+    assert "RRULE" not in text and "TZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900" in text
+
+
+def test_a_rule_given_up_ends_and_a_change_not_repeated_is_dated(app):
+    from calendars.feeds import _vtimezone
+
+    # Mexico City kept summer time until October 2022: the rule ends with UNTIL
+    # (a day after its last change), and nothing follows it.
+    text = _vtimezone("America/Mexico_City", 2021, 2024).decode()
+    assert text.count("RRULE:") == 2 and text.count("UNTIL=") == 2
+    assert "UNTIL=20221031T070000Z" in text
+    # Morocco's changes follow Ramadan: each one is dated, none is a rule.
+    text = _vtimezone("Africa/Casablanca", 2026, 2028).decode()
+    assert "RRULE" not in text and text.count("BEGIN:") == 1 + 2 * 4
+
+
+def _offsets_read_from(vtimezone: bytes):
+    """The zone as icalendar (with dateutil) reads the VTIMEZONE alone."""
+    calendar = icalendar.Calendar.from_ical(b"BEGIN:VCALENDAR\r\n" + vtimezone
+                                            + b"END:VCALENDAR\r\n")
+    [component] = calendar.walk("VTIMEZONE")
+    return component.to_tz(lookup_tzid=False)
+
+
+def test_every_zone_is_read_back_as_the_zone_data_has_it(app):
+    """For every zone Python knows, the VTIMEZONE gives the offset of zoneinfo a
+    second before and at each change, and in the middle of every month, over
+    four years."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, available_timezones
+
+    from calendars.feeds import _vtimezone, transitions
+
+    wrong = {}
+    for key in sorted(available_timezones()):
+        zone = ZoneInfo(key)
+        read = _offsets_read_from(_vtimezone(key, 2026, 2029))
+        probes = [datetime(year, month, 15, 12, tzinfo=UTC)
+                  for year in range(2026, 2030) for month in range(1, 13)]
+        for instant, _before, _after in transitions(zone, 2026, 2029):
+            probes += [instant - timedelta(seconds=1), instant]
+        for probe in probes:
+            if probe.astimezone(read).utcoffset() != probe.astimezone(zone).utcoffset():
+                wrong[key] = probe
+                break
+    assert wrong == {}
+
+
+def test_changes_are_found_to_the_second(app):
+    from datetime import UTC
+
+    from calendars.feeds import transitions
+
+    found = [(instant, before.utcoffset(), after.utcoffset())
+             for instant, before, after in transitions(HELSINKI, 2027, 2027)]
+    assert found == [(datetime(2027, 3, 28, 1, tzinfo=UTC), timedelta(hours=2),
+                      timedelta(hours=3)),
+                     (datetime(2027, 10, 31, 1, tzinfo=UTC), timedelta(hours=3),
+                      timedelta(hours=2))]
 
 
 def test_the_feed_is_named_in_its_own_language(client, worker):

@@ -8,11 +8,18 @@
 // its own but UTC). For each VEVENT: its UID, SUMMARY, LOCATION, STATUS and
 // SEQUENCE, the TZID of its start and end, their wall-clock times there
 // ("YYYY-MM-DDTHH:MM:SS"), their offsets from UTC in seconds and the instants
-// in UTC ("YYYY-MM-DDTHH:MM:SSZ"). Exits non-zero on anything it cannot read.
+// in UTC ("YYYY-MM-DDTHH:MM:SSZ"). And the calendar's NAME (RFC 7986) and
+// X-WR-CALNAME, which ical.js's design set does not know: they are declared TEXT
+// here, as a client that shows them does, so that ical.js unescapes them as it
+// unescapes SUMMARY. Exits non-zero on anything it cannot read.
 
 import { readFileSync } from "node:fs";
 
 import ICAL from "ical.js";
+
+for (const name of ["name", "x-wr-calname"]) {
+  ICAL.design.icalendar.property[name] = { defaultType: "text" };
+}
 
 const pad = (number, width = 2) => String(number).padStart(width, "0");
 
@@ -66,6 +73,10 @@ function main(path) {
   });
   process.stdout.write(JSON.stringify({
     timezones: timezones.map((zone) => zone.getFirstPropertyValue("tzid")),
+    names: {
+      NAME: calendar.getFirstPropertyValue("name"),
+      "X-WR-CALNAME": calendar.getFirstPropertyValue("x-wr-calname"),
+    },
     events,
   }));
 }
