@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from config import Config, database_url_from_environment
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
 class DatabaseId(IntegerConverter):
@@ -61,6 +61,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
 
     from accounts import auth
     from calendars import serving

@@ -104,6 +104,14 @@ class Config:
     FEED_CANCELLED_RETENTION_DAYS = 14
     FEED_DETAILED_ALLOWED = False
 
+    # Compression (Flask-Compress): HTML and JSON gzip-encoded when the client takes
+    # it. Not the feeds (text/calendar), which carry their own gzip variant and
+    # ETag; not streamed files (report exports, static files, whose ranges and
+    # validators are the file's).
+    COMPRESS_ALGORITHM = "gzip"
+    COMPRESS_MIMETYPES = ["text/html", "application/json"]
+    COMPRESS_STREAMS = False
+
 
 class TestConfig(Config):
     """Settings for the test suite: a throwaway key, CSRF on as in production.
