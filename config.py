@@ -43,6 +43,11 @@ class Config:
     WTF_CSRF_SSL_STRICT = False
     # A signed-in session lasts a working day from the last request.
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # The largest request body read (bytes): no form or JSON body of the app comes
+    # near a mebibyte, and a larger one is refused with 413 before it is parsed.
+    # Werkzeug's own limits stay for forms: MAX_FORM_MEMORY_SIZE (500 kB of one
+    # field) and MAX_FORM_PARTS (1,000 fields).
+    MAX_CONTENT_LENGTH = 1024 * 1024
     # Signing in: failed attempts allowed per address and per account (counted
     # in the storage of RATELIMIT_STORAGE_URI: "memory://" is per process; use
     # "redis://127.0.0.1:6379" when several processes serve), and after how

@@ -27,7 +27,7 @@ from accounts.models import User
 from core import audit, places
 from core.clock import get_clock
 from core.forms import attempt
-from core.http import date_filter
+from core.http import date_filter, page_arg
 from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
 from core.roles import ADMIN, ROLES, roles_required
@@ -397,13 +397,10 @@ def audit_log():
                 target_id=form.target_id.data, family_id=family_id, start=start, end=end)
     else:
         status = 422
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_AUDIT_PAGE \
-        else None
-    if page is None:
-        form.form_errors.append(_("The page is a whole number from 1 to %(n)d.",
-                                  n=MAX_AUDIT_PAGE))
-        page, status = 1, 422
+    page, page_error = page_arg(MAX_AUDIT_PAGE)
+    if page_error:
+        form.form_errors.append(page_error)
+        status = 422
     # A search that cannot be read shows nothing rather than everything.
     pagination = db.paginate(audit.search_query(filters), page=page,
                              per_page=AUDIT_PER_PAGE, error_out=False) if status == 200 else None

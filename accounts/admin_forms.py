@@ -24,6 +24,7 @@ from wtforms.validators import (
 
 from accounts.models import EMAIL_MAX
 from accounts.models import NAME_MAX as USER_NAME_MAX
+from core.forms import one_line, plausible_date
 from core.models import NAME_MAX
 from core.places import ADDRESS_MAX, REASON_MAX
 from core.roles import ROLES
@@ -60,7 +61,8 @@ class _PasswordFields:
 class _UserFields(FlaskForm):
     """What an admin sets of every account; the view fills in municipalities."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=USER_NAME_MAX)])
+    name = StringField(_l("Name"),
+                       validators=[DataRequired(), Length(max=USER_NAME_MAX), one_line])
     role = SelectField(_l("Role"), choices=choices(ROLES), validators=[DataRequired()])
     municipalities = MultiCheckboxField(_l("Municipalities"), validators=[Optional()])
     locale = SelectField(_l("Language"), choices=choices(USER_LOCALES),
@@ -70,7 +72,8 @@ class _UserFields(FlaskForm):
 class UserCreateForm(_PasswordFields, _UserFields):
     """A new staff account."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    email = EmailField(_l("E-mail"),
+                       validators=[DataRequired(), Length(max=EMAIL_MAX), one_line])
     submit = SubmitField(_l("Create the user"))
 
     def service_fields(self) -> dict:
@@ -102,7 +105,7 @@ class PasswordForm(_PasswordFields, FlaskForm):
 class MunicipalityForm(FlaskForm):
     """A municipality and its approximate centroid."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX), one_line])
     # InputRequired, not DataRequired: a malformed number keeps its own message.
     latitude = FloatField(_l("Latitude"), validators=[InputRequired()])
     longitude = FloatField(_l("Longitude"), validators=[InputRequired()])
@@ -116,9 +119,10 @@ class MunicipalityForm(FlaskForm):
 class VenueForm(FlaskForm):
     """A place where groups meet; the view fills in the municipalities."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX), one_line])
     municipality = SelectField(_l("Municipality"), validators=[DataRequired()])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    address = StringField(_l("Address"),
+                          validators=[Optional(), Length(max=ADDRESS_MAX), one_line])
     accessible = BooleanField(_l("Accessible"))
     submit = SubmitField(_l("Save"))
 
@@ -130,18 +134,16 @@ class VenueForm(FlaskForm):
 class BlackoutDateForm(FlaskForm):
     """A date closed for scheduled work."""
 
-    day = DateField(_l("Date"), validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=REASON_MAX)])
+    day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
+    reason = StringField(_l("Reason"),
+                         validators=[DataRequired(), Length(max=REASON_MAX), one_line])
     submit = SubmitField(_l("Add the blackout date"))
 
 
-# Dates the audit search accepts: wide enough for any record, narrow enough
-# that a day's bounds are instants the database can hold.
-AUDIT_FIRST_YEAR, AUDIT_LAST_YEAR = 2000, 2999
-
-
 def _audit_date(label):
-    return DateField(label, validators=[Optional()])
+    # The years the app takes: every record's, and a day's bounds are instants
+    # the database can hold.
+    return DateField(label, validators=[Optional(), plausible_date])
 
 
 class AuditFilterForm(FlaskForm):
@@ -150,23 +152,21 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = StringField(_l("Person (e-mail)"), validators=[Optional(), Length(max=EMAIL_MAX)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=60)])
-    target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
+    actor = StringField(_l("Person (e-mail)"),
+                        validators=[Optional(), Length(max=EMAIL_MAX), one_line])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=60), one_line])
+    target_type = StringField(_l("Target type"),
+                              validators=[Optional(), Length(max=40), one_line])
     target_id = IntegerField(_l("Target id"), validators=[
         Optional(), NumberRange(min=1, max=2**31 - 1)])
-    reference = StringField(_l("Family reference"), validators=[Optional(), Length(max=20)])
+    reference = StringField(_l("Family reference"),
+                            validators=[Optional(), Length(max=20), one_line])
     start = _audit_date(_l("From (date)"))
     end = _audit_date(_l("To (date)"))
     submit = SubmitField(_l("Search"))
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        for day in (self.start, self.end):
-            if day.data and not AUDIT_FIRST_YEAR <= day.data.year <= AUDIT_LAST_YEAR:
-                day.errors = [*day.errors, _l("Choose a date from %(first)d to %(last)d.",
-                                               first=AUDIT_FIRST_YEAR, last=AUDIT_LAST_YEAR)]
-                valid = False
         if valid and self.start.data and self.end.data and self.end.data < self.start.data:
             self.end.errors = [*self.end.errors, _l("The end cannot be before the start.")]
             valid = False

@@ -8,6 +8,7 @@ from accounts import services
 from core.clock import get_clock
 from core.errors import DomainError
 from core.roles import ROLES
+from core.schema import text_problem
 from extensions import db
 
 
@@ -26,6 +27,10 @@ def users():
               help="The password; read from standard input when not given.")
 def create(email, role, name, municipalities, password):
     """Create a user with a role."""
+    for hint, value in (("EMAIL", email), ("--name", name)):
+        problem = text_problem((value or "").strip())
+        if problem:
+            raise click.BadParameter(problem, param_hint=hint)
     if password is None:
         if sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -6,11 +6,13 @@ from wtforms import EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from accounts.models import EMAIL_MAX
+from core.forms import one_line
 from core.vocabulary import choices
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    email = EmailField(_l("E-mail"),
+                       validators=[DataRequired(), Length(max=EMAIL_MAX), one_line])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Sign in"))
 

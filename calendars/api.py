@@ -79,7 +79,7 @@ VISIT = Schema("Visit", {
                            description="Where the visit is; the family's by default"),
     "status": Choice(VISIT_STATUSES),
     "status_reason": String(REASON_MAX),
-    "notes": String(5000, description="Kept in the system only"),
+    "notes": String(5000, multiline=True, description="Kept in the system only"),
     "sequence": Integer(read_only=True, minimum=0),
     "series": Object(VISIT_SERIES, nullable=True,
                      description="Book regular visits instead of one"),

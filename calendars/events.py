@@ -9,7 +9,6 @@ to show (a feed shows far less than a page).
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 import sqlalchemy as sa
 
@@ -179,67 +178,6 @@ def events_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
     visits = [] if visits_of is None else _visit_events(visits_of, start, end,
                                                         include_cancelled)
     return _sorted(visits, _session_events(sessions_of, start, end, include_cancelled))
-
-
-@cache
-def _version_statement(owner_type: str) -> sa.Select:
-    """The aggregates of ``events_of``'s two queries as one statement, made once per
-    kind of owner with its values as parameters: one round trip, nothing built
-    per request."""
-    owner_id = sa.bindparam("owner_id", type_=sa.Integer)
-    start = sa.bindparam("start", type_=HomeVisit.start.type)
-    end = sa.bindparam("end", type_=HomeVisit.start.type)
-    since = sa.bindparam("since", type_=HomeVisit.updated_at.type)
-    visits_of, sessions_of = _conditions(owner_type, owner_id)
-    parts = []
-    for model, query, name in (
-            (HomeVisit, visits_of is not None and _visit_query, "visit_version"),
-            (GroupSession, _session_query, "session_version")):
-        if not query:
-            continue
-        condition = visits_of if model is HomeVisit else sessions_of
-        cancelled = sa.case((model.status == "cancelled", model.updated_at))
-        parts.append(query(condition, start, end, since)
-                     .with_only_columns(sa.func.count(model.id),
-                                        sa.func.max(model.updated_at),
-                                        sa.func.sum(model.sequence),
-                                        sa.func.sum(model.id),
-                                        sa.func.min(cancelled))
-                     .order_by(None).subquery(name))
-    # Each aggregate is one row, so joined on nothing they are one row too.
-    joined = parts[0] if len(parts) == 1 else parts[0].join(parts[1], sa.true())
-    return sa.select(*(column for part in parts for column in part.c)).select_from(joined)
-
-
-@dataclass(frozen=True)
-class Version:
-    """What tells one state of an owner's events from another, without the events."""
-
-    count: int
-    changed: datetime | None            # when the last of them changed
-    fingerprint: tuple                  # counts and sums of sequences and ids
-    oldest_cancelled: datetime | None   # the first cancelled one to leave a feed
-
-
-def version_of(owner_type: str, owner_id: int, start: datetime, end: datetime, *,
-               cancelled_since: datetime) -> Version:
-    """How many events ``events_of`` would give (with cancelled ones kept since an
-    instant), when the last of them changed, and a fingerprint of their
-    sequences and ids: enough to tell a calendar client that nothing changed,
-    without loading a single event.
-
-    The sums of sequences and ids tell a change (or a swap of events) made in
-    the same instant as the last one.
-    """
-    row = db.session.execute(_version_statement(owner_type), {
-        "owner_id": owner_id, "start": start, "end": end, "since": cancelled_since}).one()
-    parts = [row[index:index + 5] for index in range(0, len(row), 5)]
-    changed = [part[1] for part in parts if part[1] is not None]
-    cancelled = [part[4] for part in parts if part[4] is not None]
-    return Version(count=sum(part[0] for part in parts),
-                   changed=max(changed) if changed else None,
-                   fingerprint=tuple((part[0], part[2] or 0, part[3] or 0) for part in parts),
-                   oldest_cancelled=min(cancelled) if cancelled else None)
 
 
 def worker_events(user_id: int, start: datetime, end: datetime, *,

@@ -4,9 +4,9 @@ pages where staff subscribe (`/calendars/feeds/subscribe`).
 Serving needs no sign-in: the secret in the URL is the key. A feed whose
 answer this process keeps, and which still holds, is sent by
 `calendars.serving.FeedServer` before the request reaches Flask; the view here
-makes the answers. One aggregate query over the feed's events gives the ETag,
-and a 304 is answered without the calendar being built; the body is built
-only when a client needs it, from events serialised once.
+makes the answers: once per change of the feed's stamps, per local day and per
+cancelled event leaving, from events serialised once. The ETag is the body's
+hash, so it changes exactly when the body does, in every process alike.
 
 The subscription page lists an owner's live feeds (created, last fetched),
 creates, rotates and revokes them. Only the hash of a secret is kept, so a new
@@ -15,6 +15,7 @@ new API tokens are), with a copy button and a QR code of its webcal link.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import segno
@@ -40,7 +41,8 @@ from wtforms import SelectField, SubmitField
 from accounts.models import User
 from calendars import feeds, services, serving, stamps
 from calendars.api import feed_urls
-from calendars.events import events_of, version_of
+from calendars.events import Event as CalendarEvent
+from calendars.events import events_of
 from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
 from core.errors import NotFound
@@ -72,9 +74,6 @@ def feed(token):
         answer = _answer(subscription, now, previous=answer)
         serving.answers.put(subscription.token_hash, answer)
     fresh = serving.not_modified(request.environ, answer)
-    if answer.body is None and not fresh:
-        answer.body = _body(subscription, now)
-        serving.answers.put(subscription.token_hash, answer)
     serving.note_use(db.engine, subscription, now)
     status, headers, body = serving.reply(answer, request.environ, fresh=fresh)
     response = Response(body, status)
@@ -91,45 +90,81 @@ def served_privacy(privacy: str) -> str:
     return privacy
 
 
-def _answer(subscription: services.FeedRead, now: datetime, *,
-            previous: serving.Answer | None) -> serving.Answer:
-    """The feed's ETag, Last-Modified and how long they hold, from one aggregate
-    query over its events: no event is loaded."""
-    config, zone, feed_stamps = current_app.config, unit_zone(), subscription.stamps
-    window = services.FeedWindow.around(now, zone, config)
-    version = version_of(subscription.owner_type, subscription.owner_id, window.start,
-                         window.end, cancelled_since=window.cancelled_since)
-    etag = hashlib.sha256(repr((
-        subscription.token_hash, served_privacy(subscription.privacy), subscription.locale,
-        version.count, version.changed, version.fingerprint, feed_stamps and feed_stamps[::2],
-        window.first_day, config["FEED_REFRESH_INTERVAL"], config["FEED_MAX_EVENTS"],
-    )).encode()).hexdigest()[:32]
-    changes = [version.changed, subscription.created_at,
-               *(feed_stamps[1::2] if feed_stamps else ())]
-    last_modified = max(change for change in changes if change).replace(microsecond=0)
-    tomorrow = to_local(now, zone).date() + timedelta(days=1)
-    valid_until = local_datetime(tomorrow, time(0), zone)  # the window moves on
-    if version.oldest_cancelled is not None:
-        leaves = version.oldest_cancelled + timedelta(
-            days=config["FEED_CANCELLED_RETENTION_DAYS"])
-        valid_until = min(valid_until, leaves)
-    body = previous.body if previous is not None and previous.etag == etag else None
-    return serving.Answer(feed_stamps or (), valid_until, etag, last_modified, body)
+@dataclass(frozen=True)
+class MadeFeed:
+    """A feed's body as the database has it, the last instant at which that body
+    may have changed, and the instant at which time alone changes it."""
+
+    body: bytes
+    changed: datetime
+    valid_until: datetime
 
 
-def _body(subscription: services.FeedRead, now: datetime) -> bytes:
+def within_limit(events: list[CalendarEvent], today: datetime,
+                 limit: int) -> list[CalendarEvent]:
+    """At most ``limit`` events: those from today on first, then the latest of those
+    before; the oldest are dropped first. Split at the day's start, the
+    selection changes only when the window moves or an event does."""
+    if len(events) <= limit:
+        return events
+    coming = [event for event in events if event.end > today]
+    past = [event for event in events if event.end <= today]
+    room = max(limit - len(coming), 0)
+    kept = (past[len(past) - room:] if room else []) + coming[:limit]
+    return sorted(kept, key=lambda event: (event.start, event.kind, event.id))
+
+
+def made_feed(subscription: services.FeedRead, now: datetime) -> MadeFeed:
+    """The feed made from the database alone: no answer kept by a process is read.
+
+    Its last change is the latest of what the body depends on: its events'
+    revisions, the stamps of its owner and of every feed (a deletion, a rename),
+    the day's start (the window and the limit move with the local day), and the
+    end of retention of the last cancelled event that left. All of them are in
+    the database or the clock, so every process gives the same.
+    """
     config, zone = current_app.config, unit_zone()
     window = services.FeedWindow.around(now, zone, config)
+    retention = timedelta(days=config["FEED_CANCELLED_RETENTION_DAYS"])
     events = events_of(subscription.owner_type, subscription.owner_id, window.start,
-                       window.end, include_cancelled=window.cancelled_since)
+                       window.end, include_cancelled=True)
+    kept = [event for event in events
+            if event.active or event.last_modified >= window.cancelled_since]
+    today = to_local(now, zone).date()
+    day_start = local_datetime(today, time(0), zone)
+    shown = within_limit(kept, day_start, config["FEED_MAX_EVENTS"])
     with force_locale(subscription.locale):  # the feed's language, not the fetcher's
         name = services.feed_name(subscription)
-    return feeds.build(events[:config["FEED_MAX_EVENTS"]], name=name,
-                       owner_type=subscription.owner_type,
+    body = feeds.build(shown, name=name, owner_type=subscription.owner_type,
                        privacy=served_privacy(subscription.privacy),
                        locale=subscription.locale, zone=zone,
                        refresh_seconds=config["FEED_REFRESH_INTERVAL"],
                        first=window.first_day, last=window.last_day)
+    feed_stamps = subscription.stamps
+    changes = [day_start, subscription.created_at,
+               *(event.last_modified for event in shown),
+               *(event.last_modified + retention for event in events
+                 if not event.active and event.last_modified < window.cancelled_since),
+               *(feed_stamps[1::2] if feed_stamps else (now,))]
+    valid_until = min([local_datetime(today + timedelta(days=1), time(0), zone),
+                       *(event.last_modified + retention for event in kept
+                         if not event.active)])
+    return MadeFeed(body, max(change for change in changes if change), valid_until)
+
+
+def _answer(subscription: services.FeedRead, now: datetime, *,
+            previous: serving.Answer | None) -> serving.Answer:
+    """The feed's answer: its body, an ETag that is the body's hash (the same in
+    every process and after a restart, and new exactly when the body is), and a
+    Last-Modified that advances with every new body."""
+    made = made_feed(subscription, now)
+    etag = hashlib.sha256(made.body).hexdigest()[:32]
+    if previous is not None and previous.etag == etag:
+        last_modified = previous.last_modified  # the same body: the client's date holds
+    else:
+        last_modified = made.changed.replace(microsecond=0)
+    return serving.Answer(subscription.stamps or (), made.valid_until, etag, last_modified,
+                          made.body)
 
 
 # --- subscription pages ----------------------------------------------------

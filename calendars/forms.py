@@ -26,9 +26,9 @@ from wtforms.validators import (
 from calendars.conflicts import ABSENCE_LABELS
 from calendars.models import NOTES_MAX, PLACE_MAX, REASON_MAX
 from calendars.services import MAX_VISIT_MINUTES
+from core.forms import ExistingLocalTime, multi_line, one_line, plausible_date
 from core.vocabulary import choices
 from families.forms import MultiCheckboxField, optional_id
-from groups.forms import plausible_date
 
 # Labels of the codes in calendars/models.py, in the order the models list them.
 VISIT_KIND_LABELS = {
@@ -63,14 +63,16 @@ class VisitForm(FlaskForm):
     kind = SelectField(_l("Kind of visit"), choices=choices(VISIT_KIND_LABELS),
                        validators=[DataRequired()])
     day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
-    start = TimeField(_l("Start time"), format=TIME_FORMATS, validators=[InputRequired()])
+    start = TimeField(_l("Start time"), format=TIME_FORMATS,
+                      validators=[InputRequired(), ExistingLocalTime("day")])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         validators=[Optional(), NumberRange(min=1, max=MAX_VISIT_MINUTES)])
-    end = TimeField(_l("End time"), format=TIME_FORMATS, validators=[Optional()])
+    end = TimeField(_l("End time"), format=TIME_FORMATS,
+                    validators=[Optional(), ExistingLocalTime("day")])
     worker_ids = MultiCheckboxField(_l("Family workers"), coerce=int, validators=[
         DataRequired(_l("Choose one or two family workers."))])
-    place = StringField(_l("Place"), validators=[Optional(), Length(max=PLACE_MAX)])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=PLACE_MAX), one_line])
     repeat = SelectField(_l("Repeat"), coerce=optional_id,
                          choices=choices(REPEAT_LABELS, _l("Only once")),
                          validators=[Optional()])
@@ -99,8 +101,10 @@ class MoveForm(FlaskForm):
     """Moving a visit to another date or time."""
 
     day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
-    start = TimeField(_l("Start time"), format=TIME_FORMATS, validators=[InputRequired()])
-    end = TimeField(_l("End time"), format=TIME_FORMATS, validators=[InputRequired()])
+    start = TimeField(_l("Start time"), format=TIME_FORMATS,
+                      validators=[InputRequired(), ExistingLocalTime("day")])
+    end = TimeField(_l("End time"), format=TIME_FORMATS,
+                    validators=[InputRequired(), ExistingLocalTime("day")])
     confirm = BooleanField(_l("Move despite the warnings"))
     submit = SubmitField(_l("Move the visit"))
 
@@ -109,7 +113,8 @@ class CancelForm(FlaskForm):
     """Cancelling a visit, with the reason calendars and colleagues see."""
 
     cancel_reason = StringField(_l("Reason for cancelling"), validators=[
-        DataRequired(_l("Say why the visit is cancelled.")), Length(max=REASON_MAX)])
+        DataRequired(_l("Say why the visit is cancelled.")), Length(max=REASON_MAX),
+        one_line])
     submit = SubmitField(_l("Cancel the visit"))
 
 
@@ -117,7 +122,7 @@ class NoShowForm(FlaskForm):
     """Recording that the family was not met."""
 
     no_show_reason = StringField(_l("What happened"),
-                                 validators=[Optional(), Length(max=REASON_MAX)])
+                                 validators=[Optional(), Length(max=REASON_MAX), one_line])
     submit = SubmitField(_l("Record that the family was not met"))
 
 
@@ -130,7 +135,8 @@ class DoneForm(FlaskForm):
 class NotesForm(FlaskForm):
     """The worker's notes of a visit, kept in the system only."""
 
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)])
+    notes = TextAreaField(_l("Notes"),
+                          validators=[Optional(), Length(max=NOTES_MAX), multi_line])
     submit = SubmitField(_l("Save the notes"))
 
 
@@ -176,10 +182,12 @@ class AbsenceForm(FlaskForm):
     kind = SelectField(_l("Kind of absence"), choices=choices(ABSENCE_LABELS),
                        validators=[DataRequired()])
     first_day = DateField(_l("First day"), validators=[InputRequired(), plausible_date])
-    start_time = TimeField(_l("From (time)"), format=TIME_FORMATS, validators=[Optional()])
+    start_time = TimeField(_l("From (time)"), format=TIME_FORMATS,
+                           validators=[Optional(), ExistingLocalTime("first_day")])
     last_day = DateField(_l("Last day"), validators=[InputRequired(), plausible_date])
-    end_time = TimeField(_l("Until (time)"), format=TIME_FORMATS, validators=[Optional()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=REASON_MAX)])
+    end_time = TimeField(_l("Until (time)"), format=TIME_FORMATS,
+                         validators=[Optional(), ExistingLocalTime("last_day")])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=REASON_MAX), one_line])
     confirm = BooleanField(_l("Record it anyway: the visits and sessions stay booked "
                               "until they are moved"))
     submit = SubmitField(_l("Record the absence"))

@@ -51,11 +51,12 @@ from core.forms import attempt
 from core.http import datetime_filter
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
+from core.schema import read_date, read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
 from families.services import get_family, visible_families_query
-from groups.forms import FIRST_YEAR, LAST_YEAR, WEEKDAYS
+from groups.forms import WEEKDAYS
 from groups.services import series_rule
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
@@ -75,8 +76,7 @@ FAMILY_VISITS_RANGE = timedelta(days=366)
 BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
 # Short titles shown in a day of the month view before "n more".
 MONTH_EVENTS_SHOWN = 3
-# Ids in addresses are database integers; longer digit strings are typing errors.
-MAX_ID_DIGITS = 9
+# Ids in addresses are database integers; larger numbers are typing errors.
 MAX_ID = 2**31 - 1
 
 
@@ -132,18 +132,15 @@ def _id_arg(name) -> int | None:
     raw = request.args.get(name, "")
     if raw == "":
         return None
-    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    number = read_whole_number(raw, 1, MAX_ID)
+    if number is None:
         raise NotFound(_("The page or record was not found."))
-    return int(raw)
+    return number
 
 
 def _parse_day(raw) -> date | None:
     """An ISO date in the years the app takes, or None."""
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+    return read_date(raw)
 
 
 def _date_arg(default: date) -> date:
@@ -396,8 +393,7 @@ def _time_arg(raw) -> time | None:
 
 
 def _small_int_arg(name, low, high) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+    return read_whole_number(request.args.get(name, ""), low, high)
 
 
 def _booking_data(family: Family | None) -> dict:
@@ -408,8 +404,9 @@ def _booking_data(family: Family | None) -> dict:
     if kind not in VISIT_KIND_LABELS:
         kind = "planning_meeting" if family is not None and family.plan is None \
             else "home_visit"
-    worker_ids = [int(raw) for raw in args.getlist("worker")
-                  if raw.isdigit() and len(raw) <= MAX_ID_DIGITS]
+    worker_ids = [number for number in (read_whole_number(raw, 1, MAX_ID)
+                                        for raw in args.getlist("worker"))
+                  if number is not None]
     if not worker_ids and family is not None:
         worker_ids = [worker.id for worker in family.family_workers][:services.MAX_WORKERS]
     if not worker_ids and current_user.role == FAMILY_WORKER:

@@ -29,13 +29,13 @@ from core.clock import get_clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
+from core.schema import read_whole_number
 from extensions import db
 from groups.forms import WEEKDAYS
 
 bp = Blueprint("working_time", __name__, url_prefix="/calendars/working-time")
 
 MIDNIGHT = time(0)
-MAX_ID_DIGITS = 9
 
 
 @dataclass
@@ -57,9 +57,10 @@ class AbsenceRow:
 def _worker() -> User:
     """The worker of the page (``?worker=``): the signed-in user by default."""
     raw = request.args.get("worker", "")
-    if raw and (not raw.isdigit() or len(raw) > MAX_ID_DIGITS):
+    worker_id = read_whole_number(raw, 1, 2**31 - 1) if raw else current_user.id
+    if worker_id is None:
         raise NotFound(_("No such worker."))
-    return working_time.get_worker(current_user, int(raw) if raw else current_user.id)
+    return working_time.get_worker(current_user, worker_id)
 
 
 def _page_url(worker: User) -> str:

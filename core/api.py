@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from core.errors import BadRequest, ValidationFailed
+from core.localtime import plausible_day
+from core.schema import read_whole_number, years_message
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 
@@ -27,7 +29,11 @@ ERROR_SCHEMA = {
 
 
 def json_body():
-    """The request's JSON object, or a 400 that says why it could not be read."""
+    """The request's JSON object, or a 400 that says why it could not be read.
+
+    The app's JSON provider (core/http.py) refuses a document nested too deeply
+    or holding a lone surrogate; MAX_CONTENT_LENGTH a body too large (413).
+    """
     if not request.is_json:
         raise BadRequest(_("Send the request body as JSON (Content-Type:"
                            " application/json)."), code="invalid_json")
@@ -59,21 +65,25 @@ def query_int(name: str, default: int | None = None, *, low: int = 1,
         if required:
             raise _bad_query(name, _("This field is required."))
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = read_whole_number(raw, low, high)
+    if number is None:
         raise _bad_query(name, _("Expected a whole number from %(low)d to %(high)d.",
                                  low=low, high=high))
-    return int(raw)
+    return number
 
 
 def query_date(name: str, default: date | None = None) -> date:
-    """A date query parameter (2026-12-01)."""
+    """A date query parameter (2026-12-01) in the years the app takes."""
     raw = request.args.get(name)
     if raw is None and default is not None:
         return default
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         raise _bad_query(name, _("Expected a date such as 2026-12-01.")) from None
+    if not plausible_day(day):
+        raise _bad_query(name, years_message())
+    return day
 
 
 def error_responses(*statuses) -> dict:

@@ -1,6 +1,77 @@
-"""Form helpers: a service's domain error shown on the form that caused it."""
+"""Form helpers: the validators every form shares, and a service's domain error
+shown on the form that caused it."""
+
+from wtforms.validators import ValidationError
 
 from core.errors import DomainError
+from core.localtime import (
+    EARLIEST_BIRTH_YEAR,
+    EARLIEST_YEAR,
+    NonexistentLocalTime,
+    plausible_day,
+    strict_local_datetime,
+    unit_zone,
+)
+from core.schema import nonexistent_time_message, text_problem, years_message
+
+
+class PlainText:
+    """Text without control characters; on one line unless ``multiline``.
+
+    The one validator of text in forms, as ``core.schema.String`` is in the API:
+    names, places and references are one line, descriptions and notes keep
+    their line breaks.
+    """
+
+    def __init__(self, *, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str):
+            problem = text_problem(field.data.strip(), multiline=self.multiline)
+            if problem:
+                raise ValidationError(problem)
+
+
+one_line = PlainText()
+multi_line = PlainText(multiline=True)
+
+
+class PlausibleDate:
+    """A date in the years the app takes (core.localtime); birth dates reach
+    further back."""
+
+    def __init__(self, earliest_year: int = EARLIEST_YEAR):
+        self.earliest_year = earliest_year
+
+    def __call__(self, form, field):
+        if field.data is not None and not plausible_day(field.data, self.earliest_year):
+            raise ValidationError(years_message(self.earliest_year))
+
+
+plausible_date = PlausibleDate()
+plausible_birth_date = PlausibleDate(EARLIEST_BIRTH_YEAR)
+
+
+class ExistingLocalTime:
+    """A time field that, on the day of another field, exists in the unit's zone.
+
+    A time in the spring DST gap (03:30 on the last Sunday of March in Helsinki)
+    is refused naming the time, rather than booked an hour later or refused as
+    "the end is before the start".
+    """
+
+    def __init__(self, day_field: str):
+        self.day_field = day_field
+
+    def __call__(self, form, field):
+        day = form[self.day_field].data
+        if field.data is None or day is None or not plausible_day(day):
+            return
+        try:
+            strict_local_datetime(day, field.data, unit_zone())
+        except NonexistentLocalTime as error:
+            raise ValidationError(nonexistent_time_message(error)) from None
 
 
 def attempt(form, action, *args, **kwargs):

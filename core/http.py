@@ -1,6 +1,11 @@
-"""The web edge shared by every package: errors as pages or JSON, locale, filters."""
+"""The web edge shared by every package: errors as pages or JSON, reading JSON,
+locale, filters."""
+
+import json
+from html import escape
 
 from flask import (
+    Response,
     current_app,
     has_request_context,
     jsonify,
@@ -8,16 +13,33 @@ from flask import (
     request,
     session,
 )
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from core.errors import DomainError, ValidationFailed
-from core.schema import unstorable_text_message
+from core.errors import BadRequest, DomainError, ValidationFailed
+from core.schema import SURROGATE, read_whole_number, surrogate_message, unstorable_text_message
 from extensions import db
 
 API_PREFIX = "/api/"
+# No body the API declares is nested more than a few levels (a group's series'
+# dates); far deeper is an attack on the parser, refused before anything walks it.
+MAX_JSON_DEPTH = 32
+# The last page number a paged list takes; beyond it, offsets overflow the database.
+MAX_PAGE = 100_000
+SERVER_ERROR_MESSAGE = _l("Something went wrong on our side.")
+# Sent when even the error page cannot be made (the database gone, a template
+# failing): no template, no translation, no query.
+FALLBACK_PAGE = """<!doctype html>
+<html lang="fi"><head><meta charset="utf-8"><title>{status}</title></head>
+<body><h1>{status}</h1><p lang="fi">{fi}</p><p lang="en">{en}</p></body></html>
+"""
+FALLBACK_SERVER_ERROR = ("Palvelussa tapahtui virhe. Yritä hetken kuluttua uudelleen.",
+                         "Something went wrong on our side. Try again in a moment.")
+FALLBACK_REFUSAL = ("Pyyntöä ei voitu käsitellä.", "The request could not be handled.")
 
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -47,27 +69,119 @@ def json_error(status: int, code: str, message, fields=None, details=None):
 
 
 def handle_domain_error(error: DomainError):
-    if wants_json():
-        return json_error(error.status, error.code, error.message, error.fields,
-                          error.details)
-    return render_template("error.html", status=error.status, message=error.message,
-                           fields=error.fields, details=error.details), error.status
+    return error_answer(error.status, error.code, error.message, error.fields,
+                        error.details)
 
 
 def handle_http_exception(error: HTTPException):
     status = error.code or 500
-    if wants_json():
-        return json_error(status, HTTP_CODES.get(status, "error"), _http_message(status))
-    return render_template("error.html", status=status,
-                           message=_http_message(status)), status
+    return error_answer(status, HTTP_CODES.get(status, "error"), _http_message(status))
 
 
 def handle_unexpected(error: Exception):
     current_app.logger.exception("Unhandled error")
+    return error_answer(500, "server_error", SERVER_ERROR_MESSAGE)
+
+
+def error_answer(status: int, code: str, message, fields=None, details=None):
+    """Answer an error: JSON on API paths, the error page elsewhere. Never raises.
+
+    What the request wrote is rolled back first (an error answer never commits),
+    so that after a failed flush the answer's own queries (the user, the locale)
+    can run. When the answer still cannot be made, a plain one goes out instead:
+    an exception that escaped here would reach the WSGI server, whose bare page
+    is not an answer at all.
+    """
+    _roll_back()
     if wants_json():
-        return json_error(500, "server_error", _("Something went wrong on our side."))
-    return render_template("error.html", status=500,
-                           message=_("Something went wrong on our side.")), 500
+        try:
+            return json_error(status, code, message, fields, details)
+        except Exception:
+            current_app.logger.exception("The JSON error could not be made")
+            return _fallback_json(status, code)
+    try:
+        return render_template("error.html", status=status, message=message,
+                               fields=fields or {}, details=details or []), status
+    except Exception:
+        current_app.logger.exception("The error page could not be made")
+        return _fallback_page(status)
+
+
+def _roll_back():
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("Rolling back after an error failed")
+        try:
+            db.session.close()
+        except Exception:
+            current_app.logger.exception("Closing the session after an error failed")
+
+
+def _fallback_messages(status: int) -> tuple[str, str]:
+    return FALLBACK_SERVER_ERROR if status >= 500 else FALLBACK_REFUSAL
+
+
+def _fallback_json(status: int, code: str) -> Response:
+    _finnish, english = _fallback_messages(status)
+    body = json.dumps({"error": {"code": code, "message": english, "fields": {}}})
+    return Response(body, status=status, mimetype="application/json")
+
+
+def _fallback_page(status: int) -> Response:
+    finnish, english = _fallback_messages(status)
+    return Response(FALLBACK_PAGE.format(status=status, fi=escape(finnish),
+                                         en=escape(english)),
+                    status=status, mimetype="text/html")
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading with the limits of the API: the one place that
+    decides what a JSON document may hold (request bodies, and whatever else
+    ``app.json`` reads).
+
+    A document nested too deeply is refused before Python's recursion limit is
+    met (a RecursionError is not a ValueError: Flask would answer 500), and a
+    lone surrogate (``"\\ud800"``) anywhere, in a key or a value, is refused
+    naming its field: no database can store one, and PostgreSQL fails on it.
+    """
+
+    def loads(self, s, **kwargs):
+        try:
+            document = super().loads(s, **kwargs)
+        except RecursionError:
+            raise _too_deep() from None
+        _check_document(document)
+        return document
+
+
+def _too_deep():
+    return BadRequest(_("The JSON is nested more than %(n)d levels deep.", n=MAX_JSON_DEPTH),
+                      code="invalid_json")
+
+
+def _check_document(document) -> None:
+    """Walk a parsed document without recursion: its depth and its text."""
+    pending = [(document, 1, None)]
+    while pending:
+        value, depth, field = pending.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                name = field
+                if name is None:  # the top level's keys name the fields
+                    name = SURROGATE.sub("\ufffd", key) if isinstance(key, str) else ""
+                if isinstance(key, str) and SURROGATE.search(key):
+                    _refuse_surrogate(name)
+                pending.append((item, depth + 1, name))
+        elif isinstance(value, str) and SURROGATE.search(value):
+            _refuse_surrogate(field or "")
+
+
+def _refuse_surrogate(field: str):
+    raise ValidationFailed(_("Check the fields."), fields={field: surrogate_message()})
 
 
 def refuse_unstorable_text():
@@ -83,18 +197,32 @@ def refuse_unstorable_text():
                     name.replace("\x00", ""): unstorable_text_message()})
 
 
-def _http_message(status: int) -> str:
+def page_arg(maximum: int = MAX_PAGE) -> tuple[int, str | None]:
+    """The ``page`` of a paged list's address: (the page, None), or (1, why the
+    page given cannot be shown) for anything but a whole number from 1 to
+    ``maximum``."""
+    raw = request.args.get("page", "")
+    if raw == "":
+        return 1, None
+    page = read_whole_number(raw, 1, maximum)
+    if page is None:
+        return 1, _("The page is a whole number from 1 to %(n)d.", n=maximum)
+    return page, None
+
+
+def _http_message(status: int):
+    """The message of an HTTP error, translated when the answer is made."""
     messages = {
-        400: _("The request could not be read."),
-        401: _("Sign in first."),
-        403: _("You do not have access to this."),
-        404: _("The page or record was not found."),
-        405: _("This action is not available here."),
-        413: _("The request is too large."),
-        415: _("Send the request body as JSON."),
-        429: _("Too many requests. Try again in a moment."),
+        400: _l("The request could not be read."),
+        401: _l("Sign in first."),
+        403: _l("You do not have access to this."),
+        404: _l("The page or record was not found."),
+        405: _l("This action is not available here."),
+        413: _l("The request is too large."),
+        415: _l("Send the request body as JSON."),
+        429: _l("Too many requests. Try again in a moment."),
     }
-    return messages.get(status, _("Something went wrong on our side."))
+    return messages.get(status, SERVER_ERROR_MESSAGE)
 
 
 def select_locale() -> str:
@@ -157,7 +285,8 @@ def current_locale() -> str:
 
 
 def init_app(app):
-    """Register the error handlers and template filters on the app."""
+    """Register the JSON reader, the error handlers and template filters on the app."""
+    app.json = JSONProvider(app)
     app.before_request(refuse_unstorable_text)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -1,9 +1,32 @@
 """The unit's time zone: turning instants into local wall-clock time and back."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+# The years of dates and times the app takes as input, in every form, query and
+# body: work is planned within them, and outside them a typing error would
+# overflow date arithmetic (year 1 less a day) or, before 2000, meet the zone's
+# local mean time, whose offset has seconds that ISO 8601 cannot write.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+# People are born before the work's years: a guardian's birth date may be older.
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def plausible_day(day: date, earliest_year: int = EARLIEST_YEAR) -> bool:
+    """Whether a date (or a date-time) falls in the years the app takes as input."""
+    return earliest_year <= day.year <= LATEST_YEAR
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time skipped by the spring DST change: input, not a series, gave it."""
+
+    def __init__(self, day: date, at: time, gap: timedelta):
+        super().__init__(f"{at:%H:%M} does not exist on {day.isoformat()}")
+        self.day = day
+        self.at = at
+        self.gap = gap
 
 
 def unit_zone() -> ZoneInfo:
@@ -29,6 +52,24 @@ def local_datetime(day: date, at: time, zone: ZoneInfo | None = None) -> datetim
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
+def strict_local_datetime(day: date, at: time, zone: ZoneInfo | None = None) -> datetime:
+    """The instant of a wall-clock time on a day, in UTC, for input.
+
+    Unlike ``local_datetime`` (which series use, moving a time in the spring gap
+    forward), a time that does not exist that day raises NonexistentLocalTime:
+    someone typed it, and should be told rather than booked an hour later. An
+    ambiguous autumn time takes its first occurrence.
+    """
+    zone = zone or unit_zone()
+    instant = local_datetime(day, at, zone)
+    wall = datetime.combine(day, at)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        before = wall.replace(tzinfo=zone, fold=0).utcoffset()
+        after = wall.replace(tzinfo=zone, fold=1).utcoffset()
+        raise NonexistentLocalTime(day, at, abs(after - before))
+    return instant
+
+
 def local_today(now: datetime, zone: ZoneInfo | None = None) -> date:
     """The local calendar date at an instant."""
     return to_local(now, zone).date()
@@ -37,13 +78,15 @@ def local_today(now: datetime, zone: ZoneInfo | None = None) -> date:
 def parse_instant(text: str, zone: ZoneInfo | None = None) -> datetime:
     """Parse an ISO 8601 date-time, with an offset or as local wall-clock time.
 
-    Returns the instant in UTC; raises ValueError for anything else.
+    Returns the instant in UTC; raises ValueError for anything else, and
+    NonexistentLocalTime (a ValueError) for a local time skipped by the spring
+    DST change.
     """
     if not isinstance(text, str) or "T" not in text and " " not in text.strip():
         raise ValueError("not an ISO 8601 date-time")
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
-        return local_datetime(value.date(), value.time(), zone)
+        return strict_local_datetime(value.date(), value.time(), zone)
     return value.astimezone(UTC)
 
 

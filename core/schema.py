@@ -5,12 +5,29 @@ Parsing turns JSON values into Python ones (dates, codes, ids) and collects a
 message per field; services then apply the rules of the work.
 """
 
+import re
 from datetime import date, time
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from core.errors import BadRequest, ValidationFailed
-from core.localtime import parse_instant
+from core.localtime import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NonexistentLocalTime,
+    parse_instant,
+    plausible_day,
+)
+
+# What text may not hold. Control characters (Unicode category Cc: C0, DEL and
+# C1) break calendar lines and terminals wherever the text goes next; one-line
+# text (names, places, references) also refuses line and paragraph separators,
+# multi-line text (descriptions, notes) keeps its line breaks. Lone surrogates
+# are not characters at all and cannot be encoded to be saved.
+ONE_LINE_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MULTI_LINE_REFUSED = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class FieldError(ValueError):
@@ -20,6 +37,65 @@ class FieldError(ValueError):
 def unstorable_text_message():
     """Why text with a NUL character is refused: PostgreSQL cannot store one."""
     return _("Contains a character that cannot be saved (NUL).")
+
+
+def surrogate_message():
+    """Why text with a lone surrogate (JSON's "\\ud800") is refused."""
+    return _("Contains a character that cannot be saved (a lone surrogate).")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text cannot be taken as it is, or None: the one check of text input,
+    for the API's fields, the forms and the command line."""
+    if "\x00" in value:
+        return unstorable_text_message()
+    if SURROGATE.search(value):
+        return surrogate_message()
+    if multiline:
+        if MULTI_LINE_REFUSED.search(value):
+            return _("Contains a control character; only line breaks are allowed.")
+    elif ONE_LINE_REFUSED.search(value):
+        return _("Write this on one line, without line breaks or control characters.")
+    return None
+
+
+def years_message(earliest_year: int = EARLIEST_YEAR) -> str:
+    """Why a date outside the years the app takes is refused."""
+    return _("Give a date in the years %(first)d–%(last)d.", first=earliest_year,
+             last=LATEST_YEAR)
+
+
+def nonexistent_time_message(error: NonexistentLocalTime) -> str:
+    """Why a local time skipped by the spring DST change is refused."""
+    minutes = int(error.gap.total_seconds() // 60)
+    day = format_date(error.day, "medium")
+    if minutes == 60:
+        return _("There is no %(time)s on %(date)s: the clocks go forward an hour.",
+                 time=error.at.strftime("%H:%M"), date=day)
+    return ngettext("There is no %(time)s on %(date)s: the clocks go forward"
+                    " %(num)d minute.",
+                    "There is no %(time)s on %(date)s: the clocks go forward"
+                    " %(num)d minutes.", minutes, time=error.at.strftime("%H:%M"), date=day)
+
+
+def read_whole_number(raw: str | None, low: int = 1, high: int = 2**31 - 1) -> int | None:
+    """A whole number written in ASCII digits within bounds, else None.
+
+    ``str.isdigit`` alone is not enough: "²" is a digit that ``int`` refuses.
+    """
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high)):
+        return None
+    number = int(raw)
+    return number if low <= number <= high else None
+
+
+def read_date(raw: str | None, earliest_year: int = EARLIEST_YEAR) -> date | None:
+    """An ISO date (2026-12-01) in the years the app takes, else None."""
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    return day if plausible_day(day, earliest_year) else None
 
 
 class Field:
@@ -54,19 +130,23 @@ class Field:
 
 
 class String(Field):
+    """Text on one line (a name, a place), or with ``multiline`` several (notes)."""
+
     json_type = "string"
 
-    def __init__(self, max_length, *, min_length=0, **kwargs):
+    def __init__(self, max_length, *, min_length=0, multiline=False, **kwargs):
         super().__init__(**kwargs)
         self.max_length = max_length
         self.min_length = min_length
+        self.multiline = multiline
 
     def convert(self, value):
         if not isinstance(value, str):
             raise FieldError(_("Expected text."))
-        if "\x00" in value:
-            raise FieldError(unstorable_text_message())
         value = value.strip()
+        problem = text_problem(value, multiline=self.multiline)
+        if problem:
+            raise FieldError(problem)
         if len(value) > self.max_length:
             raise FieldError(_("At most %(n)d characters.", n=self.max_length))
         if len(value) < self.min_length:
@@ -74,7 +154,11 @@ class String(Field):
         return value
 
     def json_schema(self):
+        # Refused characters, as a pattern: none of C0, DEL and C1 on one line, and
+        # of them only line feed and carriage return in multi-line text.
+        refused = MULTI_LINE_REFUSED if self.multiline else ONE_LINE_REFUSED
         return {**super().json_schema(), "maxLength": self.max_length,
+                "pattern": f"^{refused.pattern.replace('[', '[^', 1)}*$",
                 **({"minLength": self.min_length} if self.min_length else {})}
 
 
@@ -107,18 +191,32 @@ class Integer(Field):
 
 
 class Date(Field):
+    """A date in the years the app takes (birth dates reach further back)."""
+
     json_type = "string"
+
+    def __init__(self, *, earliest_year=EARLIEST_YEAR, **kwargs):
+        super().__init__(**kwargs)
+        self.earliest_year = earliest_year
 
     def convert(self, value):
         if not isinstance(value, str):
             raise FieldError(_("Expected a date such as 2026-12-01."))
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise FieldError(_("Expected a date such as 2026-12-01.")) from None
+        if not plausible_day(day, self.earliest_year):
+            raise FieldError(years_message(self.earliest_year))
+        return day
 
     def json_schema(self):
-        return {**super().json_schema(), "format": "date"}
+        years = f"In the years {self.earliest_year}-{LATEST_YEAR}."
+        schema = {**super().json_schema(), "format": "date"}
+        if not self.read_only:
+            schema["description"] = f"{self.description} ({years})" if self.description \
+                else years
+        return schema
 
 
 class Time(Field):
@@ -143,23 +241,27 @@ class Instant(Field):
 
     json_type = "string"
 
-    # Before 2000 the zone's rules reach back to local mean time, whose offset has
-    # seconds that ISO 8601 cannot write; no work is planned so far off either way.
-    EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-
     def convert(self, value):
         try:
             instant = parse_instant(value)
+        except NonexistentLocalTime as error:
+            raise FieldError(nonexistent_time_message(error)) from None
         except (TypeError, ValueError, OverflowError):
             raise FieldError(_("Expected a date and time such as"
                                " 2026-12-01T17:00:00+02:00.")) from None
-        if not self.EARLIEST_YEAR <= instant.year <= self.LATEST_YEAR:
+        if not plausible_day(instant):
             raise FieldError(_("Expected a date and time between %(first)d and %(last)d.",
-                               first=self.EARLIEST_YEAR, last=self.LATEST_YEAR))
+                               first=EARLIEST_YEAR, last=LATEST_YEAR))
         return instant
 
     def json_schema(self):
-        return {**super().json_schema(), "format": "date-time"}
+        years = (f"In the years {EARLIEST_YEAR}-{LATEST_YEAR}; local time without an"
+                 " offset must exist that day.")
+        schema = {**super().json_schema(), "format": "date-time"}
+        if not self.read_only:
+            schema["description"] = f"{self.description} ({years})" if self.description \
+                else years
+        return schema
 
 
 class Choice(Field):

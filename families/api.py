@@ -17,7 +17,7 @@ from core.api import (
 )
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.localtime import unit_zone
+from core.localtime import EARLIEST_BIRTH_YEAR, unit_zone
 from core.roles import login_required
 from core.schema import Boolean, Choice, Date, Integer, ListOf, Nested, Schema, String
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS
@@ -47,7 +47,8 @@ MEMBER = Schema("Member", {
     "id": Integer(read_only=True),
     "role": Choice(MEMBER_ROLES, required=True),
     "first_name": String(FIRST_NAME_MAX, min_length=1, required=True),
-    "birth_date": Date(nullable=True, description="Required for children"),
+    "birth_date": Date(nullable=True, earliest_year=EARLIEST_BIRTH_YEAR,
+                       description="Required for children"),
     "phone": String(PHONE_MAX),
     "email": String(EMAIL_MAX),
     "reminder_channel": Choice(REMINDER_CHANNELS),
@@ -56,7 +57,7 @@ MEMBER = Schema("Member", {
 
 PLAN = Schema("Plan", {
     "goals": ListOf(Choice(SUPPORT_AREAS), required=True, max_items=len(SUPPORT_AREAS)),
-    "content": String(CONTENT_MAX),
+    "content": String(CONTENT_MAX, multiline=True),
     "agreed_with": String(AGREED_WITH_MAX),
     "start_date": Date(required=True),
     "review_date": Date(required=True),

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.forms import multi_line, one_line, plausible_birth_date, plausible_date
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from families.models import (
     ADDRESS_MAX,
@@ -65,7 +66,7 @@ class FamilySearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Reference or surname"),
-                    validators=[Optional(), Length(max=SEARCH_TEXT_MAX)])
+                    validators=[Optional(), Length(max=SEARCH_TEXT_MAX), one_line])
     track = SelectField(_l("Track"), choices=choices(TRACKS, _l("All tracks")),
                         validators=[Optional()])
     status = SelectField(_l("Status"),
@@ -84,9 +85,9 @@ class FamilyForm(FlaskForm):
     """
 
     surname = StringField(_l("Surname"),
-                          validators=[DataRequired(), Length(max=SURNAME_MAX)])
+                          validators=[DataRequired(), Length(max=SURNAME_MAX), one_line])
     municipality = SelectField(_l("Municipality"), validators=[DataRequired()])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX), one_line])
     track = SelectField(_l("Track"), choices=choices(TRACKS, _l("Choose a track")),
                         validators=[DataRequired()])
     referral_source = SelectField(
@@ -94,7 +95,7 @@ class FamilyForm(FlaskForm):
         choices=choices(REFERRAL_SOURCES, _l("Choose a referral source")),
         validators=[DataRequired()])
     # InputRequired, not DataRequired: a malformed date keeps its own message.
-    referral_date = DateField(_l("Referral date"), validators=[InputRequired()])
+    referral_date = DateField(_l("Referral date"), validators=[InputRequired(), plausible_date])
     responsible_social_worker_id = SelectField(_l("Responsible social worker"),
                                                coerce=optional_id,
                                                validators=[Optional()])
@@ -130,10 +131,10 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role in the family"), choices=choices(MEMBER_ROLE_LABELS),
                        validators=[DataRequired()])
     first_name = StringField(_l("First name"),
-                             validators=[DataRequired(), Length(max=FIRST_NAME_MAX)])
-    birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=PHONE_MAX)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=EMAIL_MAX)])
+                             validators=[DataRequired(), Length(max=FIRST_NAME_MAX), one_line])
+    birth_date = DateField(_l("Birth date"), validators=[Optional(), plausible_birth_date])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=PHONE_MAX), one_line])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=EMAIL_MAX), one_line])
     reminder_channel = SelectField(_l("Reminders"),
                                    choices=choices(REMINDER_CHANNEL_LABELS),
                                    validators=[DataRequired()])
@@ -161,11 +162,11 @@ class PlanForm(FlaskForm):
                                validators=[DataRequired(
                                    _l("Choose at least one goal from the support areas."))])
     content = TextAreaField(_l("Content of the work"),
-                            validators=[Optional(), Length(max=CONTENT_MAX)])
+                            validators=[Optional(), Length(max=CONTENT_MAX), multi_line])
     agreed_with = StringField(_l("Agreed with"),
-                              validators=[Optional(), Length(max=AGREED_WITH_MAX)])
-    start_date = DateField(_l("Start date"), validators=[InputRequired()])
-    review_date = DateField(_l("Review date"), validators=[InputRequired()])
+                              validators=[Optional(), Length(max=AGREED_WITH_MAX), one_line])
+    start_date = DateField(_l("Start date"), validators=[InputRequired(), plausible_date])
+    review_date = DateField(_l("Review date"), validators=[InputRequired(), plausible_date])
     social_worker_participated = BooleanField(
         _l("The responsible social worker took part in the plan"))
     submit = SubmitField(_l("Save the plan"))

@@ -26,7 +26,7 @@ from calendars.services import CalendarSettings
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
-from core.http import render_and_commit
+from core.http import page_arg, render_and_commit
 from core.localtime import local_today, unit_zone
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
@@ -173,8 +173,12 @@ def list_families():
                    "municipality": form.municipality.data or None}
     else:
         status = 422
+    page, page_error = page_arg()
+    if page_error:
+        form.form_errors.append(page_error)
+        status = 422
     pagination = db.paginate(services.search_families(current_user, **filters),
-                             page=request.args.get("page", 1, type=int),
+                             page=page,
                              per_page=current_app.config["FAMILIES_PER_PAGE"],
                              error_out=False)
     # The filters stay in the links to other pages of the list.

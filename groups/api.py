@@ -56,7 +56,7 @@ SERIES = Schema("Series", {
 GROUP = Schema("Group", {
     "id": Integer(read_only=True),
     "name": String(NAME_MAX, min_length=1, required=True),
-    "description": String(DESCRIPTION_MAX),
+    "description": String(DESCRIPTION_MAX, multiline=True),
     "themes": ListOf(Choice(SUPPORT_AREAS), max_items=len(SUPPORT_AREAS)),
     "min_age_months": Integer(minimum=0),
     "max_age_months": Integer(minimum=0),

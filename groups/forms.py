@@ -17,9 +17,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextArea
 
+from core.forms import ExistingLocalTime, multi_line, one_line, plausible_date
+from core.localtime import plausible_day
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS, choices
 from families.forms import MultiCheckboxField, optional_id
 from groups.models import DESCRIPTION_MAX, NAME_MAX
@@ -64,9 +66,6 @@ DATES_TEXT_MAX = 2000
 FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# Dates outside these years are typing errors (and would overflow date arithmetic).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
 SERIES_FIELDS = ("weekday", "start_time", "duration_minutes", "first_date", "count",
                  "until", "interval_weeks", "added_dates", "removed_dates",
                  "remove_dates")
@@ -83,16 +82,9 @@ def parse_day(text: str) -> date:
         day = date.fromisoformat(text)
     else:
         raise ValueError(text)
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+    if not plausible_day(day):
         raise ValueError(text)
     return day
-
-
-def plausible_date(form, field):
-    """A date in this century: anything else is a typing error."""
-    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(_l("Give a date in the years %(first)d–%(last)d.",
-                                   first=FIRST_YEAR, last=LAST_YEAR))
 
 
 class DateListField(Field):
@@ -140,7 +132,8 @@ class GroupSearchForm(FlaskForm):
         # A search changes nothing, so it travels in the URL without a token.
         csrf = False
 
-    q = StringField(_l("Name"), validators=[Optional(), Length(max=SEARCH_TEXT_MAX)])
+    q = StringField(_l("Name"),
+                    validators=[Optional(), Length(max=SEARCH_TEXT_MAX), one_line])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     status = SelectField(_l("Status"),
                          choices=choices(GROUP_STATUS_LABELS, _l("All statuses")),
@@ -159,9 +152,10 @@ class GroupForm(FlaskForm):
     on creation, where a group starts as a draft.
     """
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    description = TextAreaField(_l("Description"),
-                                validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    name = StringField(_l("Name"),
+                       validators=[DataRequired(), Length(max=NAME_MAX), one_line])
+    description = TextAreaField(_l("Description"), validators=[
+        Optional(), Length(max=DESCRIPTION_MAX), multi_line])
     themes = MultiCheckboxField(_l("Themes"), choices=choices(SUPPORT_AREAS),
                                 validators=[Optional()])
     min_age_months = IntegerField(_l("Youngest child, in months"),
@@ -287,8 +281,9 @@ class SessionForm(FlaskForm):
 
     day = DateField(_l("Date"), validators=[InputRequired(), plausible_date])
     start = TimeField(_l("Start time"), format=["%H:%M", "%H.%M"],
-                      validators=[InputRequired()])
-    end = TimeField(_l("End time"), format=["%H:%M", "%H.%M"], validators=[InputRequired()])
+                      validators=[InputRequired(), ExistingLocalTime("day")])
+    end = TimeField(_l("End time"), format=["%H:%M", "%H.%M"],
+                    validators=[InputRequired(), ExistingLocalTime("day")])
     venue = SelectField(_l("Venue"), validators=[Optional()])
     move = SubmitField(_l("Save the changes"))
 

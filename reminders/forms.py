@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from core.forms import one_line
 from core.vocabulary import choices
 from reminders.models import POLICY_KINDS
 
@@ -51,7 +52,8 @@ class OutboxFilterForm(FlaskForm):
                           validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=choices(CHANNEL_LABELS, _l("All")),
                           validators=[Optional()])
-    q = StringField(_l("Family reference"), validators=[Optional(), Length(max=40)])
+    q = StringField(_l("Family reference"),
+                    validators=[Optional(), Length(max=40), one_line])
 
 
 def _lead(label):

@@ -21,7 +21,9 @@ from flask_login import current_user
 from calendars.events import GROUP_SESSION, HOME_VISIT
 from core.clock import get_clock
 from core.forms import attempt
+from core.http import page_arg
 from core.roles import ADMIN, COORDINATOR, roles_required
+from core.schema import read_whole_number
 from extensions import db
 from reminders import services
 from reminders.forms import (
@@ -96,26 +98,21 @@ def outbox():
     if event_type not in (None, HOME_VISIT, GROUP_SESSION):
         event_type, status = None, 422
         form.form_errors.append(_("Unknown kind of event."))
-    event_id = _whole_number("event_id") if event_type else None
-    page = _whole_number("page")
-    if (event_type and event_id is None) or (request.args.get("page") and page is None):
+    event_id = read_whole_number(request.args.get("event_id"), 1, MAX_ID) \
+        if event_type else None
+    page, page_error = page_arg()
+    if page_error:
+        form.form_errors.append(page_error)
+    if (event_type and event_id is None) or page_error:
         status = 422
     query = services.outbox_query(current_user, event_type=event_type, event_id=event_id,
                                   **filters)
-    pagination = db.paginate(query, page=page or 1, per_page=PER_PAGE, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
     return render_template("reminders/outbox.html", form=form, pagination=pagination,
                            filter_args=filter_args, action_form=ActionForm(),
                            now=get_clock().now()), status
-
-
-def _whole_number(name) -> int | None:
-    """A query parameter that is a whole number the database can hold, else None."""
-    raw = request.args.get(name, "")
-    if raw.isdigit() and 1 <= int(raw) <= MAX_ID:
-        return int(raw)
-    return None
 
 
 def _act(reminder_id, action, done_message):

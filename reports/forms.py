@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 
+from core.forms import one_line
 from core.vocabulary import TRACKS, choices
 
 
@@ -14,8 +15,8 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    period_from = StringField(_l("From (month)"), name="from")
-    period_to = StringField(_l("To (month)"), name="to")
+    period_from = StringField(_l("From (month)"), name="from", validators=[one_line])
+    period_to = StringField(_l("To (month)"), name="to", validators=[one_line])
     municipality = SelectField(_l("Municipality"), validate_choice=False)
     track = SelectField(_l("Track"), choices=choices(TRACKS, _l("All tracks")),
                         validate_choice=False)

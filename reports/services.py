@@ -20,9 +20,10 @@ from accounts.models import User
 from calendars.models import HomeVisit, visit_workers
 from core import audit
 from core.errors import ValidationFailed
-from core.localtime import local_datetime, local_today, to_local
+from core.localtime import local_datetime, local_today, plausible_day, to_local
 from core.models import Municipality
 from core.roles import ADMIN, FAMILY_WORKER
+from core.schema import read_whole_number
 from core.vocabulary import REFERRAL_SOURCES, REFERRAL_SOURCES_BY_TRACK, TRACKS
 from extensions import db
 from families.models import STATUSES, Family, Member, Plan
@@ -161,7 +162,7 @@ def _month_of(raw: str, name: str, errors: dict) -> date | None:
             raise ValueError
         year, month, day = int(match[1]), int(match[2]), int(match[3] or 1)
         date(year, month, day)  # a real date, or ValueError
-        if not 2000 <= year <= 2100:
+        if not plausible_day(date(year, month, 1)):
             raise ValueError
         return date(year, month, 1)
     except ValueError:
@@ -211,8 +212,9 @@ def read_filters(args, user, *, today: date) -> ReportFilters:
     worker = None
     raw_worker = (args.get("worker") or "").strip()
     if raw_worker:
-        if raw_worker.isdigit() and len(raw_worker) <= 9:
-            worker = db.session.get(User, int(raw_worker))
+        worker_id = read_whole_number(raw_worker)
+        if worker_id is not None:
+            worker = db.session.get(User, worker_id)
         if worker is None or worker.role != FAMILY_WORKER:
             errors["worker"] = _("Unknown family worker.")
             worker = None

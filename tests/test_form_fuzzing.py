@@ -172,12 +172,16 @@ JUNK = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=12),
     st.sampled_from(["\x00", "a\x00b", "\u202e", "😀" * 3, " ", "NULL", "'; --", "<b>",
                      "%", "\\", "0", "-1", "1e309", "nan", "2**31"]),
+    # Line breaks and control characters inside one-line text (core.forms.PlainText).
+    st.sampled_from(["Virta\nnen", "a\r\nb", "a\tb", "a\x0bb", "\x1b[2Ja", "a\x7f",
+                     "a\x85b", "a\u2028b", "a\x9bb"]),
     st.integers(-(2**70), 2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.dates().map(str),
     st.datetimes().map(lambda moment: moment.isoformat()),
     st.sampled_from(["2026-02-30", "2026-12-01T25:00", "0000-01-01", "31.12.2026",
-                     "17:00", "24:00", "9:5", "2026-12-01 17:00", "PT-2026-0001"]),
+                     "17:00", "24:00", "9:5", "2026-12-01 17:00", "PT-2026-0001",
+                     "2027-03-28", "03:30", "0001-01-01", "9999-12-31"]),
     st.sampled_from([2**31, 2**63, 10**20]).map(str),
     st.sampled_from([300, 2_000, 20_000]).map(lambda n: "ä" * n),
 )

@@ -12,9 +12,11 @@ from calendars import services
 from calendars.models import FeedStamp
 from core import places
 from core.clock import FixedClock, set_clock
-from core.models import Municipality
+from core.models import Municipality, Venue
 from extensions import db
+from families import services as family_services
 from groups import services as group_services
+from groups.models import GroupSession, PeerGroup
 from tests.calendars.test_feeds import SETTINGS, book, events_in, subscribe
 from tests.conftest import NOW, make_family, make_group, make_user
 
@@ -233,3 +235,171 @@ def test_a_feed_without_a_stamp_is_answered_from_its_events(client, coordinator,
     db.session.execute(sa.delete(FeedStamp))
     book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
     assert len(summaries(client, path)) == 1
+
+
+# --- an event's text changed by what it shows of other records --------------
+
+LATER = NOW + timedelta(hours=1)
+
+
+def events_by_uid(client, path) -> dict:
+    return {str(event["UID"]): event for event in events_in(client.get(path).data)}
+
+
+def text_of(event) -> tuple:
+    return str(event["SUMMARY"]), str(event.get("LOCATION"))
+
+
+@pytest.fixture
+def renamed_back():
+    """Municipalities outlive a test: those renamed in it get their names back."""
+    names = dict(db.session.execute(sa.select(Municipality.id, Municipality.name)).all())
+    yield
+    db.session.rollback()
+    for municipality in db.session.scalars(sa.select(Municipality)):
+        municipality.name = names[municipality.id]
+    db.session.commit()
+
+
+def _rename_group(setting):
+    group_services.update_group(setting["coordinator"], setting["group"],
+                                {"name": "Vauvaryhmä"}, zone=HELSINKI, clock=FixedClock(LATER))
+
+
+def _move_group(setting):
+    group_services.update_group(setting["coordinator"], setting["group"],
+                                {"venue": "Olkkari"}, zone=HELSINKI, clock=FixedClock(LATER))
+
+
+def _rename_venue(setting):
+    places.update_venue(setting["venue"], name="Perhetalo", municipality="Mikkeli")
+
+
+def _move_venue(setting):
+    places.update_venue(setting["venue"], name="Perhekeskus", municipality="Hirvensalmi")
+
+
+def _rename_municipality(setting):
+    mikkeli = db.session.scalar(sa.select(Municipality).filter_by(name="Mikkeli"))
+    places.update_municipality(mikkeli, name="Mikkelin kaupunki",
+                               latitude=mikkeli.latitude, longitude=mikkeli.longitude)
+
+
+def _new_surname(setting):
+    family_services.update_family(setting["coordinator"], setting["family"],
+                                  {"surname": "Korhonen"}, clock=FixedClock(LATER))
+
+
+def _new_reference(setting):
+    setting["family"].reference = "PT-2026-9999"
+
+
+@pytest.mark.parametrize("change", [
+    _rename_group, _move_group, _rename_venue, _move_venue, _rename_municipality,
+    _new_surname, _new_reference], ids=lambda change: change.__name__.strip("_"))
+def test_an_event_whose_text_changes_gets_a_new_sequence_and_stamp(
+        app, client, coordinator, worker, family, detailed, renamed_back, change):
+    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
+    places.create_venue(name="Olkkari", municipality="Hirvensalmi")
+    group = make_group(coordinator, facilitators=[worker], count=2)
+    group.venue = venue
+    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    db.session.commit()
+    _, path = subscribe(client, worker, "worker", worker.id, privacy="detailed")
+    before = events_by_uid(client, path)
+
+    set_clock(app, FixedClock(LATER))
+    change({"coordinator": coordinator, "group": group, "venue": venue, "family": family})
+    db.session.commit()
+    after = events_by_uid(client, path)
+
+    assert after.keys() == before.keys()
+    changed = [uid for uid in after if text_of(after[uid]) != text_of(before[uid])]
+    assert changed, "the change shows in no event"
+    for uid in changed:
+        assert after[uid]["SEQUENCE"] == before[uid]["SEQUENCE"] + 1
+        for stamp in ("DTSTAMP", "LAST-MODIFIED"):
+            assert after[uid].decoded(stamp) == LATER
+    for uid in after.keys() - changed:
+        assert after[uid].to_ical() == before[uid].to_ical()
+
+
+@pytest.mark.parametrize("by", ["relationship", "key"])
+def test_a_reference_is_seen_whether_its_relationship_or_its_key_is_set(
+        app, client, coordinator, worker, by):
+    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
+    group = make_group(coordinator, facilitators=[worker], count=2)
+    _, path = subscribe(client, worker, "worker", worker.id)
+    etag = client.get(path).headers["ETag"]
+
+    set_clock(app, FixedClock(LATER))
+    if by == "relationship":
+        group.venue = venue
+    else:
+        group.venue_id = venue.id
+    db.session.commit()
+
+    response = client.get(path, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert {(str(event["LOCATION"]), event["SEQUENCE"])
+            for event in events_in(response.data)} == {("Perhekeskus, Mikkeli", 1)}
+
+
+def test_the_same_venue_given_again_changes_nothing(client, coordinator, worker):
+    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
+    group = make_group(coordinator, facilitators=[worker], count=2)
+    group.venue = venue
+    db.session.commit()
+    _, path = subscribe(client, worker, "worker", worker.id)
+    etag = client.get(path).headers["ETag"]
+    versions = db.session.scalars(sa.select(FeedStamp.version).order_by(
+        FeedStamp.owner_type)).all()
+
+    group = db.session.get(PeerGroup, group.id)  # its venue not loaded
+    group.venue = db.session.get(Venue, venue.id)
+    db.session.commit()
+
+    assert db.session.scalars(sa.select(FeedStamp.version).order_by(
+        FeedStamp.owner_type)).all() == versions
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_rename_leaves_the_events_no_feed_shows_any_more(app, client, coordinator,
+                                                           worker):
+    group = make_group(coordinator, facilitators=[worker], count=3)
+    first, *_rest = sorted(group.sessions, key=lambda session: session.start)
+    group_services.change_session(coordinator, first, status="cancelled",
+                                  clock=FixedClock(NOW))
+    db.session.commit()
+    _, path = subscribe(client, worker, "worker", worker.id)
+    later = NOW + timedelta(days=app.config["FEED_CANCELLED_RETENTION_DAYS"] + 1)
+    set_clock(app, FixedClock(later))
+    shown = events_by_uid(client, path)
+    assert f"session-{first.id}@perhetyo" not in shown
+
+    group_services.update_group(coordinator, db.session.get(PeerGroup, group.id),
+                                {"name": "Vauvaryhmä"}, zone=HELSINKI,
+                                clock=FixedClock(later))
+    db.session.commit()
+
+    assert events_by_uid(client, path).keys() == shown.keys()
+    assert db.session.get(GroupSession, first.id).sequence == 1  # as it was cancelled
+
+
+def test_a_visit_changed_outside_its_service_still_gets_a_new_revision(
+        app, client, coordinator, worker, family):
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    _, path = subscribe(client, worker, "worker", worker.id)
+    uid = f"visit-{visit.id}@perhetyo"
+    before = events_by_uid(client, path)[uid]
+
+    set_clock(app, FixedClock(LATER))
+    visit.status = "done"  # reads as booked: not a new version
+    db.session.commit()
+    assert events_by_uid(client, path)[uid].to_ical() == before.to_ical()
+
+    visit.start, visit.end = visit.start + timedelta(hours=1), visit.end + timedelta(hours=1)
+    db.session.commit()
+    after = events_by_uid(client, path)[uid]
+    assert after["SEQUENCE"] == before["SEQUENCE"] + 1
+    assert after.decoded("LAST-MODIFIED") == after.decoded("DTSTAMP") == LATER
