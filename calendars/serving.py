@@ -13,6 +13,7 @@ fetch is cheap again. Both send what `reply` makes of an answer, so a client
 cannot tell which of them answered.
 """
 
+import gzip
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import sqlalchemy as sa
-from werkzeug.http import parse_etags
+from werkzeug.http import parse_accept_header, parse_etags
 
 from calendars import services
 from extensions import db
@@ -33,6 +34,9 @@ FEED_READ = "perhetyo.feed_read"
 # A fetch is noted at most this often, so that busy feeds cost no write each time.
 LAST_USED_GRANULARITY = timedelta(minutes=10)
 ANSWERS_BUDGET = 64 * 2**20  # bytes of bodies kept per process
+# The gzip variant is made once per answer, at zlib's default level: 9 saves a
+# little more at twice the time, which an answer made after each change pays.
+GZIP_LEVEL = 6
 
 
 @dataclass
@@ -47,12 +51,20 @@ class Answer:
     last_modified: datetime
     body: bytes | None = None
 
+    def __setattr__(self, name, value) -> None:
+        # The gzip variant is made whenever the body is set, once: with mtime 0,
+        # so that every process makes the same bytes for a body, as its ETag says.
+        super().__setattr__(name, value)
+        if name == "body":
+            super().__setattr__("gzipped", None if value is None
+                                else gzip.compress(value, GZIP_LEVEL, mtime=0))
+
     def holds(self, stamps: tuple | None, now: datetime) -> bool:
         return stamps is not None and stamps == self.stamps and now < self.valid_until
 
     @property
     def size(self) -> int:
-        return len(self.body or b"")
+        return len(self.body or b"") + len(self.gzipped or b"")
 
 
 class AnswerCache:
@@ -104,8 +116,9 @@ def not_modified(environ: dict, answer: Answer) -> bool:
     the body marks the ETag weak (nginx's gzip does), and its clients send it
     back so. A list matches if any of its tags does, ``*`` always."""
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match:
-        return parse_etags(if_none_match).contains_weak(answer.etag)
+    if if_none_match:  # either encoding of the same body is current
+        tags = parse_etags(if_none_match)
+        return tags.contains_weak(answer.etag) or tags.contains_weak(gzip_etag(answer.etag))
     since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         try:
@@ -115,18 +128,51 @@ def not_modified(environ: dict, answer: Answer) -> bool:
     return False
 
 
+def gzip_etag(etag: str) -> str:
+    """The ETag of the gzip-encoded body: another representation, so another strong
+    validator (RFC 9110, 8.8.3), suffixed as Flask-Compress suffixes the pages'."""
+    return f"{etag}:gzip"
+
+
+def accepts_gzip(environ: dict) -> bool:
+    """Whether the client takes gzip (``gzip`` or ``*`` with a quality above 0, and
+    not below one it gives ``identity``)."""
+    accept = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+    quality = accept["gzip"]
+    return quality > 0 and not ("identity" in accept and accept["identity"] > quality)
+
+
+def _held_etag(environ: dict, answer: Answer, etag: str) -> str:
+    """The ETag a 304 confirms: the one of the encoding the client would get, unless
+    its If-None-Match names only the other encoding's, which is then the copy it
+    holds (a cache updates only the stored response of that validator)."""
+    tags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+    other = answer.etag if etag != answer.etag else gzip_etag(answer.etag)
+    return other if not tags.contains_weak(etag) and tags.contains_weak(other) else etag
+
+
 def reply(answer: Answer, environ: dict, *,
           fresh: bool) -> tuple[int, list[tuple[str, str]], bytes]:
     """The status, headers and body for an answer whose body is built, or which
-    the client already has (``fresh``, from ``not_modified``: a 304 needs no body)."""
-    headers = [("ETag", f'"{answer.etag}"'),
-               ("Cache-Control", "private, max-age=0, must-revalidate")]
+    the client already has (``fresh``, from ``not_modified``: a 304 needs no body).
+
+    The body goes gzip-encoded to a client that takes it, with its own ETag; both
+    variants say Vary: Accept-Encoding, the 304 too (RFC 9110, 15.4.5)."""
+    encoded = accepts_gzip(environ)
+    etag = gzip_etag(answer.etag) if encoded else answer.etag
+    if fresh:
+        etag = _held_etag(environ, answer, etag)
+    headers = [("ETag", f'"{etag}"'),
+               ("Cache-Control", "private, max-age=0, must-revalidate"),
+               ("Vary", "Accept-Encoding")]
     if fresh:
         return 304, headers, b""  # what a 304 carries (RFC 9110, 15.4.5)
+    body = answer.gzipped if encoded else answer.body
     headers += [("Last-Modified", format_datetime(answer.last_modified, usegmt=True)),
                 ("Content-Type", "text/calendar; charset=utf-8"),
-                ("Content-Length", str(len(answer.body)))]
-    return 200, headers, answer.body if environ["REQUEST_METHOD"] == "GET" else b""
+                *([("Content-Encoding", "gzip")] if encoded else []),
+                ("Content-Length", str(len(body)))]
+    return 200, headers, body if environ["REQUEST_METHOD"] == "GET" else b""
 
 
 def note_use(engine: sa.Engine, feed: services.FeedRead, now: datetime) -> None:

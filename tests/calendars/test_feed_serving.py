@@ -1,6 +1,7 @@
 """The answers a process keeps and sends before Flask (calendars.serving): the same
 bytes and headers as the view, and every change, revocation and fetch seen at once."""
 
+import gzip
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -30,18 +31,23 @@ def dispatched(app):
 
 
 def answered(response):
-    """Status, headers and body; but Vary: Cookie, which Flask-Login's hook adds to
+    """Status, headers and body; but Cookie in Vary, which Flask-Login's hook adds to
     what the app answers, though a feed never depends on a cookie."""
-    headers = sorted(item for item in response.headers.items() if item != ("Vary", "Cookie"))
+    headers = sorted((name, value if name != "Vary" else ", ".join(
+        part for part in value.split(", ") if part != "Cookie"))
+        for name, value in response.headers.items())
     return response.status_code, headers, response.data
 
 
+@pytest.mark.parametrize("encoding", [{}, {"Accept-Encoding": "gzip, deflate, br"}],
+                         ids=["identity", "gzip"])
 def test_an_unchanged_feed_is_sent_before_the_app_byte_for_byte_as_the_view_sent_it(
-        client, coordinator, worker, family, dispatched):
+        client, coordinator, worker, family, dispatched, encoding):
     book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
     _, path = subscribe(client, worker, "worker", worker.id)
-    etag = client.get(path).headers["ETag"]
-    requests = ((client.get, {}), (client.get, {"If-None-Match": etag}), (client.head, {}))
+    etag = client.get(path, headers=encoding).headers["ETag"]
+    requests = ((client.get, encoding), (client.get, {"If-None-Match": etag, **encoding}),
+                (client.head, encoding))
     dispatched.clear()
     views = []
     for method, headers in requests:
@@ -53,7 +59,10 @@ def test_an_unchanged_feed_is_sent_before_the_app_byte_for_byte_as_the_view_sent
     assert dispatched == [path] * 3  # none of these reached Flask
     assert sent == views
     status, headers, body = sent[0]
-    assert status == 200 and body.startswith(b"BEGIN:VCALENDAR")
+    assert status == 200
+    assert (gzip.decompress(body) if encoding else body).startswith(b"BEGIN:VCALENDAR")
+    assert dict(headers).get("Content-Encoding") == ("gzip" if encoding else None)
+    assert dict(headers)["Vary"] == dict(sent[1][1])["Vary"] == "Accept-Encoding"
     assert dict(headers)["Content-Type"] == "text/calendar; charset=utf-8"
     assert all(dict(headers)[name] == value for name, value in HEADERS.items())
     assert sent[1][0] == 304 and sent[1][2] == b"" and "Last-Modified" not in dict(sent[1][1])
