@@ -205,7 +205,9 @@ def _owner_args() -> tuple[str, int]:
     """The owner of the page's feeds from the query string; nonsense is not found."""
     owner_type = request.args.get("owner_type", "")
     raw = request.args.get("owner_id", "")
-    if owner_type not in FEED_OWNER_TYPES or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    # ASCII digits only: "²" is a digit that int() refuses.
+    if (owner_type not in FEED_OWNER_TYPES or not (raw.isascii() and raw.isdigit())
+            or len(raw) > MAX_ID_DIGITS):
         raise NotFound(_("Nothing to subscribe to here."))
     return owner_type, int(raw)
 

@@ -6,7 +6,13 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from core.clock import FixedClock, set_clock
-from core.localtime import parse_instant
+from core.localtime import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NonexistentLocalTime,
+    parse_instant,
+    plausible_day,
+)
 from core.places import ensure_reference_data
 from extensions import db
 
@@ -19,9 +25,15 @@ def fix_clock(now: str | None) -> None:
     if now:
         try:
             instant = parse_instant(now)
-        except ValueError:
+        except NonexistentLocalTime as error:
+            raise click.BadParameter(f"{error}: the clocks go forward then",
+                                     param_hint="--now") from None
+        except (ValueError, OverflowError):
+            instant = None
+        if instant is None or not plausible_day(instant):
             raise click.BadParameter("expected an ISO 8601 date-time such as"
-                                     " 2026-12-01T08:00:00+02:00", param_hint="--now") from None
+                                     f" 2026-12-01T08:00:00+02:00 in the years"
+                                     f" {EARLIEST_YEAR}-{LATEST_YEAR}", param_hint="--now")
         set_clock(current_app, FixedClock(instant))
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
-from wtforms import Form, PasswordField, StringField, TextAreaField
+from wtforms import DateField, Form, PasswordField, StringField, TextAreaField
 
 from accounts.models import User
 from app import create_app
@@ -25,7 +25,7 @@ from calendars.models import HomeVisit
 from config import TestConfig
 from config import settings as app_settings
 from core.clock import FixedClock
-from core.forms import PlainText
+from core.forms import PlainText, PlausibleDate
 from core.localtime import (
     NonexistentLocalTime,
     local_datetime,
@@ -630,6 +630,18 @@ def test_the_command_line_refuses_a_user_name_on_two_lines(runner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
+@pytest.mark.parametrize("now, message", [
+    ("0001-01-01T00:00", "in the years 2000-2100"),
+    ("9999-12-31T23:59", "in the years 2000-2100"),
+    ("2027-03-28T03:30", "03:30 does not exist on 2027-03-28"),
+])
+def test_the_command_lines_now_is_refused_outside_the_years_and_in_the_gap(runner, now,
+                                                                           message):
+    result = runner.invoke(args=["families", "anonymise", "--dry-run", "--now", now])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
 # --- every text field is declared: the forms and the API's schemas ----------
 
 def _all_subclasses(cls):
@@ -667,6 +679,20 @@ def test_every_text_field_of_every_form_refuses_control_characters(app):
             if [check.multiline for check in checks] != [multiline]:
                 unchecked.append(f"{form.__module__}.{form.__qualname__}.{name}")
     assert unchecked == []
+
+
+def test_every_date_field_of_every_form_takes_only_the_years_of_the_app(app):
+    unbounded = []
+    for form in _form_classes(app):
+        for name in dir(form):
+            unbound = getattr(form, name)
+            field_class = getattr(unbound, "field_class", None)
+            if field_class is None or not issubclass(field_class, DateField):
+                continue
+            if not any(isinstance(validator, PlausibleDate)
+                       for validator in unbound.kwargs.get("validators", ())):
+                unbounded.append(f"{form.__module__}.{form.__qualname__}.{name}")
+    assert unbounded == []
 
 
 # Multi-line text in the API: everything else is one line.
