@@ -8,7 +8,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from calendars import services
+from calendars import services, serving
 from calendars.models import FeedStamp
 from core import places
 from core.clock import FixedClock, set_clock
@@ -18,7 +18,7 @@ from families import services as family_services
 from groups import services as group_services
 from groups.models import GroupSession, PeerGroup
 from tests.calendars.test_feeds import SETTINGS, book, events_in, subscribe
-from tests.conftest import NOW, make_family, make_group, make_user
+from tests.conftest import NOW, bearer, make_family, make_group, make_user
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -403,3 +403,40 @@ def test_a_visit_changed_outside_its_service_still_gets_a_new_revision(
     after = events_by_uid(client, path)[uid]
     assert after["SEQUENCE"] == before["SEQUENCE"] + 1
     assert after.decoded("LAST-MODIFIED") == after.decoded("DTSTAMP") == LATER
+
+
+@pytest.mark.parametrize(("target", "change"), [
+    ("groups/{group}", {"name": "Vauvaryhmä"}),
+    ("groups/{group}", {"venue": "Olkkari"}),
+    ("sessions/{session}", {"venue": "Olkkari"}),
+    ("families/{family}", {"surname": "Korhonen"}),
+    ("visits/{visit}", {"place": "Kauppakatu 3"}),
+], ids=["group name", "group venue", "session venue", "surname", "visit place"])
+def test_a_change_through_the_api_reaches_the_feed_under_a_new_etag(
+        app, client, coordinator, worker, family, detailed, target, change):
+    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
+    places.create_venue(name="Olkkari", municipality="Hirvensalmi")
+    group = make_group(coordinator, facilitators=[worker], count=2)
+    group.venue = venue
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    db.session.commit()
+    _, path = subscribe(client, worker, "worker", worker.id, privacy="detailed")
+    first = client.get(path)
+    before = {str(event["UID"]): event for event in events_in(first.data)}
+
+    set_clock(app, FixedClock(LATER))
+    url = "/api/v1/" + target.format(group=group.id, session=group.sessions[0].id,
+                                     family=family.id, visit=visit.id)
+    assert client.patch(url, headers=bearer(coordinator), json=change).status_code == 200
+    response = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert response.status_code == 200
+    after = {str(event["UID"]): event for event in events_in(response.data)}
+    changed = [uid for uid in after if text_of(after[uid]) != text_of(before[uid])]
+    assert changed
+    for uid in changed:
+        assert after[uid]["SEQUENCE"] > before[uid]["SEQUENCE"]
+        assert after[uid].decoded("LAST-MODIFIED") == LATER
+    serving.answers.clear()  # a restart: the same body under the same ETag
+    again = client.get(path)
+    assert (again.data, again.headers["ETag"]) == (response.data, response.headers["ETag"])
