@@ -127,6 +127,13 @@ def register_openapi(app, *parts) -> None:
     for part in (OPENAPI, *parts):
         document["paths"].update(part["paths"])
         document["components"]["schemas"].update(part["schemas"])
+    # Every body is read the same way (json_body and the app's JSON provider): one
+    # that cannot be read is a 400, one larger than MAX_CONTENT_LENGTH a 413.
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                for status, entry in error_responses(400, 413).items():
+                    operation.setdefault("responses", {}).setdefault(status, entry)
     app.extensions["openapi"] = document
 
 
