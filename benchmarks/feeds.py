@@ -16,12 +16,15 @@ In-process (Flask's test client), for each feed:
   the feed stamps are raised in the same transaction), then the whole feed
   answered, the other events' cached bytes kept;
 - 304: the same feed asked with If-None-Match of its current ETag;
+- gzip: the size of the gzip variant (Accept-Encoding: gzip), made once per
+  answer, and that it decompresses to the identity body;
 - beside them, on the same events in the same run, the library bound
   (icalendar builds a Calendar of the same VEVENTs and serialises it with
   to_ical()) and the floor (plain f-strings writing the same lines).
 
 Then, under gunicorn with 2 sync workers on loopback, requests per second for
-the full feed and its 304, beside a static body of the same size served by a
+the full feed, the full feed gzip-encoded and its 304, beside a static body of
+the same bytes (identity, and the gzip bytes with Content-Encoding) served by a
 minimal WSGI callable (``static_app`` below) under gunicorn with the same 2
 workers: the HTTP ceiling. Each HTTP case runs for a few seconds or a number
 of requests, whichever ends first; the servers are stopped at the end.
@@ -39,6 +42,7 @@ sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import gzip  # noqa: E402
 import http.client  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -57,11 +61,14 @@ _static_body: list[bytes] = []
 
 def static_app(environ, start_response):
     """A minimal WSGI app answering every request with the file of
-    BENCH_STATIC_BODY: `gunicorn 'benchmarks.feeds:static_app'`."""
+    BENCH_STATIC_BODY (with Content-Encoding: BENCH_STATIC_ENCODING when set):
+    `gunicorn 'benchmarks.feeds:static_app'`."""
     if not _static_body:
         _static_body.append(Path(os.environ["BENCH_STATIC_BODY"]).read_bytes())
     body = _static_body[0]
+    encoding = os.environ.get("BENCH_STATIC_ENCODING")
     start_response("200 OK", [("Content-Type", "text/calendar; charset=utf-8"),
+                              *([("Content-Encoding", encoding)] if encoding else []),
                               ("Content-Length", str(len(body)))])
     return [body]
 
@@ -92,6 +99,7 @@ SLOTS = ((clock_time(8, 30), 60), (clock_time(10, 0), 90), (clock_time(12, 30), 
          (clock_time(14, 15), 90))  # four visits a working day, never overlapping
 PAST_DAYS = 60
 MAX_HTTP_REQUESTS = 20_000
+GZIP = {"Accept-Encoding": "gzip"}
 CLIENT_THREADS = 4
 
 
@@ -307,6 +315,8 @@ def in_process(app, case, repeat, profile):
     not_modified = statistics.median(
         time_get(client, path, {"If-None-Match": etag}, expect=304)[0]
         for _ in range(max(repeat, 50)))
+    gzipped = time_get(client, path, GZIP)[1].data
+    assert gzip.decompress(gzipped) == body, "the gzip variant is another body"
 
     zone = unit_zone()
     events, window = the_events(app, case["worker"])
@@ -347,7 +357,7 @@ def in_process(app, case, repeat, profile):
             "changed": statistics.median(changed), "304": not_modified,
             "library": library, "floor": floor_time, "body": body,
             "sizes": (len(body), len(library_body), len(floor_body)),
-            "floor_equal": floor_body == body, "etag": etag}
+            "floor_equal": floor_body == body, "etag": etag, "gzipped": gzipped}
 
 
 # --- under gunicorn --------------------------------------------------------
@@ -412,6 +422,12 @@ def under_gunicorn(url, cases, results, folder, seconds):
             static_server, static_port = start_gunicorn(
                 "benchmarks.feeds:static_app", {**env, "BENCH_STATIC_BODY": str(static_file)})
             servers.append(static_server)
+            gzip_file = Path(folder) / f"static-{case['events']}.ics.gz"
+            gzip_file.write_bytes(result["gzipped"])
+            gzip_server, gzip_port = start_gunicorn(
+                "benchmarks.feeds:static_app", {**env, "BENCH_STATIC_BODY": str(gzip_file),
+                                                "BENCH_STATIC_ENCODING": "gzip"})
+            servers.append(gzip_server)
             # The etag the servers give (their clock and ours see the same data).
             connection = http.client.HTTPConnection("127.0.0.1", app_port, timeout=60)
             connection.request("GET", case["path"])
@@ -420,12 +436,21 @@ def under_gunicorn(url, cases, results, folder, seconds):
             etag = response.getheader("ETag")
             connection.close()
             assert served == result["body"], "gunicorn served other bytes than the app"
+            connection = http.client.HTTPConnection("127.0.0.1", app_port, timeout=60)
+            connection.request("GET", case["path"], headers=GZIP)
+            response = connection.getresponse()
+            assert response.getheader("Content-Encoding") == "gzip"
+            assert response.read() == result["gzipped"], "gunicorn served other gzip bytes"
+            connection.close()
             figures[case["events"]] = {
                 "full": rate(app_port, case["path"], {}, 200, seconds),
+                "gzip": rate(app_port, case["path"], GZIP, 200, seconds),
                 "304": rate(app_port, case["path"], {"If-None-Match": etag}, 304, seconds),
                 "static": rate(static_port, "/", {}, 200, seconds),
+                "static gzip": rate(gzip_port, "/", {}, 200, seconds),
             }
             stop(static_server)
+            stop(gzip_server)
     finally:
         for server in servers:
             stop(server)
@@ -493,6 +518,8 @@ def report_case(case, result):
     print(f"\n{case['events']:,} events, body {body / 1024:.0f} KiB "
           f"(icalendar alone {library_size / 1024:.0f} KiB, f-strings {floor_size / 1024:.0f}"
           f" KiB{', byte for byte the same' if result['floor_equal'] else ''})")
+    print(f"  gzip variant: {len(result['gzipped']) / 1024:.1f} KiB "
+          f"({len(result['gzipped']) / body:.1%} of the body)")
     print(f"  cold (caches emptied):       {ms(cold):8.1f} ms")
     print(f"  again, unchanged (cached):   {ms(result['warm']):8.1f} ms")
     print(f"  after one change:            {ms(changed):8.1f} ms")
@@ -513,12 +540,19 @@ def report_http(figures, results, seconds):
     for events, cases in figures.items():
         (full, full_n), (not_modified, nm_n), (static, static_n) = (
             cases["full"], cases["304"], cases["static"])
+        (encoded, encoded_n), (static_gzip, static_gzip_n) = (
+            cases["gzip"], cases["static gzip"])
         size = len(results[events]["body"]) / 1024
+        gzip_size = len(results[events]["gzipped"]) / 1024
         print(f"  {events:,} events ({size:.0f} KiB): full feed {full:,.0f} req/s ({full_n}), "
               f"304 {not_modified:,.0f} req/s ({nm_n}), static body {static:,.0f} req/s "
               f"({static_n})")
         print(f"    full / static = {full / static:.2f} (target >= 0.5: "
               f"{verdict(full >= 0.5 * static)})")
+        print(f"    gzip ({gzip_size:.1f} KiB): full feed {encoded:,.0f} req/s ({encoded_n}), "
+              f"static gzip body {static_gzip:,.0f} req/s ({static_gzip_n}); "
+              f"gzip / static gzip = {encoded / static_gzip:.2f} (target >= 0.5: "
+              f"{verdict(encoded >= 0.5 * static_gzip)})")
 
 
 if __name__ == "__main__":
