@@ -166,6 +166,7 @@ def _parents(obj, key: str, relation: str) -> set[int]:
 
 
 def _cancelled_changed(obj) -> bool:
+    """Whether a visit was cancelled or restored (held or missed reads as booked)."""
     history = sa.inspect(obj).attrs.status.history
     before = [*history.deleted, *history.unchanged]
     now = [*history.added, *history.unchanged]
