@@ -39,10 +39,15 @@ from datetime import time as clock_time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from accounts.services import create_user, issue_api_token  # noqa: E402
+from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import start_gunicorn, stop, throwaway_database  # noqa: E402
-from calendars.models import HomeVisit, WorkingHours, visit_workers  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    staff,
+    start_gunicorn,
+    stop,
+    throwaway_database,
+)
+from calendars.models import HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
@@ -52,7 +57,6 @@ from extensions import db  # noqa: E402
 from families.models import Family, Plan, family_workers  # noqa: E402
 
 SECRET_KEY = "booking-benchmark-" + uuid.uuid4().hex
-PASSWORD = "benchmark-password"
 FAMILIES_PER_WORKER = 20
 DAYS_AROUND = 60
 SLOTS = ((clock_time(9), 60), (clock_time(11), 60))
@@ -70,19 +74,7 @@ def fill(worker_count: int, now: datetime) -> dict:
     ensure_reference_data()
     municipalities = db.session.scalars(sa.select(Municipality).order_by(Municipality.id)).all()
     clock = Clock()
-    coordinator = create_user(email="coordinator@bench.example", name="Coordinator",
-                              role="coordinator", password=PASSWORD,
-                              municipalities=[m.name for m in municipalities], clock=clock,
-                              hash_method="pbkdf2:sha256:1000")
-    workers = [create_user(email=f"worker{n}@bench.example", name=f"Worker {n:02d}",
-                           role="family_worker", password=PASSWORD,
-                           municipalities=[municipalities[n % len(municipalities)].name],
-                           clock=clock, hash_method="pbkdf2:sha256:1000")
-               for n in range(worker_count)]
-    db.session.flush()
-    db.session.execute(sa.insert(WorkingHours), [
-        {"user_id": worker.id, "weekday": weekday, "start_time": clock_time(8),
-         "end_time": clock_time(16)} for worker in workers for weekday in range(1, 6)])
+    coordinator, workers = staff(municipalities, worker_count, clock)
     rows = []
     for number in range(worker_count * FAMILIES_PER_WORKER):
         rows.append({

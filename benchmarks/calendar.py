@@ -32,10 +32,10 @@ from datetime import time as clock_time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from accounts.services import create_user, issue_api_token  # noqa: E402
+from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
-from calendars.models import Absence, HomeVisit, WorkingHours, visit_workers  # noqa: E402
+from benchmarks.support import PASSWORD, staff, throwaway_database  # noqa: E402
+from calendars.models import Absence, HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
@@ -50,7 +50,6 @@ from groups.models import (  # noqa: E402
     group_municipalities,
 )
 
-PASSWORD = "benchmark-password"
 SLOTS = ((clock_time(8, 30), 60), (clock_time(10, 0), 90), (clock_time(12, 30), 75),
          (clock_time(14, 15), 90))  # a worker's visit times: never overlapping
 VISITS_PER_DAY = 2
@@ -71,19 +70,7 @@ def fill(worker_count, family_count, now):
     ensure_reference_data()
     municipalities = db.session.scalars(sa.select(Municipality).order_by(Municipality.id)).all()
     clock = FixedClock(now)
-    coordinator = create_user(email="coordinator@bench.example", name="Coordinator",
-                              role="coordinator", password=PASSWORD,
-                              municipalities=[m.name for m in municipalities], clock=clock,
-                              hash_method="pbkdf2:sha256:1000")
-    workers = [create_user(email=f"worker{n}@bench.example", name=f"Worker {n:02d}",
-                           role="family_worker", password=PASSWORD,
-                           municipalities=[municipalities[n % len(municipalities)].name],
-                           clock=clock, hash_method="pbkdf2:sha256:1000")
-               for n in range(worker_count)]
-    db.session.flush()
-    db.session.execute(sa.insert(WorkingHours), [
-        {"user_id": worker.id, "weekday": weekday, "start_time": clock_time(8),
-         "end_time": clock_time(16)} for worker in workers for weekday in range(1, 6)])
+    coordinator, workers = staff(municipalities, worker_count, clock)
 
     # Families, each with a plan and one worker of its municipality.
     owner = {}

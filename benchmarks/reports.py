@@ -33,9 +33,9 @@ from datetime import time as clock_time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from accounts.services import create_user, issue_api_token  # noqa: E402
+from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
+from benchmarks.support import PASSWORD, staff, throwaway_database  # noqa: E402
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
@@ -55,7 +55,6 @@ from groups.models import (  # noqa: E402
 from reminders.models import Reminder  # noqa: E402
 from reports.services import REPORT_NAMES  # noqa: E402
 
-PASSWORD = "benchmark-password"
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 FIRST_REFERRAL = date(2024, 12, 1)
 WORKERS = 40
@@ -78,19 +77,8 @@ def fill(family_count, visit_count):
     ensure_reference_data()
     municipalities = db.session.scalars(sa.select(Municipality).order_by(Municipality.id)).all()
     clock = FixedClock(NOW)
-    coordinator = create_user(email="coordinator@bench.example", name="Coordinator",
-                              role="coordinator", password=PASSWORD,
-                              municipalities=[m.name for m in municipalities], clock=clock,
-                              hash_method="pbkdf2:sha256:1000")
-    social_worker = create_user(email="social@bench.example", name="Social Worker",
-                                role="social_worker", password=PASSWORD,
-                                municipalities=[m.name for m in municipalities], clock=clock,
-                                hash_method="pbkdf2:sha256:1000")
-    workers = [create_user(email=f"worker{n}@bench.example", name=f"Worker {n:02d}",
-                           role="family_worker", password=PASSWORD,
-                           municipalities=[municipalities[n % len(municipalities)].name],
-                           clock=clock, hash_method="pbkdf2:sha256:1000")
-               for n in range(WORKERS)]
+    coordinator, social_worker, workers = staff(
+        municipalities, WORKERS, clock, roles=("coordinator", "social_worker"))
     db.session.flush()
     span = (NOW.date() - FIRST_REFERRAL).days
 

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+# Every benchmark user signs in with this; hashed cheaply, for speed of set-up.
+PASSWORD = "benchmark-password"
+FAST_HASH = "pbkdf2:sha256:1000"
+
 
 @contextmanager
 def throwaway_database():
@@ -87,3 +91,32 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def staff(municipalities, worker_count: int, clock, *, roles=("coordinator",)):
+    """Users for a benchmark's region: one of each role in ``roles`` for every
+    municipality (coordinator@bench.example, social_worker@bench.example, ...), and
+    family workers spread over the municipalities, working Monday to Friday 8-16.
+
+    Returns the users of ``roles`` in that order, then the list of workers.
+    """
+    from datetime import time as clock_time
+
+    from accounts.services import create_user
+    from calendars.models import WorkingHours
+    from extensions import db
+
+    names = [m.name for m in municipalities]
+    leads = [create_user(email=f"{role}@bench.example", name=role.replace("_", " ").title(),
+                         role=role, password=PASSWORD, municipalities=names, clock=clock,
+                         hash_method=FAST_HASH) for role in roles]
+    workers = [create_user(email=f"worker{n}@bench.example", name=f"Worker {n:02d}",
+                           role="family_worker", password=PASSWORD,
+                           municipalities=[names[n % len(names)]], clock=clock,
+                           hash_method=FAST_HASH)
+               for n in range(worker_count)]
+    db.session.flush()
+    db.session.execute(sa.insert(WorkingHours), [
+        {"user_id": worker.id, "weekday": weekday, "start_time": clock_time(8),
+         "end_time": clock_time(16)} for worker in workers for weekday in range(1, 6)])
+    return (*leads, workers)
