@@ -445,27 +445,27 @@ def test_a_booking_waits_for_a_new_group_of_its_facilitator(app, coordinator, wo
     assert isinstance(first, int) and isinstance(second, int)
 
 
-def test_a_booking_waits_for_an_absence_and_sees_it(app, coordinator, worker, race):
+def training_day(coordinator, worker, race):
+    """A job recording the worker's whole race day as training, unconfirmed."""
     def absence():
         found, _ = working_time.add_absence(
             in_session(User, coordinator.id), in_session(User, worker.id), kind="training",
             start=at(race.day, 8), end=at(race.day, 16))
         return found.id
+    return absence
 
+
+def test_a_booking_waits_for_an_absence_and_sees_it(app, coordinator, worker, race):
     first, second = one_after_the_other(
-        app, absence, race.book(race.second_family, [worker.id], at(race.day, 10)))
+        app, training_day(coordinator, worker, race),
+        race.book(race.second_family, [worker.id], at(race.day, 10)))
     refused_as(second, "visit_conflict")
     assert "worker_absent" in {detail["code"] for detail in second.details}
 
 
 def test_an_absence_waits_for_a_booking_and_sees_it(app, coordinator, worker, race):
-    def absence():
-        found, _ = working_time.add_absence(
-            in_session(User, coordinator.id), in_session(User, worker.id), kind="training",
-            start=at(race.day, 8), end=at(race.day, 16))
-        return found.id
-
     first, second = one_after_the_other(
-        app, race.book(race.second_family, [worker.id], at(race.day, 10)), absence)
+        app, race.book(race.second_family, [worker.id], at(race.day, 10)),
+        training_day(coordinator, worker, race))
     refused_as(second, "confirmation_required")
     assert [detail["id"] for detail in second.details] == [first]
