@@ -6,8 +6,8 @@ Each process keeps the last answer of each feed (its ETag, Last-Modified and
 body) with the feed stamps it was made under (`calendars.stamps`). While the
 stamps are the same, and the day and the cancelled events' retention have not
 moved on, the answer holds, and `FeedServer` sends it without Flask: one
-indexed read of the secret with its stamps, then the bytes. Anything else (an
-answer that no longer holds, a body not yet built) goes on to the feed view in
+indexed read of the secret with its stamps, then the bytes. Anything else (no
+answer kept, or one that no longer holds) goes on to the feed view in
 `calendars.feed_views`, which makes the answer and keeps it here, so the next
 fetch is cheap again. Both send what `reply` makes of an answer, so a client
 cannot tell which of them answered.
@@ -16,7 +16,7 @@ cannot tell which of them answered.
 import gzip
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -49,22 +49,20 @@ class Answer:
     valid_until: datetime
     etag: str
     last_modified: datetime
-    body: bytes | None = None
+    body: bytes
+    gzipped: bytes = field(init=False, repr=False)
 
-    def __setattr__(self, name, value) -> None:
-        # The gzip variant is made whenever the body is set, once: with mtime 0,
-        # so that every process makes the same bytes for a body, as its ETag says.
-        super().__setattr__(name, value)
-        if name == "body":
-            super().__setattr__("gzipped", None if value is None
-                                else gzip.compress(value, GZIP_LEVEL, mtime=0))
+    def __post_init__(self) -> None:
+        # The gzip variant, made once with the answer: with mtime 0, so that every
+        # process makes the same bytes for a body, as its ETag says.
+        self.gzipped = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
 
     def holds(self, stamps: tuple | None, now: datetime) -> bool:
         return stamps is not None and stamps == self.stamps and now < self.valid_until
 
     @property
     def size(self) -> int:
-        return len(self.body or b"") + len(self.gzipped or b"")
+        return len(self.body) + len(self.gzipped)
 
 
 class AnswerCache:
@@ -153,8 +151,8 @@ def _held_etag(environ: dict, answer: Answer, etag: str) -> str:
 
 def reply(answer: Answer, environ: dict, *,
           fresh: bool) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The status, headers and body for an answer whose body is built, or which
-    the client already has (``fresh``, from ``not_modified``: a 304 needs no body).
+    """The status, headers and body for an answer, or for one which the client
+    already has (``fresh``, from ``not_modified``: a 304 needs no body).
 
     The body goes gzip-encoded to a client that takes it, with its own ETag; both
     variants say Vary: Accept-Encoding, the 304 too (RFC 9110, 15.4.5)."""
@@ -212,13 +210,12 @@ class FeedServer:
             return self._send(start_response, 404, [("Content-Length", "0")], b"")
         now = self.app.extensions["clock"].now()
         answer = answers.get(feed.token_hash)
-        fresh = answer is not None and not_modified(environ, answer)
-        if answer is None or not answer.holds(feed.stamps, now) or (
-                answer.body is None and not fresh):
+        if answer is None or not answer.holds(feed.stamps, now):
             environ[FEED_READ] = feed
             return self.wsgi_app(environ, start_response)
         note_use(self.engine, feed, now)
-        return self._send(start_response, *reply(answer, environ, fresh=fresh))
+        return self._send(start_response, *reply(
+            answer, environ, fresh=not_modified(environ, answer)))
 
     def _send(self, start_response, status: int, headers: list, body: bytes):
         start_response(STATUS_LINES[status], headers + self.headers)
