@@ -120,12 +120,19 @@ class Field:
     def convert(self, value):
         return value
 
+    def input_note(self) -> str:
+        """What the document says input must also be, beside the field's description."""
+        return ""
+
     def json_schema(self) -> dict:
         schema = {"type": [self.json_type, "null"] if self.nullable else self.json_type}
         if self.read_only:
             schema["readOnly"] = True
-        if self.description:
-            schema["description"] = self.description
+        note = "" if self.read_only else self.input_note()
+        description = f"{self.description} ({note})" if self.description and note \
+            else self.description or note
+        if description:
+            schema["description"] = description
         return schema
 
 
@@ -210,13 +217,11 @@ class Date(Field):
             raise FieldError(years_message(self.earliest_year))
         return day
 
+    def input_note(self):
+        return f"In the years {self.earliest_year}-{LATEST_YEAR}."
+
     def json_schema(self):
-        years = f"In the years {self.earliest_year}-{LATEST_YEAR}."
-        schema = {**super().json_schema(), "format": "date"}
-        if not self.read_only:
-            schema["description"] = f"{self.description} ({years})" if self.description \
-                else years
-        return schema
+        return {**super().json_schema(), "format": "date"}
 
 
 class Time(Field):
@@ -254,14 +259,12 @@ class Instant(Field):
                                first=EARLIEST_YEAR, last=LATEST_YEAR))
         return instant
 
+    def input_note(self):
+        return (f"In the years {EARLIEST_YEAR}-{LATEST_YEAR}; local time without an"
+                " offset must exist that day.")
+
     def json_schema(self):
-        years = (f"In the years {EARLIEST_YEAR}-{LATEST_YEAR}; local time without an"
-                 " offset must exist that day.")
-        schema = {**super().json_schema(), "format": "date-time"}
-        if not self.read_only:
-            schema["description"] = f"{self.description} ({years})" if self.description \
-                else years
-        return schema
+        return {**super().json_schema(), "format": "date-time"}
 
 
 class Choice(Field):
