@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from config import Config, database_url_from_environment
+from core.schema import MAX_ID
 from extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -22,7 +23,7 @@ class DatabaseId(IntegerConverter):
     """
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
     def to_python(self, value):

@@ -28,6 +28,7 @@ from core.forms import one_line, plausible_date
 from core.models import NAME_MAX
 from core.places import ADDRESS_MAX, REASON_MAX
 from core.roles import ROLES
+from core.schema import MAX_ID
 from core.vocabulary import choices
 from families.forms import REMINDER_LOCALES, MultiCheckboxField
 
@@ -158,7 +159,7 @@ class AuditFilterForm(FlaskForm):
     target_type = StringField(_l("Target type"),
                               validators=[Optional(), Length(max=40), one_line])
     target_id = IntegerField(_l("Target id"), validators=[
-        Optional(), NumberRange(min=1, max=2**31 - 1)])
+        Optional(), NumberRange(min=1, max=MAX_ID)])
     reference = StringField(_l("Family reference"),
                             validators=[Optional(), Length(max=20), one_line])
     start = _audit_date(_l("From (date)"))

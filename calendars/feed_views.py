@@ -49,6 +49,7 @@ from core.errors import NotFound
 from core.forms import attempt
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
+from core.schema import read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -171,7 +172,6 @@ def _answer(subscription: services.FeedRead, now: datetime, *,
 
 # The session key of a new feed's secret, shown once on the next page.
 NEW_FEED_KEY = "new_feed"
-MAX_ID_DIGITS = 9
 PRIVACY_LABELS = {
     "minimal": _l("Minimal: the family's reference and municipality"),
     "detailed": _l("Detailed: also the surname and the street address"),
@@ -205,11 +205,10 @@ def _owner_args() -> tuple[str, int]:
     """The owner of the page's feeds from the query string; nonsense is not found."""
     owner_type = request.args.get("owner_type", "")
     raw = request.args.get("owner_id", "")
-    # ASCII digits only: "²" is a digit that int() refuses.
-    if (owner_type not in FEED_OWNER_TYPES or not (raw.isascii() and raw.isdigit())
-            or len(raw) > MAX_ID_DIGITS):
+    owner_id = read_whole_number(raw)
+    if owner_type not in FEED_OWNER_TYPES or owner_id is None:
         raise NotFound(_("Nothing to subscribe to here."))
-    return owner_type, int(raw)
+    return owner_type, owner_id
 
 
 def _checked_owner(owner_type: str, owner_id: int) -> None:

@@ -51,7 +51,7 @@ from core.forms import attempt
 from core.http import datetime_filter
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
-from core.schema import read_date, read_whole_number
+from core.schema import MAX_ID, read_date, read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -76,8 +76,6 @@ FAMILY_VISITS_RANGE = timedelta(days=366)
 BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
 # Short titles shown in a day of the month view before "n more".
 MONTH_EVENTS_SHOWN = 3
-# Ids in addresses are database integers; larger numbers are typing errors.
-MAX_ID = 2**31 - 1
 
 
 @bp.app_template_filter("visit_label")
@@ -132,7 +130,7 @@ def _id_arg(name) -> int | None:
     raw = request.args.get(name, "")
     if raw == "":
         return None
-    number = read_whole_number(raw, 1, MAX_ID)
+    number = read_whole_number(raw)
     if number is None:
         raise NotFound(_("The page or record was not found."))
     return number
@@ -404,7 +402,7 @@ def _booking_data(family: Family | None) -> dict:
     if kind not in VISIT_KIND_LABELS:
         kind = "planning_meeting" if family is not None and family.plan is None \
             else "home_visit"
-    worker_ids = [number for number in (read_whole_number(raw, 1, MAX_ID)
+    worker_ids = [number for number in (read_whole_number(raw)
                                         for raw in args.getlist("worker"))
                   if number is not None]
     if not worker_ids and family is not None:

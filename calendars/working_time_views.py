@@ -57,7 +57,7 @@ class AbsenceRow:
 def _worker() -> User:
     """The worker of the page (``?worker=``): the signed-in user by default."""
     raw = request.args.get("worker", "")
-    worker_id = read_whole_number(raw, 1, 2**31 - 1) if raw else current_user.id
+    worker_id = read_whole_number(raw) if raw else current_user.id
     if worker_id is None:
         raise NotFound(_("No such worker."))
     return working_time.get_worker(current_user, worker_id)

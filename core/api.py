@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from core.errors import BadRequest, ValidationFailed
 from core.localtime import plausible_day
-from core.schema import read_whole_number, years_message
+from core.schema import MAX_ID, read_whole_number, years_message
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 
@@ -58,7 +58,7 @@ def query_choice(name: str, codes) -> str | None:
 
 
 def query_int(name: str, default: int | None = None, *, low: int = 1,
-              high: int = 2**31 - 1, required: bool = False) -> int | None:
+              high: int = MAX_ID, required: bool = False) -> int | None:
     """A whole-number query parameter within bounds."""
     raw = request.args.get(name)
     if raw is None or raw == "":

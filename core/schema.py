@@ -30,6 +30,10 @@ MULTI_LINE_REFUSED = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+# The largest id, and whole number, both databases hold (a 32-bit integer).
+MAX_ID = 2**31 - 1
+
+
 class FieldError(ValueError):
     """A value that does not fit its field; the message is shown to the caller."""
 
@@ -78,7 +82,7 @@ def nonexistent_time_message(error: NonexistentLocalTime) -> str:
                     " %(num)d minutes.", minutes, time=error.at.strftime("%H:%M"), date=day)
 
 
-def read_whole_number(raw: str | None, low: int = 1, high: int = 2**31 - 1) -> int | None:
+def read_whole_number(raw: str | None, low: int = 1, high: int = MAX_ID) -> int | None:
     """A whole number written in ASCII digits within bounds, else None.
 
     ``str.isdigit`` alone is not enough: "²" is a digit that ``int`` refuses.
@@ -188,13 +192,13 @@ class Integer(Field):
     def convert(self, value):
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError(_("Expected a whole number."))
-        if value < self.minimum or value > 2**31 - 1:
+        if value < self.minimum or value > MAX_ID:
             raise FieldError(_("Out of range."))
         return value
 
     def json_schema(self):
         return {**super().json_schema(), "minimum": self.minimum,
-                "maximum": 2**31 - 1}
+                "maximum": MAX_ID}
 
 
 class Date(Field):

@@ -32,6 +32,7 @@ from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
+from core.schema import MAX_ID
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -78,7 +79,6 @@ VOCABULARIES = {
 }
 # Status changes that end the group for its families: asked again before done.
 CONFIRMED_STATUSES = ("finished", "cancelled")
-MAX_ID = 2**31 - 1
 # Sensible starting values for a new group.
 NEW_GROUP_DATA = {"language": "fi", "min_age_months": 0, "max_age_months": 72,
                   "capacity": 8, "duration_minutes": 90, "interval_weeks": 1,

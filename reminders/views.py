@@ -45,7 +45,6 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
 
 PER_PAGE = 50
-MAX_ID = 2**31 - 1
 
 VOCABULARIES = {
     "status": STATUS_LABELS,
@@ -98,7 +97,7 @@ def outbox():
     if event_type not in (None, HOME_VISIT, GROUP_SESSION):
         event_type, status = None, 422
         form.form_errors.append(_("Unknown kind of event."))
-    event_id = read_whole_number(request.args.get("event_id"), 1, MAX_ID) \
+    event_id = read_whole_number(request.args.get("event_id")) \
         if event_type else None
     page, page_error = page_arg()
     if page_error:
