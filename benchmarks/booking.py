@@ -42,6 +42,7 @@ import sqlalchemy as sa  # noqa: E402
 from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
+    families_with_plans,
     staff,
     start_gunicorn,
     stop,
@@ -54,7 +55,6 @@ from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
 from extensions import db  # noqa: E402
-from families.models import Family, Plan, family_workers  # noqa: E402
 
 SECRET_KEY = "booking-benchmark-" + uuid.uuid4().hex
 FAMILIES_PER_WORKER = 20
@@ -75,30 +75,9 @@ def fill(worker_count: int, now: datetime) -> dict:
     municipalities = db.session.scalars(sa.select(Municipality).order_by(Municipality.id)).all()
     clock = Clock()
     coordinator, workers = staff(municipalities, worker_count, clock)
-    rows = []
-    for number in range(worker_count * FAMILIES_PER_WORKER):
-        rows.append({
-            "reference": f"PT-2026-{number + 1:05d}", "surname": f"Sukunimi{number}",
-            "municipality_id": municipalities[(number % worker_count)
-                                              % len(municipalities)].id,
-            "address": f"Katu {number}", "track": "preventive",
-            "referral_source": "child_health_clinic",
-            "referral_date": today - timedelta(days=400), "status": "active",
-            "languages": ["fi"], "created_at": now, "updated_at": now})
-    db.session.execute(sa.insert(Family), rows)
-    families = db.session.execute(sa.select(Family.id, Family.municipality_id)
-                                  .order_by(Family.id)).all()
-    owned: dict[int, list] = {}
-    for number, row in enumerate(families):
-        owned.setdefault(workers[number % worker_count].id, []).append(row)
-    db.session.execute(sa.insert(Plan), [
-        {"family_id": family_id, "goals": ["parenthood"], "content": "", "agreed_with": "",
-         "start_date": today - timedelta(days=380), "review_date": today + timedelta(days=300),
-         "social_worker_participated": False, "created_at": now, "updated_at": now}
-        for family_id, _ in families])
-    db.session.execute(sa.insert(family_workers), [
-        {"family_id": family_id, "user_id": worker_id}
-        for worker_id, rows_of in owned.items() for family_id, _ in rows_of])
+    owned = families_with_plans(municipalities, workers, worker_count * FAMILIES_PER_WORKER,
+                                today, now, referred_days_ago=lambda number: 400,
+                                review_in_days=300)
     visits, owners = [], []
     days = [today + timedelta(days=n) for n in range(-DAYS_AROUND, DAYS_AROUND + 1)]
     for worker in workers:

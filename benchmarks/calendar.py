@@ -34,7 +34,12 @@ import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import PASSWORD, staff, throwaway_database  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    PASSWORD,
+    families_with_plans,
+    staff,
+    throwaway_database,
+)  # noqa: E402
 from calendars.models import Absence, HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
@@ -42,7 +47,6 @@ from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
 from extensions import db  # noqa: E402
-from families.models import Family, Plan, family_workers  # noqa: E402
 from groups.models import (  # noqa: E402
     GroupSession,
     PeerGroup,
@@ -73,31 +77,9 @@ def fill(worker_count, family_count, now):
     coordinator, workers = staff(municipalities, worker_count, clock)
 
     # Families, each with a plan and one worker of its municipality.
-    owner = {}
-    rows = []
-    for number in range(family_count):
-        worker = workers[number % worker_count]
-        municipality_id = municipalities[(number % worker_count) % len(municipalities)].id
-        rows.append({
-            "reference": f"PT-2026-{number + 1:05d}", "surname": f"Sukunimi{number}",
-            "municipality_id": municipality_id, "address": f"Katu {number}",
-            "track": "preventive", "referral_source": "child_health_clinic",
-            "referral_date": today - timedelta(days=400 + number % 200), "status": "active",
-            "languages": ["fi"], "created_at": now, "updated_at": now})
-    db.session.execute(sa.insert(Family), rows)
-    families = db.session.execute(sa.select(Family.id, Family.municipality_id)
-                                  .order_by(Family.id)).all()
-    for number, (family_id, municipality_id) in enumerate(families):
-        owner.setdefault(workers[number % worker_count].id, []).append(
-            (family_id, municipality_id))
-    db.session.execute(sa.insert(Plan), [
-        {"family_id": family_id, "goals": ["parenthood"], "content": "", "agreed_with": "",
-         "start_date": today - timedelta(days=380), "review_date": today + timedelta(days=60),
-         "social_worker_participated": False, "created_at": now, "updated_at": now}
-        for family_id, _municipality in families])
-    db.session.execute(sa.insert(family_workers), [
-        {"family_id": family_id, "user_id": worker_id}
-        for worker_id, owned in owner.items() for family_id, _municipality in owned])
+    owner = families_with_plans(municipalities, workers, family_count, today, now,
+                                referred_days_ago=lambda number: 400 + number % 200,
+                                review_in_days=60)
 
     # Visits: two of the four slots on every working day, a year back and ahead.
     visits, links = [], []
@@ -157,7 +139,7 @@ def fill(worker_count, family_count, now):
     db.session.commit()
     return {"coordinator": coordinator.email, "worker": worker.id, "token": token,
             "family": owner[worker.id][0][0], "visits": len(visits),
-            "families": len(families), "sessions": len(sessions), "today": today}
+            "families": family_count, "sessions": len(sessions), "today": today}
 
 
 def timed(client, url, headers, repeat):

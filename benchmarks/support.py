@@ -120,3 +120,43 @@ def staff(municipalities, worker_count: int, clock, *, roles=("coordinator",)):
         {"user_id": worker.id, "weekday": weekday, "start_time": clock_time(8),
          "end_time": clock_time(16)} for worker in workers for weekday in range(1, 6)])
     return (*leads, workers)
+
+
+def families_with_plans(municipalities, workers, count: int, today, now, *,
+                        referred_days_ago, review_in_days: int) -> dict[int, list]:
+    """``count`` preventive families, active and with a plan, each assigned to one
+    worker in turn and in that worker's municipality; ``referred_days_ago(number)``
+    says how long ago the family of that number was referred.
+
+    Returns each worker's families, by worker id, as (family id, municipality id).
+    """
+    from datetime import timedelta
+
+    from extensions import db
+    from families.models import Family, Plan, family_workers
+
+    db.session.execute(sa.insert(Family), [{
+        "reference": f"PT-2026-{number + 1:05d}", "surname": f"Sukunimi{number}",
+        "municipality_id": municipalities[(number % len(workers))
+                                          % len(municipalities)].id,
+        "address": f"Katu {number}", "track": "preventive",
+        "referral_source": "child_health_clinic",
+        "referral_date": today - timedelta(days=referred_days_ago(number)),
+        "status": "active", "languages": ["fi"], "created_at": now, "updated_at": now}
+        for number in range(count)])
+    families = db.session.execute(sa.select(Family.id, Family.municipality_id)
+                                  .order_by(Family.id)).all()
+    owned: dict[int, list] = {}
+    for number, (family_id, municipality_id) in enumerate(families):
+        owned.setdefault(workers[number % len(workers)].id, []).append(
+            (family_id, municipality_id))
+    db.session.execute(sa.insert(Plan), [
+        {"family_id": family_id, "goals": ["parenthood"], "content": "", "agreed_with": "",
+         "start_date": today - timedelta(days=380),
+         "review_date": today + timedelta(days=review_in_days),
+         "social_worker_participated": False, "created_at": now, "updated_at": now}
+        for family_id, _municipality in families])
+    db.session.execute(sa.insert(family_workers), [
+        {"family_id": family_id, "user_id": worker_id}
+        for worker_id, rows in owned.items() for family_id, _municipality in rows])
+    return owned
