@@ -207,19 +207,25 @@ def expected_events(app, feed) -> dict:
 
 # --- what the parsers read -------------------------------------------------
 
-def _instant(component, name, zones) -> tuple[str, str, str, int]:
-    """TZID, wall clock, UTC and offset of DTSTART or DTEND, through the feed's VTIMEZONE."""
-    prop = component[name]
-    tzid = str(prop.params["TZID"])
-    decoded = component.decoded(name)
-    assert isinstance(decoded, datetime) and decoded.tzinfo is not None, (name, decoded)
+def _through_feed_zone(decoded, zone, what) -> tuple[str, str, int]:
+    """Wall clock, UTC and offset of a date-time a parser read, taken through the
+    feed's own VTIMEZONE (``zone``). Parsers resolve a known TZID with the system's
+    zone data (or a registry of their own); the two must agree."""
+    assert isinstance(decoded, datetime) and decoded.tzinfo is not None, (what, decoded)
     wall = decoded.replace(tzinfo=None)
-    # icalendar decodes a known TZID with the system's zone data; the instant is
-    # taken from the feed's own VTIMEZONE instead, and the two must agree.
-    instant = wall.replace(tzinfo=zones[tzid])
-    assert instant.astimezone(UTC) == decoded.astimezone(UTC), (name, wall)
-    return (tzid, wall.isoformat(), instant.astimezone(UTC).replace(tzinfo=None).isoformat()
-            + "Z", int(instant.utcoffset().total_seconds()))
+    instant = wall.replace(tzinfo=zone)
+    assert instant.astimezone(UTC) == decoded.astimezone(UTC), (what, wall)
+    return (wall.isoformat(), instant.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
+            int(instant.utcoffset().total_seconds()))
+
+
+def _note_event(read: dict, uid: str, *, start, end, **fields) -> None:
+    """One event as a parser read it, with its start and end from _through_feed_zone."""
+    assert uid not in read, f"{uid} twice"
+    (local_start, utc_start, offset_start), (local_end, utc_end, offset_end) = start, end
+    read[uid] = {**fields, "local_start": local_start, "local_end": local_end,
+                 "offset_start": offset_start, "offset_end": offset_end,
+                 "utc_start": utc_start, "utc_end": utc_end}
 
 
 def read_with_icalendar(body: bytes, app) -> dict:
@@ -234,21 +240,15 @@ def read_with_icalendar(body: bytes, app) -> dict:
         str(e["UID"]) for e in everything)
     read = {}
     for component in occurrences:
-        tzid, local_start, utc_start, offset_start = _instant(component, "DTSTART", zones)
-        end_tzid, local_end, utc_end, offset_end = _instant(component, "DTEND", zones)
-        assert end_tzid == tzid
-        uid = str(component["UID"])
-        assert uid not in read, f"{uid} twice"
-        read[uid] = {
-            "summary": str(component["SUMMARY"]),
-            "location": str(component["LOCATION"]) if "LOCATION" in component else None,
-            "status": str(component["STATUS"]),
-            "sequence": int(component["SEQUENCE"]),
-            "tzid": tzid,
-            "local_start": local_start, "local_end": local_end,
-            "offset_start": offset_start, "offset_end": offset_end,
-            "utc_start": utc_start, "utc_end": utc_end,
-        }
+        tzid = str(component["DTSTART"].params["TZID"])
+        assert str(component["DTEND"].params["TZID"]) == tzid
+        _note_event(
+            read, str(component["UID"]),
+            start=_through_feed_zone(component.decoded("DTSTART"), zones[tzid], "DTSTART"),
+            end=_through_feed_zone(component.decoded("DTEND"), zones[tzid], "DTEND"),
+            summary=str(component["SUMMARY"]),
+            location=str(component["LOCATION"]) if "LOCATION" in component else None,
+            status=str(component["STATUS"]), sequence=int(component["SEQUENCE"]), tzid=tzid)
     return read
 
 
@@ -258,35 +258,18 @@ def read_with_vobject(body: bytes, app) -> dict:
     assert vtimezone.tzid.value == "Europe/Helsinki"
     zone = vtimezone.gettzinfo()  # the feed's VTIMEZONE, through dateutil
 
-    def instant(prop):
-        tzid = prop.params["X-VOBJ-ORIGINAL-TZID"][0]  # vobject moves TZID here
-        value = prop.value
-        assert isinstance(value, datetime) and value.tzinfo is not None, value
-        wall = value.replace(tzinfo=None)
-        at = wall.replace(tzinfo=zone)
-        # vobject resolves the TZID by a registry of its own; both must agree.
-        assert at.astimezone(UTC) == value.astimezone(UTC), (prop.name, wall)
-        return (tzid, wall.isoformat(),
-                at.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
-                int(at.utcoffset().total_seconds()))
-
     read = {}
     for event in calendar.contents.get("vevent", []):
-        tzid, local_start, utc_start, offset_start = instant(event.dtstart)
-        end_tzid, local_end, utc_end, offset_end = instant(event.dtend)
-        assert end_tzid == tzid
-        uid = event.uid.value
-        assert uid not in read, f"{uid} twice"
-        read[uid] = {
-            "summary": event.summary.value,
-            "location": event.location.value if "location" in event.contents else None,
-            "status": event.status.value,
-            "sequence": int(event.sequence.value),
-            "tzid": tzid,
-            "local_start": local_start, "local_end": local_end,
-            "offset_start": offset_start, "offset_end": offset_end,
-            "utc_start": utc_start, "utc_end": utc_end,
-        }
+        # vobject moves TZID to X-VOBJ-ORIGINAL-TZID.
+        tzid = event.dtstart.params["X-VOBJ-ORIGINAL-TZID"][0]
+        assert event.dtend.params["X-VOBJ-ORIGINAL-TZID"][0] == tzid
+        _note_event(
+            read, event.uid.value,
+            start=_through_feed_zone(event.dtstart.value, zone, "DTSTART"),
+            end=_through_feed_zone(event.dtend.value, zone, "DTEND"),
+            summary=event.summary.value,
+            location=event.location.value if "location" in event.contents else None,
+            status=event.status.value, sequence=int(event.sequence.value), tzid=tzid)
     return read
 
 
@@ -297,30 +280,15 @@ def read_with_ical(body: bytes, app) -> dict:
     assert timezone.tz_id == "Europe/Helsinki"
     zone = IcsTimezoneInfo.from_timezone(timezone)  # the feed's VTIMEZONE
 
-    def instant(value):
-        assert isinstance(value, datetime) and value.tzinfo is not None, value
-        wall = value.replace(tzinfo=None)
-        at = wall.replace(tzinfo=zone)
-        # ical resolves a known TZID with the system's zone data; both must agree.
-        assert at.astimezone(UTC) == value.astimezone(UTC), wall
-        return (wall.isoformat(), at.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
-                int(at.utcoffset().total_seconds()))
-
     read = {}
     for event in calendar.events:
-        local_start, utc_start, offset_start = instant(event.dtstart)
-        local_end, utc_end, offset_end = instant(event.dtend)
-        assert event.uid not in read, f"{event.uid} twice"
-        read[event.uid] = {
-            "summary": event.summary,
-            "location": event.location,
-            "status": event.status.value if event.status else None,
-            "sequence": event.sequence,
-            "tzid": str(event.dtstart.tzinfo),
-            "local_start": local_start, "local_end": local_end,
-            "offset_start": offset_start, "offset_end": offset_end,
-            "utc_start": utc_start, "utc_end": utc_end,
-        }
+        _note_event(
+            read, event.uid,
+            start=_through_feed_zone(event.dtstart, zone, "DTSTART"),
+            end=_through_feed_zone(event.dtend, zone, "DTEND"),
+            summary=event.summary, location=event.location,
+            status=event.status.value if event.status else None, sequence=event.sequence,
+            tzid=str(event.dtstart.tzinfo))
     return read
 
 
