@@ -6,6 +6,7 @@ is set; each run then works in a schema of its own, dropped at the end.
 
 import os
 import re
+import threading
 import uuid
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -126,6 +127,34 @@ class FreshUserClient(FlaskClient):
             if not (db.session.new or db.session.dirty or db.session.deleted):
                 db.session.expire_all()
         return super().open(*args, **kwargs)
+
+
+def run_at_once(app, jobs):
+    """Run each job in its own thread and app context (own session and
+    connection), all released together; return what each returned or raised."""
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def worker(index, job):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                results[index] = job()
+                db.session.commit()
+            except Exception as error:  # reported to the test, which asserts on it
+                db.session.rollback()
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(index, job))
+               for index, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
 
 
 # --- factories -------------------------------------------------------------

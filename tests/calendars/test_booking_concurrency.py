@@ -29,7 +29,15 @@ from extensions import db
 from families.models import Family
 from groups import services as group_services
 from groups.models import GroupSession, PeerGroup
-from tests.conftest import HELSINKI, bearer, make_family, make_group, make_user, require
+from tests.conftest import (
+    HELSINKI,
+    bearer,
+    make_family,
+    make_group,
+    make_user,
+    require,
+    run_at_once,
+)
 from tests.servers import WAIT_SECONDS, at_once, gunicorn_app
 
 REQUESTS = 20
@@ -205,30 +213,13 @@ def test_simultaneous_service_bookings_give_one_visit(app, coordinator, worker,
     only at the first write, after the clash check has read."""
     families = planned_families(8)
     start = at(ahead(3), 11)
-    barrier = threading.Barrier(len(families))
-    results = [None] * len(families)
+    actor_id, worker_id = coordinator.id, worker.id
 
-    def job(index, family_id, actor_id, worker_id):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=WAIT_SECONDS)
-                results[index] = book(app, db.session.get(User, actor_id),
-                                      db.session.get(Family, family_id), [worker_id],
-                                      start).id
-            except Exception as error:  # reported to the test, which asserts on it
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
+    def job(family_id):
+        return lambda: book(app, db.session.get(User, actor_id),
+                            db.session.get(Family, family_id), [worker_id], start).id
 
-    threads = [threading.Thread(target=job, args=(index, family.id, coordinator.id,
-                                                  worker.id))
-               for index, family in enumerate(families)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=WAIT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
+    results = run_at_once(app, [job(family.id) for family in families])
 
     refused = [result for result in results if isinstance(result, Exception)]
     assert len(refused) == len(families) - 1, results

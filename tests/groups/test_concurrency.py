@@ -4,7 +4,6 @@ Runs on the suite's database: SQLite by default, PostgreSQL when
 TEST_DATABASE_URL is set (CI runs both, and requires PostgreSQL).
 """
 
-import threading
 
 import pytest
 
@@ -14,38 +13,10 @@ from extensions import db
 from families.models import Family
 from groups import services
 from groups.models import Enrollment, PeerGroup
-from tests.conftest import HELSINKI, make_family, make_group
+from tests.conftest import HELSINKI, make_family, make_group, run_at_once
 
 FAMILIES = 20
 CAPACITY = 5
-
-
-def run_at_once(app, jobs):
-    """Run each job in its own thread and app context (own session and
-    connection), all released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                results[index] = job()
-                db.session.commit()
-            except Exception as error:  # reported to the test, which asserts on it
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(index, job))
-               for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture
