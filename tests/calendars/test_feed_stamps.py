@@ -261,6 +261,20 @@ def renamed_back():
     db.session.commit()
 
 
+@pytest.fixture
+def venues_scene(coordinator, worker, family):
+    """A group the worker facilitates at Perhekeskus (Mikkeli), a second venue,
+    Olkkari (Hirvensalmi), and a visit of the family with the worker: (group, venue
+    of the group, visit)."""
+    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
+    places.create_venue(name="Olkkari", municipality="Hirvensalmi")
+    group = make_group(coordinator, facilitators=[worker], count=2)
+    group.venue = venue
+    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
+    db.session.commit()
+    return group, venue, visit
+
+
 def _rename_group(setting):
     group_services.update_group(setting["coordinator"], setting["group"],
                                 {"name": "Vauvaryhmä"}, zone=HELSINKI, clock=FixedClock(LATER))
@@ -298,13 +312,9 @@ def _new_reference(setting):
     _rename_group, _move_group, _rename_venue, _move_venue, _rename_municipality,
     _new_surname, _new_reference], ids=lambda change: change.__name__.strip("_"))
 def test_an_event_whose_text_changes_gets_a_new_sequence_and_stamp(
-        app, client, coordinator, worker, family, detailed, renamed_back, change):
-    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
-    places.create_venue(name="Olkkari", municipality="Hirvensalmi")
-    group = make_group(coordinator, facilitators=[worker], count=2)
-    group.venue = venue
-    book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
-    db.session.commit()
+        app, client, coordinator, worker, family, detailed, renamed_back, venues_scene,
+        change):
+    group, venue, _visit = venues_scene
     _, path = subscribe(client, worker, "worker", worker.id, privacy="detailed")
     before = events_by_uid(client, path)
 
@@ -413,13 +423,8 @@ def test_a_visit_changed_outside_its_service_still_gets_a_new_revision(
     ("visits/{visit}", {"place": "Kauppakatu 3"}),
 ], ids=["group name", "group venue", "session venue", "surname", "visit place"])
 def test_a_change_through_the_api_reaches_the_feed_under_a_new_etag(
-        app, client, coordinator, worker, family, detailed, target, change):
-    venue = places.create_venue(name="Perhekeskus", municipality="Mikkeli")
-    places.create_venue(name="Olkkari", municipality="Hirvensalmi")
-    group = make_group(coordinator, facilitators=[worker], count=2)
-    group.venue = venue
-    visit = book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
-    db.session.commit()
+        app, client, coordinator, worker, family, detailed, venues_scene, target, change):
+    group, _venue, visit = venues_scene
     _, path = subscribe(client, worker, "worker", worker.id, privacy="detailed")
     first = client.get(path)
     before = {str(event["UID"]): event for event in events_in(first.data)}
