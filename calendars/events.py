@@ -11,15 +11,39 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from calendars.models import HomeVisit, visit_workers
 from core.models import Municipality, Venue
+from core.wording import may_leave
 from extensions import db
 from families.models import Family
 from groups.models import Enrollment, GroupSession, PeerGroup, group_facilitators
 
 HOME_VISIT = "home_visit"
 GROUP_SESSION = "group_session"
+
+# What an event is called wherever it leaves the system (feeds at every level,
+# reminders): planning and review meetings are just meetings, since their names
+# would speak of the plan. One table, so a feed and a reminder agree.
+PUBLIC_LABELS = {
+    "home_visit": _l("home visit"),
+    "planning_meeting": _l("meeting"),
+    "review_meeting": _l("meeting"),
+    GROUP_SESSION: _l("group meeting"),
+}
+
+
+def public_label(kind: str | None) -> str:
+    """The neutral name of a kind of visit (or of a group session), in the locale."""
+    return str(PUBLIC_LABELS.get(kind, PUBLIC_LABELS["home_visit"]))
+
+
+def public_group_title(title: str | None) -> str | None:
+    """A group's public title as it may leave the system, or None (then the
+    event is a group meeting): a title stored before the check is checked again."""
+    title = " ".join((title or "").split())
+    return title if title and may_leave(title) else None
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Event:
     place: str | None = None            # a visit's address, a session's venue
     group_id: int | None = None
     group_name: str | None = None
+    group_title: str | None = None      # the public title: the only one that leaves
     worker_ids: tuple[int, ...] = ()
 
     @property
@@ -120,7 +145,7 @@ def _session_query(condition, start, end, include_cancelled) -> sa.Select:
         sa.select(GroupSession.id, GroupSession.start, GroupSession.end,
                   GroupSession.status, GroupSession.sequence, GroupSession.created_at,
                   GroupSession.updated_at, municipality_id, Municipality.name,
-                  place_name, PeerGroup.id, PeerGroup.name)
+                  place_name, PeerGroup.id, PeerGroup.name, PeerGroup.public_title)
         .join(PeerGroup, PeerGroup.id == GroupSession.group_id)
         .outerjoin(venue, venue.id == GroupSession.venue_id)
         .outerjoin(group_venue, group_venue.id == PeerGroup.venue_id)
@@ -143,7 +168,7 @@ def _session_events(condition, start, end, include_cancelled) -> list[Event]:
     return [Event(kind=GROUP_SESSION, id=row[0], start=row[1], end=row[2], status=row[3],
                   sequence=row[4], created=row[5], last_modified=row[6],
                   municipality_id=row[7], municipality=row[8], place=row[9],
-                  group_id=row[10], group_name=row[11],
+                  group_id=row[10], group_name=row[11], group_title=row[12],
                   worker_ids=tuple(sorted(facilitators.get(row[10], ()))))
             for row in rows]
 

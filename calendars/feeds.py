@@ -4,7 +4,9 @@ The builder takes events from the event view and returns the bytes of a
 calendar. Third-party services store what they fetch, so an event says only
 what its reader needs: the family's pseudonymous reference and municipality
 at the ``minimal`` level, the surname and street address only at ``detailed``,
-and never notes, the plan, the track or children's names. Each event's
+and never notes, the plan, the track or children's names. Events are called by
+the neutral names reminders use too (``calendars.events.public_label``: a
+planning meeting is a meeting) and groups by their public title alone. Each event's
 serialised form is kept (keyed by everything that goes into it), so a feed in
 which one event changed is not serialised again as a whole.
 
@@ -35,7 +37,7 @@ from icalendar import (
     vText,
 )
 
-from calendars.events import HOME_VISIT
+from calendars.events import GROUP_SESSION, HOME_VISIT, public_group_title, public_label
 from calendars.events import Event as CalendarEvent
 
 PRODID = "-//Perhetyo//Calendar feeds//FI"
@@ -59,9 +61,10 @@ def text(value: str) -> vText:
     return vText(value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS))
 
 
-def _kind_label(kind: str | None) -> str:
-    return {"planning_meeting": _("Planning meeting"),
-            "review_meeting": _("Review meeting")}.get(kind, _("Home visit"))
+def _label(kind: str | None) -> str:
+    """The event's neutral name (``calendars.events.public_label``), as a title."""
+    label = public_label(kind)
+    return label[:1].upper() + label[1:]
 
 
 def summary_and_location(event: CalendarEvent, owner_type: str,
@@ -69,9 +72,9 @@ def summary_and_location(event: CalendarEvent, owner_type: str,
     """What the event is called and where it is, at a privacy level."""
     detailed = privacy == "detailed"
     if event.kind != HOME_VISIT:
-        return event.group_name or "", ", ".join(
+        return public_group_title(event.group_title) or _label(GROUP_SESSION), ", ".join(
             part for part in (event.place, event.municipality) if part) or None
-    label = _kind_label(event.visit_kind)
+    label = _label(event.visit_kind)
     if owner_type == "family":
         # The family's own calendar: it knows who it is and where it lives.
         return label, event.place if detailed else None

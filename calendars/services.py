@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from accounts.models import User
 from calendars import conflicts, stamps
 from calendars.conflicts import Clash, TravelPolicy
+from calendars.events import public_group_title
 from calendars.models import (
     FEED_OWNER_TYPES,
     FEED_PRIVACY_LEVELS,
@@ -429,7 +430,8 @@ def feed_name(feed: FeedToken) -> str:
         return _("Family work: %(name)s", name=user.name if user else "")
     if feed.owner_type == "group":
         group = db.session.get(PeerGroup, feed.owner_id)
-        return group.name if group else _("Peer group")
+        return (public_group_title(group.public_title) if group else None) \
+            or _("Peer group")
     return _("Family work")
 
 

@@ -64,7 +64,7 @@ EVERY_FEED = ("all", 0)
 # a worker's last sign-in) leaves the feeds as they are. Foreign keys stand for
 # their relationships too.
 FAMILY_SHOWN = ("reference", "surname", "address", "municipality_id")
-GROUP_SHOWN = ("name", "venue_id", "status", "facilitators")
+GROUP_SHOWN = ("name", "public_title", "venue_id", "status", "facilitators")
 USER_SHOWN = ("name",)
 VENUE_SHOWN = ("name", "municipality_id")
 MUNICIPALITY_SHOWN = ("name",)
@@ -73,7 +73,7 @@ MUNICIPALITY_SHOWN = ("name",)
 VISIT_TEXT = ("kind", "start", "end", "place", "municipality_id", "family_id")
 SESSION_TEXT = ("start", "end", "venue_id", "status", "group_id")
 # What of a group or a family its events' text shows.
-GROUP_IN_EVENTS = ("name",)
+GROUP_IN_EVENTS = ("name", "public_title")
 FAMILY_IN_EVENTS = ("reference", "surname")
 REVISED = ("sequence", "updated_at")
 

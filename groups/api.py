@@ -56,6 +56,10 @@ SERIES = Schema("Series", {
 GROUP = Schema("Group", {
     "id": Integer(read_only=True),
     "name": String(NAME_MAX, min_length=1, required=True),
+    "public_title": String(NAME_MAX, description=(
+        "The only name that leaves the system (feeds, reminders, pages families read);"
+        " refused when it holds a word that must not (422, naming the word). Empty:"
+        " called a group meeting. Omitted on creation: the name, where it may leave")),
     "description": String(DESCRIPTION_MAX, multiline=True),
     "themes": ListOf(Choice(SUPPORT_AREAS), max_items=len(SUPPORT_AREAS)),
     "min_age_months": Integer(minimum=0),
@@ -134,6 +138,7 @@ def group_json(group: PeerGroup) -> dict:
     return {
         "id": group.id,
         "name": group.name,
+        "public_title": group.public_title,
         "description": group.description,
         "themes": list(group.themes),
         "min_age_months": group.min_age_months,

@@ -154,6 +154,12 @@ class GroupForm(FlaskForm):
 
     name = StringField(_l("Name"),
                        validators=[DataRequired(), Length(max=NAME_MAX), one_line])
+    public_title = StringField(
+        _l("Public title"),
+        description=_l("The only name shown outside the service: in calendar feeds,"
+                       " reminders and pages families read. Leave empty to call it a"
+                       " group meeting."),
+        validators=[Optional(), Length(max=NAME_MAX), one_line])
     description = TextAreaField(_l("Description"), validators=[
         Optional(), Length(max=DESCRIPTION_MAX), multi_line])
     themes = MultiCheckboxField(_l("Themes"), choices=choices(SUPPORT_AREAS),
@@ -228,6 +234,7 @@ class GroupForm(FlaskForm):
         """The group's own fields as the services take them (no series)."""
         fields = {
             "name": self.name.data or "",
+            "public_title": (self.public_title.data or "").strip() or None,
             "description": self.description.data or "",
             "themes": list(self.themes.data or []),
             "min_age_months": self.min_age_months.data,

@@ -52,6 +52,10 @@ class PeerGroup(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    # The only name that leaves the system (feeds, reminders, pages a family
+    # reads); checked by core.wording. Empty: a neutral "group meeting".
+    public_title: Mapped[str] = mapped_column(sa.String(NAME_MAX), default="",
+                                              server_default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")
     themes: Mapped[list] = mapped_column(sa.JSON, default=list)
     min_age_months: Mapped[int] = mapped_column(default=0)

@@ -25,6 +25,7 @@ from core.places import municipalities_named, venue_named
 from core.recurrence import Occurrence, Schedule, SeriesRule, materialise
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
+from core.wording import forbidden_words, may_leave
 from extensions import db
 from families.models import Family, Member
 from families.services import can_see as can_see_family
@@ -383,6 +384,10 @@ def _check_group_fields(fields: dict) -> dict:
         errors["name"] = _("This field is required.")
     if len(fields.get("name") or "") > NAME_MAX:
         errors["name"] = _("At most %(n)d characters.", n=NAME_MAX)
+    if fields.get("public_title"):
+        problem = public_title_problem(fields["public_title"])
+        if problem:
+            errors["public_title"] = problem
     if len(fields.get("description") or "") > DESCRIPTION_MAX:
         errors["description"] = _("At most %(n)d characters.", n=DESCRIPTION_MAX)
     if any(theme not in SUPPORT_AREAS for theme in fields.get("themes", ())):
@@ -402,6 +407,25 @@ def _check_group_fields(fields: dict) -> dict:
     if errors:
         raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
     return fields
+
+
+def public_title_problem(title: str) -> str | None:
+    """Why a group's public title may not be used, or None: it leaves the system,
+    so it holds none of the words that must not (``core.wording``)."""
+    if len(title) > NAME_MAX:
+        return _("At most %(n)d characters.", n=NAME_MAX)
+    words = forbidden_words(title)
+    if words:
+        return _("The public title is shown in calendars and reminders; it may not"
+                 " say \"%(word)s\".", word=words[0])
+    return None
+
+
+def default_public_title(name: str) -> str:
+    """A new group's public title when none is given: its name if the name may
+    leave the system, else none (feeds and reminders say "group meeting")."""
+    name = (name or "").strip()
+    return name if may_leave(name) else ""
 
 
 def _facilitators(user_ids) -> list[User]:
@@ -428,13 +452,15 @@ def _check_ages(minimum, maximum) -> None:
 
 
 def create_group(actor: User, *, name, capacity, municipalities, tracks, themes=(),
+                 public_title=None,
                  description="", min_age_months=0, max_age_months=MAX_AGE_MONTHS,
                  language="fi", venue=None, facilitator_ids=(), enrollment_opens=None,
                  enrollment_closes=None, series: SeriesPlan | None = None, zone,
                  clock) -> PeerGroup:
     """Create a group as a draft, with its sessions when a series is given."""
     _require(can_manage(actor), _("Your role does not allow organising groups."))
-    _check_group_fields({"name": name, "description": description, "themes": themes,
+    _check_group_fields({"name": name, "public_title": public_title,
+                         "description": description, "themes": themes,
                          "tracks": tracks, "language": language,
                          "min_age_months": min_age_months,
                          "max_age_months": max_age_months, "capacity": capacity,
@@ -450,6 +476,8 @@ def create_group(actor: User, *, name, capacity, municipalities, tracks, themes=
     lock_calendars(user.id for user in facilitators)
     group = PeerGroup(
         name=name.strip(), description=(description or "").strip(),
+        public_title=(public_title.strip() if public_title is not None
+                      else default_public_title(name)),
         themes=list(dict.fromkeys(themes)), min_age_months=min_age_months,
         max_age_months=max_age_months, tracks=list(dict.fromkeys(tracks)),
         language=language, venue=venue_named(venue) if venue else None,
@@ -490,6 +518,8 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
             setattr(group, name, changes[name])
     if "name" in changes:
         group.name = changes["name"].strip()
+    if "public_title" in changes:
+        group.public_title = (changes["public_title"] or "").strip()
     if "themes" in changes:
         group.themes = list(dict.fromkeys(changes["themes"]))
     if "tracks" in changes:

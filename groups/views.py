@@ -392,7 +392,8 @@ def new_group():
 def _group_data(group: PeerGroup) -> dict:
     """A group's details and series as the form's initial data."""
     data = {
-        "name": group.name, "description": group.description,
+        "name": group.name, "public_title": group.public_title,
+        "description": group.description,
         "themes": list(group.themes), "min_age_months": group.min_age_months,
         "max_age_months": group.max_age_months, "tracks": list(group.tracks),
         "language": group.language,

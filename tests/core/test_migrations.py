@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -73,3 +74,55 @@ def test_a_model_change_without_a_migration_is_detected(tmp_path):
         db.metadata.remove(extra)
         with app.app_context():
             db.engine.dispose()
+
+
+def _group_row(name: str) -> dict:
+    moment = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    return {"name": name, "description": "", "themes": [], "min_age_months": 0,
+            "max_age_months": 72, "tracks": ["preventive"], "language": "fi",
+            "capacity": 5, "status": "draft", "roster_version": 0,
+            "created_at": moment, "updated_at": moment}
+
+
+def _titles_after_the_public_title_migration(app) -> dict:
+    names = ("Vauvaryhmä", "Lastensuojelun vanhempainryhmä",
+             "Sijoitettujen lasten vanhempien ryhmä", "  Isien ilta ")
+    with app.app_context():
+        upgrade(revision="f4539a4b2119")
+        table = sa.Table("peer_groups", sa.MetaData(), autoload_with=db.engine)
+        with db.engine.begin() as connection:
+            for name in names:
+                connection.execute(table.insert().values(**_group_row(name)))
+        upgrade()
+        with db.engine.connect() as connection:
+            titles = dict(connection.execute(sa.text(
+                "SELECT name, public_title FROM peer_groups")).all())
+        db.engine.dispose()
+    return titles
+
+
+EXPECTED_TITLES = {"Vauvaryhmä": "Vauvaryhmä", "Lastensuojelun vanhempainryhmä": "",
+                   "Sijoitettujen lasten vanhempien ryhmä": "", "  Isien ilta ": "Isien ilta"}
+
+
+def test_existing_groups_get_a_public_title_only_where_their_name_may_leave_sqlite(
+        tmp_path):
+    app = migrated_app(f"sqlite:///{tmp_path / 'titles.sqlite3'}")
+    assert _titles_after_the_public_title_migration(app) == EXPECTED_TITLES
+
+
+def test_existing_groups_get_a_public_title_only_where_their_name_may_leave_postgresql():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        require("POSTGRES", "TEST_DATABASE_URL is not set")
+    schema = f"titles_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        app = migrated_app(_with_search_path(url, schema))
+        assert _titles_after_the_public_title_migration(app) == EXPECTED_TITLES
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
