@@ -95,6 +95,9 @@ class Config:
     REMINDER_PLANNING_INTERVAL = 3600
     REMINDER_BATCH_SIZE = 50
     REMINDER_MAX_ATTEMPTS = 5
+    # An SMS reminder is kept to one segment where its facts fit, and never
+    # takes more than this many (reminders.messages).
+    SMS_MAX_SEGMENTS = 2
     REMINDER_RETRY_SECONDS = 60
     REMINDER_RETRY_MAX_SECONDS = 3600
     REMINDER_CLAIM_TIMEOUT = 900

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from reminders.messages import one_line
+
 logger = logging.getLogger("reminders")
 
 TIMEOUT_SECONDS = 10
@@ -117,16 +119,14 @@ class SmtpChannel(Channel):
         return self._smtp
 
     def send(self, message: Outgoing) -> str | None:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = message.to
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=False)
         # The same message tried again has the same id, so a mail system can tell.
         message_id = f"<{re.sub(r'[^A-Za-z0-9.-]', '.', message.key)}@perhetyo.reminders>"
-        email["Message-ID"] = message_id
-        email["X-Reminder-Key"] = message.key
-        email.set_content(message.body)
+        try:
+            email = self.email(message, message_id)
+        except (ValueError, TypeError) as error:
+            # The email package refuses what would be an injected header; the same
+            # message would be refused again, so it is not tried again.
+            raise ChannelError(f"message refused: {_text(error)}", permanent=True) from None
         try:
             refused = self._connection().send_message(email)
         except smtplib.SMTPRecipientsRefused as error:
@@ -143,6 +143,19 @@ class SmtpChannel(Channel):
         if refused:
             raise ChannelError(f"recipient refused: {_first(refused)}", permanent=True)
         return message_id
+
+    def email(self, message: Outgoing, message_id: str) -> EmailMessage:
+        """The e-mail of a message; headers are folded to one line each, so a line
+        break in a stored name or address cannot add a header."""
+        email = EmailMessage()
+        email["From"] = one_line(self.sender)
+        email["To"] = one_line(message.to)
+        email["Subject"] = one_line(message.subject)
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = message_id
+        email["X-Reminder-Key"] = one_line(message.key)
+        email.set_content(message.body)
+        return email
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -174,7 +187,7 @@ class HttpSmsChannel(Channel):
         return cls(url=config["SMS_GATEWAY_URL"], api_key=config["SMS_GATEWAY_API_KEY"])
 
     def send(self, message: Outgoing) -> str | None:
-        body = json.dumps({"to": message.to, "message": message.body,
+        body = json.dumps({"to": one_line(message.to), "message": one_line(message.body),
                            "reference": message.key}).encode("utf-8")
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": "application/json", "Accept": "application/json",

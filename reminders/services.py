@@ -225,7 +225,7 @@ def _session_state(session_id: int) -> EventState:
     place = ", ".join(part for part in (venue.name, venue.address) if part) if venue else ""
     contact = group.facilitators[0] if group.facilitators else None
     facts = messages.facts(
-        what=GROUP_SESSION, group_name=group.name, start=_utc(session.start),
+        what=GROUP_SESSION, group_title=group.public_title, start=_utc(session.start),
         end=_utc(session.end),
         place=place, contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "")

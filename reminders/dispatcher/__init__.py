@@ -49,6 +49,7 @@ class DispatchSettings:
     retry_max_seconds: int = 3600
     claim_timeout_seconds: int = 900
     public_base_url: str = "http://127.0.0.1:5000"
+    sms_max_segments: int = messages.SMS_MAX_SEGMENTS
 
     @classmethod
     def from_config(cls, config) -> "DispatchSettings":
@@ -57,7 +58,8 @@ class DispatchSettings:
                    retry_seconds=int(config["REMINDER_RETRY_SECONDS"]),
                    retry_max_seconds=int(config["REMINDER_RETRY_MAX_SECONDS"]),
                    claim_timeout_seconds=int(config["REMINDER_CLAIM_TIMEOUT"]),
-                   public_base_url=config["PUBLIC_BASE_URL"])
+                   public_base_url=config["PUBLIC_BASE_URL"],
+                   sms_max_segments=int(config["SMS_MAX_SEGMENTS"]))
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential: the base after the first failure, doubling, up to the cap."""
@@ -215,9 +217,16 @@ def deliver(row, member, secret: str, *, now, worker, channels, starts,
                 attempts=max(row.attempts - 1, 0))
         result.deferred += 1
         return None
-    message = messages.render(purpose=row.purpose, channel=row.channel,
-                              payload=row.payload, locale=member.locale or "fi",
-                              link=opt_out_link(settings.public_base_url, secret))
+    try:
+        message = messages.render(purpose=row.purpose, channel=row.channel,
+                                  payload=row.payload, locale=member.locale or "fi",
+                                  link=opt_out_link(settings.public_base_url, secret),
+                                  max_segments=settings.sms_max_segments)
+    except (KeyError, TypeError, ValueError) as error:
+        # A row whose facts cannot make a message will not make one next time.
+        return _give_up_or_retry(row, worker, now, settings,
+                                 f"message could not be made: {error.__class__.__name__}:"
+                                 f" {error}", True, policy, zone, result)
     outgoing = Outgoing(key=row.idempotency_key, to=services.address_for(member, row.channel),
                         subject=message.subject, body=message.body)
     try:

@@ -251,7 +251,7 @@ def test_joining_a_group_plans_its_sessions_and_leaving_cancels_them(
     enrollment = enroll(coordinator, group, family)
     planned = rows(event_type="group_session")
     assert len(planned) == 2 * 4  # two guardians, four Tuesdays within the horizon
-    assert {row.payload["group_name"] for row in planned} == {"Taaperoryhmä"}
+    assert {row.payload["group_title"] for row in planned} == {"Taaperoryhmä"}
     group_services.withdraw(coordinator, enrollment, clock=FixedClock(NOW))
     db.session.commit()
     assert {(row.status, row.cancel_reason) for row in rows(event_type="group_session")} \

@@ -8,6 +8,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
+from calendars.events import public_group_title
 from core.clock import FixedClock
 from core.vocabulary import SUPPORT_AREAS, TRACKS
 from extensions import db
@@ -53,10 +54,11 @@ def test_every_message_text_and_its_translation_is_free_of_forbidden_wording(app
                 assert not messages.says_too_much(str(text))
 
 
-def test_a_group_named_with_child_protection_wording_is_called_a_group_meeting():
-    assert messages.public_group_name("Lastensuojelun vanhempainryhmä") is None
-    assert messages.public_group_name("Child protection parents") is None
-    assert messages.public_group_name("Vauvaperheiden ryhmä") == "Vauvaperheiden ryhmä"
+def test_a_group_titled_with_child_protection_wording_is_called_a_group_meeting():
+    assert public_group_title("Lastensuojelun vanhempainryhmä") is None
+    assert public_group_title("Child protection parents") is None
+    assert public_group_title("Sijoitettujen lasten vanhempien ryhmä") is None
+    assert public_group_title("Vauvaperheiden ryhmä") == "Vauvaperheiden ryhmä"
 
 
 @pytest.fixture
