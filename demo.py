@@ -573,6 +573,8 @@ class GroupDraft:
     attendees: str = "family"  # family, guardians or father
     christmas: bool = False  # weekly over the coming Christmas: weekday and start follow it
     rearranged: bool = False  # one session moved and one cancelled by hand
+    # The name outside the service; None: the name itself, where it may leave.
+    public_title: str | None = None
 
 
 GROUPS = (
@@ -636,7 +638,9 @@ GROUPS = (
         minutes=90, count=8, status="running", starts=-36, opened=30, interval_weeks=2,
         families=8, withdrawals=1, attendees="guardians"),
     GroupDraft(
-        name="Arjen voimaa",
+        # Staff call it by what it is; families, phones and calendars see the title.
+        name="Lastensuojelun vanhempainryhmä",
+        public_title="Arjen voimaa",
         description=(
             "Lastensuojelun perhetyön ryhmä vanhemmille ja lapsille. Harjoitellaan"
             " myönteisiä kasvatuskeinoja, arjen ongelmatilanteiden ratkaisemista ja"
@@ -728,7 +732,8 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
         weekday=weekday, start_time=draft.start, duration_minutes=draft.minutes,
         first_date=first, count=draft.count, interval_weeks=draft.interval_weeks))
     group = group_services.create_group(
-        organiser, name=draft.name, description=draft.description, capacity=draft.capacity,
+        organiser, name=draft.name, public_title=draft.public_title,
+        description=draft.description, capacity=draft.capacity,
         municipalities=draft.municipalities, tracks=draft.tracks, themes=draft.themes,
         min_age_months=draft.ages[0], max_age_months=draft.ages[1],
         language=draft.language, venue=draft.venue,
