@@ -96,7 +96,7 @@ def test_a_visit_given_to_another_worker_moves_between_their_feeds(client, coord
     assert (len(summaries(client, mine)), len(summaries(client, theirs))) == (0, 1)
 
 
-def test_a_renamed_group_reaches_its_facilitators_members_and_own_feed(
+def test_a_retitled_group_reaches_its_facilitators_members_and_own_feed(
         client, coordinator, worker, family):
     group = make_group(coordinator, facilitators=[worker], count=2)
     enroll(coordinator, group, family)
@@ -105,7 +105,7 @@ def test_a_renamed_group_reaches_its_facilitators_members_and_own_feed(
              subscribe(client, coordinator, "family", family.id)[1]]
     before = [client.get(path).headers["ETag"] for path in paths]
 
-    group_services.update_group(coordinator, group, {"name": "Vauvaryhmä"}, zone=HELSINKI,
+    group_services.update_group(coordinator, group, {"public_title": "Vauvaryhmä"}, zone=HELSINKI,
                                 clock=FixedClock(NOW))
     db.session.commit()
 
@@ -277,7 +277,8 @@ def venues_scene(coordinator, worker, family):
 
 def _rename_group(setting):
     group_services.update_group(setting["coordinator"], setting["group"],
-                                {"name": "Vauvaryhmä"}, zone=HELSINKI, clock=FixedClock(LATER))
+                                {"public_title": "Vauvaryhmä"}, zone=HELSINKI,
+                                clock=FixedClock(LATER))
 
 
 def _move_group(setting):
@@ -388,7 +389,7 @@ def test_a_rename_leaves_the_events_no_feed_shows_any_more(app, client, coordina
     assert f"session-{first.id}@perhetyo" not in shown
 
     group_services.update_group(coordinator, db.session.get(PeerGroup, group.id),
-                                {"name": "Vauvaryhmä"}, zone=HELSINKI,
+                                {"public_title": "Vauvaryhmä"}, zone=HELSINKI,
                                 clock=FixedClock(later))
     db.session.commit()
 
@@ -416,12 +417,12 @@ def test_a_visit_changed_outside_its_service_still_gets_a_new_revision(
 
 
 @pytest.mark.parametrize(("target", "change"), [
-    ("groups/{group}", {"name": "Vauvaryhmä"}),
+    ("groups/{group}", {"public_title": "Vauvaryhmä"}),
     ("groups/{group}", {"venue": "Olkkari"}),
     ("sessions/{session}", {"venue": "Olkkari"}),
     ("families/{family}", {"surname": "Korhonen"}),
     ("visits/{visit}", {"place": "Kauppakatu 3"}),
-], ids=["group name", "group venue", "session venue", "surname", "visit place"])
+], ids=["group public title", "group venue", "session venue", "surname", "visit place"])
 def test_a_change_through_the_api_reaches_the_feed_under_a_new_etag(
         app, client, coordinator, worker, family, detailed, venues_scene, target, change):
     group, _venue, visit = venues_scene
