@@ -65,6 +65,7 @@ def create_app(config=None):
     compress.init_app(app)
 
     from accounts import auth
+    from calendars import receivers as calendar_receivers
     from calendars import serving
     from core import clock, http, security
 
@@ -77,6 +78,8 @@ def create_app(config=None):
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)
     serving.init_app(app)
+    # A closed account's feeds are revoked with it.
+    calendar_receivers.connect()
     _register_cli(app)
     _start_reminders(app)
     return app
