@@ -78,6 +78,7 @@ def create_app(config=None):
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)
     serving.init_app(app)
+    security.trust_proxies(app)
     # A closed account's feeds are revoked with it.
     calendar_receivers.connect()
     _register_cli(app)

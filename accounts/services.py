@@ -118,14 +118,23 @@ def issue_api_token(user: User, *, clock) -> str:
     return secret
 
 
-def user_for_api_token(secret: str, *, clock) -> User | None:
-    """The active user a bearer token belongs to, noting when it was used."""
-    token = db.session.scalar(db.select(ApiToken).where(
-        ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None)))
-    if token is None or not token.user.active:
+def find_api_token(secret: str) -> ApiToken | None:
+    """The token of a secret, revoked or not; None when no token ever had it."""
+    return db.session.scalar(db.select(ApiToken).where(
+        ApiToken.token_hash == hash_secret(secret)))
+
+
+def user_for_token(token: ApiToken | None, *, clock) -> User | None:
+    """The active user a live token belongs to, noting when it was used."""
+    if token is None or token.revoked_at is not None or not token.user.active:
         return None
     token.last_used_at = clock.now()
     return token.user
+
+
+def user_for_api_token(secret: str, *, clock) -> User | None:
+    """The active user a bearer token belongs to, noting when it was used."""
+    return user_for_token(find_api_token(secret), clock=clock)
 
 
 def revoke_api_token(user: User, token_id: int, *, clock) -> None:

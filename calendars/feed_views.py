@@ -66,8 +66,15 @@ def _listen_for_changes(_state) -> None:
 
 @bp.route(f"/<token>{serving.SUFFIX}", methods=["GET", "HEAD"])
 def feed(token):
-    subscription = request.environ.get(serving.FEED_READ) \
-        or services.feed_by_secret(db.engine, token)
+    subscription = request.environ.get(serving.FEED_READ)
+    if subscription is None:  # FeedServer could not read it: the same reading here
+        subscription, wait = serving.lookup(db.engine, current_app.config, token,
+                                            request.remote_addr)
+        if wait is not None:
+            status, headers, body = serving.too_many(wait)
+            response = Response(body if request.method == "GET" else b"", status)
+            response.headers.update(headers)
+            return response
     if subscription is None:
         return Response(status=404)
     now = get_clock().now()

@@ -190,7 +190,10 @@ def register_openapi(app, *parts) -> None:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A personal API token. Failed attempts are"
+                                          " limited per address (429 with"
+                                          " Retry-After)."},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "The pages' session. POST, PUT, PATCH and"
                                            " DELETE also need the page's CSRF token in"
@@ -208,7 +211,8 @@ def register_openapi(app, *parts) -> None:
     # Every body is read the same way (json_body and the app's JSON provider): one
     # that cannot be read is a 400, one larger than MAX_CONTENT_LENGTH a 413.
     # Every change may be refused as a forgery (403, guard_unsafe_api_requests)
-    # and any body that is not JSON is refused (400).
+    # and any body that is not JSON is refused (400); every signed operation may
+    # meet the limit of failed bearer tokens (429).
     for operations in document["paths"].values():
         for method, operation in operations.items():
             if not isinstance(operation, dict):
@@ -218,6 +222,8 @@ def register_openapi(app, *parts) -> None:
                 statuses += [400, 413]
             if method.upper() in UNSAFE_METHODS:
                 statuses += [400, 403]
+            if operation.get("security", document["security"]):
+                statuses += [429]
             for status, entry in error_responses(*statuses).items():
                 operation.setdefault("responses", {}).setdefault(status, entry)
     app.extensions["openapi"] = document
