@@ -124,7 +124,8 @@ def _account_page(new_token: str | None = None):
         ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None)).order_by(
         ApiToken.created_at.desc()))
     response = make_response(render_template("accounts/account.html", tokens=list(tokens),
-                                             action_form=ActionForm(), new_token=new_token))
+                                             action_form=ActionForm(), new_token=new_token,
+                                             page_address=url_for("accounts.account")))
     if new_token:
         response.headers["Cache-Control"] = "no-store"  # nor kept by any cache
     return response

@@ -277,7 +277,8 @@ def _subscribe_page(owner_type: str, owner_id: int, form: FeedForm, *, status: i
         "calendars/subscribe.html", owner_type=owner_type, owner_id=owner_id, title=title,
         back=back, feeds=services.feeds_of(current_user, owner_type, owner_id), form=form,
         action_form=FeedActionForm(), new=_new_link(secret) if secret else None,
-        privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS), status)
+        privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS,
+        page_address=_subscribe_url(owner_type, owner_id)), status)
     if secret:
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -140,3 +140,18 @@ def test_an_opt_out_link_stays_out_of_the_cookie(client, recorder, coordinator):
                            data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
     assert response.status_code == 200
     recorder.assert_never_held(secret)
+
+
+def test_pages_shown_in_a_form_s_answer_switch_language_back_to_themselves(client):
+    """The language switch returns to the page's own address, not to the form's
+    (which answers only POST)."""
+    worker = make_user("family_worker")
+    login(client, worker)
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    html = client.post("/account/tokens", data={"csrf_token": token}).get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/account">' in html
+    page = f"/calendars/feeds/subscribe?owner_type=worker&owner_id={worker.id}"
+    html = client.post(page, data={"csrf_token": token, "privacy": "minimal",
+                                   "locale": "fi"}).get_data(as_text=True)
+    assert ('<input type="hidden" name="next" value="/calendars/feeds/subscribe?'
+            f'owner_type=worker&amp;owner_id={worker.id}">') in html
