@@ -65,6 +65,7 @@ def create_app(config=None):
     compress.init_app(app)
 
     from accounts import auth
+    from calendars import receivers as calendar_receivers
     from calendars import serving
     from core import clock, http, security
 
@@ -77,6 +78,9 @@ def create_app(config=None):
     _enforce_sqlite_foreign_keys(app)
     _register_blueprints(app)
     serving.init_app(app)
+    security.trust_proxies(app)
+    # A closed account's feeds are revoked with it.
+    calendar_receivers.connect()
     _register_cli(app)
     _start_reminders(app)
     return app
@@ -155,8 +159,11 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
                 matching_api, reminders_api, reports_api):
-        csrf.exempt(api.bp)  # bearer tokens and JSON bodies, not cookies and forms
+        # Flask-WTF looks for a form's token; the API's own guard, below, for a
+        # header's, and only where the session cookie signs a change.
+        csrf.exempt(api.bp)
         app.register_blueprint(api.bp)
+    app.before_request(core_api.guard_unsafe_api_requests)
     core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
                               groups_api.OPENAPI, calendars_api.OPENAPI,
                               matching_api.OPENAPI, reminders_api.OPENAPI,

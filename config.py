@@ -58,6 +58,11 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"
     LOGIN_LOCKOUT_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # Guessing secrets: wrong bearer tokens, and feed URLs whose secret no feed
+    # ever had, allowed per address (in the same storage). Only failures count:
+    # a right token, or a calendar fetching its feed, never meets the limit.
+    BEARER_LIMIT_PER_ADDRESS = "30 per 10 minutes"
+    FEED_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     # (0: none): the client's address is what sign-in limits count by.
     TRUSTED_PROXIES = 0

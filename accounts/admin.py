@@ -136,7 +136,7 @@ def edit_user(user_id):
     form = _user_edit_form(user, request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         changed = attempt(form, services.update_user, current_user, user,
-                          **form.service_fields())
+                          clock=get_clock(), **form.service_fields())
         if changed is not None:
             if changed:
                 _audit("user.update", "user", user.id, fields=changed)
@@ -184,7 +184,7 @@ def deactivate_user(user_id):
     user = _load_user(user_id)
     form = ActionForm()
     if form.validate_on_submit():
-        attempt(form, services.deactivate, current_user, user)
+        attempt(form, services.deactivate, current_user, user, clock=get_clock())
         if not form.form_errors:
             _audit("user.update", "user", user.id, fields=["active"])
             db.session.commit()

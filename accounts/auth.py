@@ -1,13 +1,17 @@
 """How a request is tied to a user: the session cookie or a bearer token."""
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from accounts.services import user_for_api_token
+from accounts.services import find_api_token, user_for_token
 from core.clock import get_clock
 from core.http import json_error, wants_json
+from core.throttle import BEARER_FAILURES
 from extensions import db
+
+# Where a request over the limit of wrong bearer tokens keeps how long to wait.
+BEARER_WAIT = "perhetyo.bearer_wait"
 
 
 def load_user(session_id: str):
@@ -23,12 +27,28 @@ def load_user(session_id: str):
 
 
 def load_user_from_request(req):
-    """A user from an ``Authorization: Bearer <token>`` header, for the API."""
+    """A user from an ``Authorization: Bearer <token>`` header, for the API.
+
+    A secret that no token ever had is a guess, counted against the caller's
+    address (core.throttle); an address over the limit waits, whatever it
+    sends: it stays anonymous, and ``unauthorized`` answers 429 with
+    Retry-After. A revoked token or one of a closed account is refused (401)
+    without counting: it is an old script, not a guess.
+    """
     header = req.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    user = user_for_api_token(secret.strip(), clock=get_clock())
+    config, address = current_app.config, req.remote_addr
+    wait = BEARER_FAILURES.wait(config, address)
+    if wait is not None:
+        req.environ[BEARER_WAIT] = wait
+        return None
+    token = find_api_token(secret.strip())
+    if token is None:
+        BEARER_FAILURES.fail(config, address)
+        return None
+    user = user_for_token(token, clock=get_clock())
     if user is not None:
         # The token's last use is worth keeping even on a read-only request.
         db.session.commit()
@@ -36,7 +56,14 @@ def load_user_from_request(req):
 
 
 def unauthorized():
-    """Anonymous callers: JSON 401 on the API, the login page elsewhere."""
+    """Anonymous callers: JSON 401 on the API, the login page elsewhere; 429 for
+    an address that sent too many wrong bearer tokens."""
+    wait = request.environ.get(BEARER_WAIT)
+    if wait is not None:
+        response = json_error(429, "too_many_requests", _l(
+            "Too many wrong tokens from this address. Try again in a moment."))
+        response.headers["Retry-After"] = str(wait)
+        return response
     if wants_json():
         return json_error(401, "unauthorized", _l("Sign in or send a bearer token."))
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+from accounts.signals import account_deactivated
 from core import audit
 from core.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from core.places import municipalities_named
@@ -117,14 +118,23 @@ def issue_api_token(user: User, *, clock) -> str:
     return secret
 
 
-def user_for_api_token(secret: str, *, clock) -> User | None:
-    """The active user a bearer token belongs to, noting when it was used."""
-    token = db.session.scalar(db.select(ApiToken).where(
-        ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None)))
-    if token is None or not token.user.active:
+def find_api_token(secret: str) -> ApiToken | None:
+    """The token of a secret, revoked or not; None when no token ever had it."""
+    return db.session.scalar(db.select(ApiToken).where(
+        ApiToken.token_hash == hash_secret(secret)))
+
+
+def user_for_token(token: ApiToken | None, *, clock) -> User | None:
+    """The active user a live token belongs to, noting when it was used."""
+    if token is None or token.revoked_at is not None or not token.user.active:
         return None
     token.last_used_at = clock.now()
     return token.user
+
+
+def user_for_api_token(secret: str, *, clock) -> User | None:
+    """The active user a bearer token belongs to, noting when it was used."""
+    return user_for_token(find_api_token(secret), clock=clock)
 
 
 def revoke_api_token(user: User, token_id: int, *, clock) -> None:
@@ -163,8 +173,9 @@ def _check_own_account(actor: User, user: User, *, role: str, active: bool) -> N
 
 
 def update_user(actor: User, user: User, *, name, role, municipalities=(), locale,
-                active: bool) -> list[str]:
-    """Change a user's details; municipalities are given by name.
+                active: bool, clock) -> list[str]:
+    """Change a user's details; municipalities are given by name. Making the
+    account inactive closes it as `deactivate` does.
 
     Returns the names of the fields that changed, for the audit log.
     """
@@ -186,8 +197,13 @@ def update_user(actor: User, user: User, *, name, role, municipalities=(), local
         ("locale", user.locale, locale),
         ("active", user.active, active),
     ) if old != new]
-    user.name, user.role, user.locale, user.active = name, role, locale, active
+    closing = user.active and not active
+    user.name, user.role, user.locale = name, role, locale
     user.municipalities = places
+    if closing:
+        _close(actor, user, now=clock.now())
+    else:
+        user.active = active
     return changed
 
 
@@ -203,10 +219,26 @@ def set_password(user: User, password: str, *, hash_method="scrypt") -> None:
         unlock(user)
 
 
-def deactivate(actor: User, user: User) -> None:
-    """Close an account: the user can no longer sign in, and their tokens stop working."""
+def deactivate(actor: User, user: User, *, clock) -> None:
+    """Close an account: the user can no longer sign in, and every credential of
+    it stops for good (see `_close`)."""
     _check_own_account(actor, user, role=user.role, active=False)
+    if user.active:
+        _close(actor, user, now=clock.now())
+
+
+def _close(actor: User, user: User, *, now: datetime) -> None:
+    """Make the account inactive and end what it holds: its sessions, its API
+    tokens, and (through ``account_deactivated``) the calendar feeds it made or
+    whose calendar it is. They are revoked, not merely refused, so making the
+    account active again gives the person a fresh start, not the old secrets,
+    some of which may be in hands they should no longer be in."""
     user.active = False
+    end_sessions(user)
+    for token in db.session.scalars(db.select(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+    account_deactivated.send(user, actor=actor, now=now)
 
 
 def list_users(*, role: str | None = None, active: bool | None = None) -> list[User]:

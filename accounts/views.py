@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -118,26 +119,35 @@ def language():
     return redirect(_safe_next(request.form.get("next")))
 
 
-@bp.get("/account")
-@login_required
-def account():
+def _account_page(new_token: str | None = None):
     tokens = db.session.scalars(db.select(ApiToken).where(
         ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None)).order_by(
         ApiToken.created_at.desc()))
-    return render_template("accounts/account.html", tokens=list(tokens),
-                           action_form=ActionForm(), new_token=session.pop("new_token", None))
+    response = make_response(render_template("accounts/account.html", tokens=list(tokens),
+                                             action_form=ActionForm(), new_token=new_token,
+                                             page_address=url_for("accounts.account")))
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"  # nor kept by any cache
+    return response
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
 
 
 @bp.post("/account/tokens")
 @login_required
 def create_token():
+    """Make a token and show it in this very answer, once: only its hash is kept,
+    and the secret never travels in the (signed, not encrypted) session cookie."""
     if ActionForm().validate_on_submit():
         secret = services.issue_api_token(current_user, clock=get_clock())
         db.session.commit()
-        # Shown once on the next page, then gone: only its hash is kept.
-        session["new_token"] = secret
         flash(_("A new API token was created. Copy it now: it is shown only once."),
               "success")
+        return _account_page(new_token=secret)
     return redirect(url_for("accounts.account"))
 
 

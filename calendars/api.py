@@ -430,7 +430,7 @@ def create_feed():
         current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock(), **fields)
     db.session.commit()
-    return jsonify(feed_json(feed, secret)), 201
+    return _with_secret(feed_json(feed, secret))
 
 
 @bp.post("/feeds/<int:feed_id>/rotate")
@@ -441,7 +441,15 @@ def rotate_feed(feed_id):
         current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock())
     db.session.commit()
-    return jsonify(feed_json(new, secret)), 201
+    return _with_secret(feed_json(new, secret))
+
+
+def _with_secret(document: dict):
+    """A 201 that carries a feed's secret, which no cache may keep."""
+    response = jsonify(document)
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.delete("/feeds/<int:feed_id>")

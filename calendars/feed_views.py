@@ -10,8 +10,9 @@ hash, so it changes exactly when the body does, in every process alike.
 
 The subscription page lists an owner's live feeds (created, last fetched),
 creates, rotates and revokes them. Only the hash of a secret is kept, so a new
-URL is shown once, on the page after it was made (carried in the session, as
-new API tokens are), with a copy button and a QR code of its webcal link.
+URL is shown once, in the answer to the form that made it (as new API tokens
+are; never in the session cookie), with a copy button and a QR code of its
+webcal link.
 """
 
 import hashlib
@@ -24,10 +25,10 @@ from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import force_locale
@@ -65,8 +66,15 @@ def _listen_for_changes(_state) -> None:
 
 @bp.route(f"/<token>{serving.SUFFIX}", methods=["GET", "HEAD"])
 def feed(token):
-    subscription = request.environ.get(serving.FEED_READ) \
-        or services.feed_by_secret(db.engine, token)
+    subscription = request.environ.get(serving.FEED_READ)
+    if subscription is None:  # FeedServer could not read it: the same reading here
+        subscription, wait = serving.lookup(db.engine, current_app.config, token,
+                                            request.remote_addr)
+        if wait is not None:
+            status, headers, body = serving.too_many(wait)
+            response = Response(body if request.method == "GET" else b"", status)
+            response.headers.update(headers)
+            return response
     if subscription is None:
         return Response(status=404)
     now = get_clock().now()
@@ -170,8 +178,6 @@ def _answer(subscription: services.FeedRead, now: datetime, *,
 
 # --- subscription pages ----------------------------------------------------
 
-# The session key of a new feed's secret, shown once on the next page.
-NEW_FEED_KEY = "new_feed"
 PRIVACY_LABELS = {
     "minimal": _l("Minimal: the family's reference and municipality"),
     "detailed": _l("Detailed: also the surname and the street address"),
@@ -233,11 +239,12 @@ def _owner_title_and_back(owner_type: str, owner_id: int) -> tuple[str, str]:
             url_for("families.detail", family_id=owner_id))
 
 
-def _feed_form() -> FeedForm:
-    form = FeedForm()
+def _feed_form(*, blank: bool = False) -> FeedForm:
+    """The form for a new feed: the one sent, or a ``blank`` one (under a new link)."""
+    form = FeedForm(formdata=None) if blank else FeedForm()
     if not current_app.config["FEED_DETAILED_ALLOWED"]:
         form.privacy.choices = choices({"minimal": PRIVACY_LABELS["minimal"]})
-    if not form.is_submitted():
+    if blank or not form.is_submitted():
         form.locale.data = current_user.locale if current_user.locale in LOCALE_LABELS \
             else "fi"
     return form
@@ -250,12 +257,9 @@ def _qr_svg(text: str) -> Markup:
     return Markup(svg)
 
 
-def _new_link(owner_type: str, owner_id: int) -> dict | None:
-    """The secret of a feed made on the page before, once, if it is this owner's."""
-    new = session.pop(NEW_FEED_KEY, None)
-    if not new or new.get("owner") != [owner_type, owner_id]:
-        return None
-    url, webcal = feed_urls(new["secret"])
+def _new_link(secret: str) -> dict:
+    """A new feed's links and QR code, for the answer that made it."""
+    url, webcal = feed_urls(secret)
     return {"url": url, "webcal": webcal, "qr": _qr_svg(webcal)}
 
 
@@ -263,41 +267,48 @@ def _subscribe_url(owner_type: str, owner_id: int) -> str:
     return url_for("feeds.subscribe", owner_type=owner_type, owner_id=owner_id)
 
 
-def _remember_secret(feed: FeedToken, secret: str) -> None:
-    # Shown once on the next page, then gone: only its hash is kept.
-    session[NEW_FEED_KEY] = {"owner": [feed.owner_type, feed.owner_id], "secret": secret}
+def _subscribe_page(owner_type: str, owner_id: int, form: FeedForm, *, status: int = 200,
+                    secret: str | None = None):
+    """An owner's subscriptions; with ``secret``, the link just made, shown in this
+    answer only: only its hash is kept, and it never travels in the session
+    cookie (signed, not encrypted) nor stays in any cache."""
+    title, back = _owner_title_and_back(owner_type, owner_id)
+    response = make_response(render_template(
+        "calendars/subscribe.html", owner_type=owner_type, owner_id=owner_id, title=title,
+        back=back, feeds=services.feeds_of(current_user, owner_type, owner_id), form=form,
+        action_form=FeedActionForm(), new=_new_link(secret) if secret else None,
+        privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS,
+        page_address=_subscribe_url(owner_type, owner_id)), status)
+    if secret:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
 @login_required
 def subscribe():
-    """An owner's subscriptions, a new one's link once, and a form to make one."""
+    """An owner's subscriptions and a form to make one; a new one's link once, in
+    the answer to the form."""
     owner_type, owner_id = _owner_args()
     _checked_owner(owner_type, owner_id)
     form = _feed_form()
-    status = 200
-    if form.is_submitted():
-        if form.validate():
-            made = attempt(form, services.create_feed, current_user, owner_type=owner_type,
-                           owner_id=owner_id, privacy=form.privacy.data,
-                           locale=form.locale.data,
-                           detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
-                           clock=get_clock())
-            if made is not None:
-                feed, secret = made
-                db.session.commit()
-                _remember_secret(feed, secret)
-                flash(_("A subscription link was created. Copy it now: it is shown only "
-                        "once."), "success")
-                return redirect(_subscribe_url(owner_type, owner_id))
-            db.session.rollback()
-        status = 422
-    title, back = _owner_title_and_back(owner_type, owner_id)
-    return render_template(
-        "calendars/subscribe.html", owner_type=owner_type, owner_id=owner_id, title=title,
-        back=back, feeds=services.feeds_of(current_user, owner_type, owner_id), form=form,
-        action_form=FeedActionForm(), new=_new_link(owner_type, owner_id),
-        privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS), status
+    if not form.is_submitted():
+        return _subscribe_page(owner_type, owner_id, form)
+    if form.validate():
+        made = attempt(form, services.create_feed, current_user, owner_type=owner_type,
+                       owner_id=owner_id, privacy=form.privacy.data,
+                       locale=form.locale.data,
+                       detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
+                       clock=get_clock())
+        if made is not None:
+            _feed, secret = made
+            db.session.commit()
+            flash(_("A subscription link was created. Copy it now: it is shown only "
+                    "once."), "success")
+            return _subscribe_page(owner_type, owner_id, _feed_form(blank=True),
+                                   secret=secret)
+        db.session.rollback()
+    return _subscribe_page(owner_type, owner_id, form, status=422)
 
 
 def _managed_feed(feed_id: int) -> FeedToken:
@@ -311,16 +322,18 @@ def _managed_feed(feed_id: int) -> FeedToken:
 @bp.post("/<int:feed_id>/rotate")
 @login_required
 def rotate(feed_id):
-    """A new link for the same calendar; the old one stops at once."""
+    """A new link for the same calendar, shown in this answer; the old one stops at
+    once."""
     feed = _managed_feed(feed_id)
     if FeedActionForm().validate_on_submit():
         new, secret = services.rotate_feed(
             current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
             clock=get_clock())
         db.session.commit()
-        _remember_secret(new, secret)
         flash(_("A new subscription link was made and the old one stopped working. Copy "
                 "the new one now: it is shown only once."), "success")
+        return _subscribe_page(new.owner_type, new.owner_id, _feed_form(blank=True),
+                               secret=secret)
     return redirect(_subscribe_url(feed.owner_type, feed.owner_id))
 
 

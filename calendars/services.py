@@ -494,10 +494,29 @@ def feeds_of(actor: User, owner_type=None, owner_id=None) -> list[FeedToken]:
             if may_manage_feed(actor, feed.owner_type, feed.owner_id)]
 
 
+def revoke_feeds_of_account(user: User, *, actor: User, now: datetime) -> int:
+    """Revoke every live feed a closed account made or whose calendar it is; the
+    receiver of ``accounts.signals.account_deactivated``. Returns how many."""
+    feeds = list(db.session.scalars(sa.select(FeedToken).where(
+        FeedToken.revoked_at.is_(None),
+        sa.or_(FeedToken.created_by_id == user.id,
+               sa.and_(FeedToken.owner_type == "worker", FeedToken.owner_id == user.id)))))
+    for feed in feeds:
+        feed.revoked_at = now
+        audit.record(actor, "feed.revoke", "feed", feed.id, at=now,
+                     detail={"reason": "account_deactivated"})
+    return len(feeds)
+
+
 @dataclass(frozen=True)
 class FeedRead:
     """What serving a feed needs of its subscription, and its stamps: the owner's
-    and the shared counters with their times (None while the owner has none)."""
+    and the shared counters with their times (None while the owner has none).
+
+    ``live`` is False for a feed that was revoked, or whose creator's or (a
+    worker's feed) owner's account is inactive: such a feed answers as an
+    unknown one does, but its secret was once given out, so fetching it is no
+    guess at a secret (`calendars.serving` counts only guesses)."""
 
     id: int
     owner_type: str
@@ -508,29 +527,44 @@ class FeedRead:
     created_at: datetime
     last_used_at: datetime | None
     stamps: tuple | None
+    live: bool = True
 
 
 @cache
 def _feed_read_statement() -> sa.Select:
     """One statement for a feed's secret, made once: built per request, it cost
-    more than running it. Table columns, not entities: nothing for the ORM to do."""
-    feeds, stamp = FeedToken.__table__, FeedStamp.__table__
+    more than running it. Table columns, not entities: nothing for the ORM to do.
+
+    Whether the feed is live is read in the same statement: its accounts are
+    two lookups by primary key, no second round trip. A feed of an inactive
+    account is refused here whatever else happened to it, so no path (a
+    deactivation that did not go through the service, a revocation undone)
+    can bring one back while the account is closed."""
+    feeds, stamp, users = FeedToken.__table__, FeedStamp.__table__, User.__table__
     owner, shared = stamp.alias("owner_stamp"), stamp.alias("shared_stamp")
+    creator, worker = users.alias("creator"), users.alias("owner_worker")
+    live = sa.and_(
+        feeds.c.revoked_at.is_(None),
+        sa.or_(feeds.c.created_by_id.is_(None), creator.c.active.is_(True)),
+        sa.or_(feeds.c.owner_type != "worker", worker.c.active.is_(True)))
     return (
         sa.select(feeds.c.id, feeds.c.owner_type, feeds.c.owner_id, feeds.c.privacy,
                   feeds.c.locale, feeds.c.token_hash, feeds.c.created_at,
                   feeds.c.last_used_at, owner.c.version, owner.c.changed_at,
-                  shared.c.version, shared.c.changed_at)
+                  shared.c.version, shared.c.changed_at, live.label("live"))
         .outerjoin(owner, sa.and_(owner.c.owner_type == feeds.c.owner_type,
                                   owner.c.owner_id == feeds.c.owner_id))
         .outerjoin(shared, sa.and_(shared.c.owner_type == stamps.EVERY_FEED[0],
                                    shared.c.owner_id == stamps.EVERY_FEED[1]))
-        .where(feeds.c.token_hash == sa.bindparam("token_hash"),
-               feeds.c.revoked_at.is_(None)))
+        .outerjoin(creator, creator.c.id == feeds.c.created_by_id)
+        .outerjoin(worker, sa.and_(feeds.c.owner_type == "worker",
+                                   worker.c.id == feeds.c.owner_id))
+        .where(feeds.c.token_hash == sa.bindparam("token_hash")))
 
 
-def feed_by_secret(engine: sa.Engine, secret: str) -> FeedRead | None:
-    """The live feed of a URL's secret, or None (unknown and revoked look alike)."""
+def find_feed(engine: sa.Engine, secret: str) -> FeedRead | None:
+    """The feed of a URL's secret, live or not (``FeedRead.live``), or None when
+    no feed ever had that secret."""
     if not secret or len(secret) > 100:
         return None
     # One statement on a connection of its own in autocommit: no BEGIN and no
@@ -540,9 +574,16 @@ def feed_by_secret(engine: sa.Engine, secret: str) -> FeedRead | None:
                                  {"token_hash": hash_secret(secret)}).first()
     if row is None:
         return None
-    counters = tuple(row[8:])
+    counters = tuple(row[8:12])
     return FeedRead(*row[:8], stamps=None if counters[0] is None or counters[2] is None
-                    else counters)
+                    else counters, live=bool(row[12]))
+
+
+def feed_by_secret(engine: sa.Engine, secret: str) -> FeedRead | None:
+    """The live feed of a URL's secret, or None (unknown, revoked and closed look
+    alike)."""
+    feed = find_feed(engine, secret)
+    return feed if feed is not None and feed.live else None
 
 
 def note_feed_use(connection: sa.Connection, feed: FeedRead, now: datetime) -> None:

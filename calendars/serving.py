@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from werkzeug.http import parse_accept_header, parse_etags
 
 from calendars import services
+from core.throttle import FEED_FAILURES
 from extensions import db
 
 # The feeds' URLs: this prefix, the secret, ".ics" (the feed view's route).
@@ -182,13 +183,46 @@ def note_use(engine: sa.Engine, feed: services.FeedRead, now: datetime) -> None:
         services.note_feed_use(connection, feed, now)
 
 
-STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}
+STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found",
+                429: "429 Too Many Requests"}
+# For calendar programs, which show no page: both languages, no template, no query.
+TOO_MANY = ("Liian monta tuntematonta kalenterilinkkiä tästä osoitteesta. Yritä myöhemmin "
+            "uudelleen.\nToo many unknown calendar links from this address. Try again "
+            "later.\n").encode()
+
+
+def lookup(engine: sa.Engine, config, secret: str,
+           address: str) -> tuple[services.FeedRead | None, int | None]:
+    """The live feed of a secret, and how long the address must wait first.
+
+    An address that asked for too many secrets no feed ever had waits (the
+    seconds, and no feed), whatever it asks for next: a guess that came right
+    would otherwise still be answered. A revoked feed, or one of a closed
+    account, answers as an unknown one does but is not counted: its secret was
+    given out once, and calendars go on fetching it. A calendar fetching its
+    live feed is never counted."""
+    wait = FEED_FAILURES.wait(config, address)
+    if wait is not None:
+        return None, wait
+    feed = services.find_feed(engine, secret)
+    if feed is None:
+        FEED_FAILURES.fail(config, address)
+        return None, None
+    return (feed if feed.live else None), None
+
+
+def too_many(wait: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A feed client's answer while its address waits: plain text, and when to
+    try again."""
+    return 429, [("Retry-After", str(wait)), ("Content-Type", "text/plain; charset=utf-8"),
+                 ("Content-Length", str(len(TOO_MANY)))], TOO_MANY
 
 
 class FeedServer:
     """WSGI middleware: GET and HEAD of a feed's URL answered from the process's
     answer when it holds; every other request, and every feed whose answer must
-    be made, passed on to the app."""
+    be made, passed on to the app. Unknown secrets are counted per address
+    (`lookup`) here, before anything else reads them."""
 
     def __init__(self, app, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
@@ -202,11 +236,17 @@ class FeedServer:
         if secret is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.wsgi_app(environ, start_response)
         try:
-            feed = services.feed_by_secret(self.engine, secret)
-        except sa.exc.SQLAlchemyError:
-            # The app reads it again and answers a failure as it answers any.
+            feed, wait = lookup(self.engine, self.app.config, secret,
+                                environ.get("REMOTE_ADDR", ""))
+        except Exception:
+            # The database or the limits' storage failed: the app reads it again
+            # and answers a failure as it answers any.
             return self.wsgi_app(environ, start_response)
-        if feed is None:  # unknown or revoked: a bare 404, nothing else
+        if wait is not None:
+            status, headers, body = too_many(wait)
+            return self._send(start_response, status, headers,
+                              body if environ["REQUEST_METHOD"] == "GET" else b"")
+        if feed is None:  # unknown, revoked or closed: a bare 404, nothing else
             return self._send(start_response, 404, [("Content-Length", "0")], b"")
         now = self.app.extensions["clock"].now()
         answer = answers.get(feed.token_hash)
@@ -223,5 +263,6 @@ class FeedServer:
 
 
 def init_app(app) -> None:
-    """Put FeedServer in front of the app (after core.security.init_app)."""
+    """Put FeedServer in front of the app (after core.security.init_app, and
+    inside core.security.trust_proxies, so that it sees the client's address)."""
     app.wsgi_app = FeedServer(app, app.wsgi_app)

@@ -1,11 +1,16 @@
 """What every JSON endpoint shares: reading bodies and queries, the OpenAPI document."""
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
-from core.errors import BadRequest, ValidationFailed
+from core.errors import BadRequest, Forbidden, ValidationFailed
+from core.http import API_PREFIX
 from core.localtime import plausible_day
 from core.schema import MAX_ID, read_whole_number, years_message
 
@@ -28,6 +33,11 @@ ERROR_SCHEMA = {
 }
 
 
+def _not_json() -> BadRequest:
+    return BadRequest(_("Send the request body as JSON (Content-Type: application/json)."),
+                      code="invalid_json")
+
+
 def json_body():
     """The request's JSON object, or a 400 that says why it could not be read.
 
@@ -35,14 +45,78 @@ def json_body():
     or holding a lone surrogate; MAX_CONTENT_LENGTH a body too large (413).
     """
     if not request.is_json:
-        raise BadRequest(_("Send the request body as JSON (Content-Type:"
-                           " application/json)."), code="invalid_json")
+        raise _not_json()
     payload = request.get_json(silent=True)
     if payload is None:
         raise BadRequest(_("The request body is not valid JSON."), code="invalid_json")
     if not isinstance(payload, dict):
         raise BadRequest(_("The request body must be a JSON object."), code="invalid_json")
     return payload
+
+
+# The methods that change something; GET, HEAD and OPTIONS must not.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRFToken"
+
+
+def is_bearer_request() -> bool:
+    """Whether the request names its caller in an ``Authorization: Bearer`` header.
+
+    A page of another site cannot make a browser send that header (it would
+    need CORS, which this app never grants), so such a request is no forgery.
+    """
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(secret.strip())
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", "").lower()
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _same_origin(origin: str) -> bool:
+    """Whether an ``Origin`` header names this app: the host the request came to,
+    or the public address of the app."""
+    if not origin or origin == "null":
+        return False
+    sent = _origin(origin)
+    return sent in (_origin(request.host_url),
+                    _origin(current_app.config.get("PUBLIC_BASE_URL") or ""))
+
+
+def guard_unsafe_api_requests():
+    """Every POST, PUT, PATCH and DELETE under /api/, in one place, before its view.
+
+    A body must be JSON (400 otherwise, as `json_body` answers): a form or
+    text/plain body is what
+    another site's page can send without asking. A caller signed in by the
+    session cookie must also send the page's CSRF token in ``X-CSRFToken``,
+    and an ``Origin`` other than this app's is refused outright (403): the
+    cookie travels with requests that other sites' pages make. Bearer
+    requests carry their own proof and are left as they are.
+    """
+    if request.method not in UNSAFE_METHODS or not request.path.startswith(API_PREFIX):
+        return None
+    if _has_body() and not request.is_json:
+        raise _not_json()
+    if is_bearer_request() or not current_user.is_authenticated:
+        return None  # a bearer token, or no caller at all: the route answers 401
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin):
+        raise Forbidden(_("Requests from another site are refused."), code="cross_origin")
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get(CSRF_HEADER))
+        except ValidationError:
+            raise Forbidden(_("Send the page's CSRF token in the %(header)s header, or a"
+                              " bearer token.", header=CSRF_HEADER),
+                            code="csrf_failed") from None
+    return None
 
 
 def _bad_query(name, message):
@@ -116,8 +190,15 @@ def register_openapi(app, *parts) -> None:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A personal API token. Failed attempts are"
+                                          " limited per address (429 with"
+                                          " Retry-After)."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The pages' session. POST, PUT, PATCH and"
+                                           " DELETE also need the page's CSRF token in"
+                                           " the X-CSRFToken header and no Origin of"
+                                           " another site (403 otherwise)."},
             },
             "schemas": {"Error": ERROR_SCHEMA},
         },
@@ -129,11 +210,22 @@ def register_openapi(app, *parts) -> None:
         document["components"]["schemas"].update(part["schemas"])
     # Every body is read the same way (json_body and the app's JSON provider): one
     # that cannot be read is a 400, one larger than MAX_CONTENT_LENGTH a 413.
+    # Every change may be refused as a forgery (403, guard_unsafe_api_requests)
+    # and any body that is not JSON is refused (400); every signed operation may
+    # meet the limit of failed bearer tokens (429).
     for operations in document["paths"].values():
-        for operation in operations.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                for status, entry in error_responses(400, 413).items():
-                    operation.setdefault("responses", {}).setdefault(status, entry)
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            statuses = []
+            if "requestBody" in operation:
+                statuses += [400, 413]
+            if method.upper() in UNSAFE_METHODS:
+                statuses += [400, 403]
+            if operation.get("security", document["security"]):
+                statuses += [429]
+            for status, entry in error_responses(*statuses).items():
+                operation.setdefault("responses", {}).setdefault(status, entry)
     app.extensions["openapi"] = document
 
 

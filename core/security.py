@@ -36,13 +36,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app) -> None:
-    """Add the headers to every response, make the session cookie Secure when the
-    app is served over HTTPS unless a setting says otherwise, and trust the
-    forwarded headers of as many proxies as TRUSTED_PROXIES says."""
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
-                                x_host=proxies)
+    """Add the headers to every response, and make the session cookie Secure when
+    the app is served over HTTPS unless a setting says otherwise."""
     https = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = https
@@ -58,3 +53,15 @@ def init_app(app) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def trust_proxies(app) -> None:
+    """Trust the forwarded headers of as many proxies as TRUSTED_PROXIES says.
+
+    The outermost layer, put on last: every layer inside it (the feeds' server
+    as much as Flask) sees the client's address, which limits count by.
+    """
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies)

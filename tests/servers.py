@@ -7,7 +7,9 @@ thread of its own with its own HTTP connection, all waiting on one barrier.
 import http.client
 import json
 import os
+import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,18 +21,38 @@ WAIT_SECONDS = 120  # a bound for waiting on other processes, not a timing test
 
 
 @contextmanager
-def gunicorn_app(database_url: str, workers: int = WORKERS):
+def gunicorn_app(database_url: str, workers: int = WORKERS, settings: dict | None = None,
+                 *, every_worker: bool = False):
     """The app served by gunicorn (``workers`` processes) on loopback, on the test
-    run's database; yields its port."""
+    run's database, with ``settings`` as FLASK_* variables; yields its port.
+
+    With ``every_worker``, only once every worker has loaded the app: the first
+    answers as soon as one has, and until the others have, it takes every
+    request alone."""
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("FLASK_") and key != "DATABASE_URL"}
     environment.update({"FLASK_SQLALCHEMY_DATABASE_URI": database_url,
                         "FLASK_SECRET_KEY": "concurrency-test-" + uuid.uuid4().hex})
-    process, port = start_gunicorn("app:create_app()", environment, workers=workers)
-    try:
-        yield port
-    finally:
-        stop(process)
+    environment.update({f"FLASK_{key}": str(value) for key, value in (settings or {}).items()})
+    with tempfile.TemporaryDirectory() as ready:
+        if every_worker:
+            environment.update({"GUNICORN_CMD_ARGS": "--config python:tests.gunicorn_ready",
+                                "PERHETYO_READY_DIR": ready})
+        process, port = start_gunicorn("app:create_app()", environment, workers=workers)
+        try:
+            if every_worker:
+                _wait_for_workers(process, ready, workers)
+            yield port
+        finally:
+            stop(process)
+
+
+def _wait_for_workers(process, ready: str, workers: int) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while len(os.listdir(ready)) < workers:
+        assert process.poll() is None, "gunicorn stopped"
+        assert time.monotonic() < deadline, f"{len(os.listdir(ready))} of {workers} workers"
+        time.sleep(0.1)
 
 
 @dataclass(frozen=True)

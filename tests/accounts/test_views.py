@@ -61,8 +61,9 @@ def test_new_api_token_is_shown_once(client, coordinator):
     login(client, coordinator)
     token = csrf_token_from(client.get("/account").get_data(as_text=True))
     response = client.post("/account/tokens", data={"csrf_token": token})
-    assert response.status_code == 302
-    first = client.get("/account").get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    first = response.get_data(as_text=True)
     secret = re.search(r'id="new-token" type="text" readonly value="([^"]+)"', first).group(1)
     db.session.expire_all()
     stored = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == coordinator.id))

@@ -323,7 +323,7 @@ class FeedMachine(RuleBasedStateMachine):
         self.attempt(accounts_services.update_user, db.session.get(User, self.admin), user,
                      name=next_of(WORKER_NAMES, user.name), role=user.role,
                      municipalities=[place.name for place in user.municipalities],
-                     locale=user.locale, active=True)
+                     locale=user.locale, active=True, clock=self.clock)
 
     @rule(venue=PICK, change=st.sampled_from(["rename", "move"]))
     def change_venue(self, venue, change):

@@ -25,8 +25,9 @@ def create(client, path, **data):
     token = csrf_token_from(page.get_data(as_text=True))
     response = client.post(path, data={"privacy": "minimal", "locale": "en",
                                        "csrf_token": token, **data})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client.get(response.headers["Location"])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    return response
 
 
 def shown_url(html: str) -> str:
@@ -68,8 +69,9 @@ def test_rotating_shows_a_new_link_and_the_old_one_stops(client, worker):
     page = client.get(page_of(worker)).get_data(as_text=True)
     response = client.post(f"/calendars/feeds/{feed.id}/rotate",
                            data={"csrf_token": csrf_token_from(page)})
-    assert response.status_code == 302
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
     new = shown_url(html)
     assert new != old
     assert client.get(old).status_code == 404
@@ -198,5 +200,5 @@ def test_a_new_link_is_not_shown_on_another_owners_page(client, worker, coordina
                       ).get_data(as_text=True)
     assert "<svg" not in html and 'id="feed-url"' not in html
     assert db.session.scalar(db.select(FeedToken.locale)) == "fi"
-    # Shown on the next page only, whichever it is: the secret does not linger.
+    # Shown in the answer to the form only: the secret does not linger.
     assert 'id="feed-url"' not in client.get(path).get_data(as_text=True)
