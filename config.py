@@ -58,6 +58,10 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"
     LOGIN_LOCKOUT_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # Roles that sign in with a second factor (a TOTP code) after the password;
+    # anyone may set it up on their account page. From the environment as JSON
+    # or comma-separated: FLASK_TWO_FACTOR_REQUIRED_ROLES='["admin", "coordinator"]'.
+    TWO_FACTOR_REQUIRED_ROLES = ("admin",)
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     # (0: none): the client's address is what sign-in limits count by.
     TRUSTED_PROXIES = 0

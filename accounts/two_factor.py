@@ -1,0 +1,132 @@
+"""The means of the second factor: TOTP secrets sealed at rest, codes, recovery codes.
+
+A TOTP secret is kept sealed with a key derived from SECRET_KEY, so a copy of
+the database alone gives no codes. Only the standard library is at hand (no
+`cryptography` among the dependencies), so the seal is HMAC-SHA256 used as a
+pseudo-random function in counter mode for the keystream, with a random
+nonce, and an HMAC-SHA256 tag over nonce and ciphertext (encrypt-then-MAC);
+the encryption and the tag have keys of their own, derived from SECRET_KEY.
+Changing SECRET_KEY makes the sealed secrets unreadable: every enrolled person
+then enrols again after an admin's reset (docs/operations.md).
+
+Recovery codes have 80 random bits, so, like API tokens, a SHA-256 of each is
+enough to keep: nobody can search that many for the one that matches.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+import pyotp
+import segno
+
+from core.tokens import hash_secret
+
+STEP_SECONDS = 30
+DIGITS = 6
+# A code of the step before or after is taken too: clocks drift, people type slowly.
+ACCEPTED_STEPS = (-1, 0, 1)
+RECOVERY_CODE_COUNT = 10
+ISSUER = "Perhetyö"
+_NONCE_BYTES = 16
+_TAG_BYTES = 32
+
+
+class SealBroken(ValueError):
+    """A sealed value that this SECRET_KEY did not seal, or that was changed."""
+
+
+def _key(secret_key: str, purpose: str) -> bytes:
+    return hmac.new(str(secret_key).encode(), f"perhetyo totp {purpose}".encode(),
+                    hashlib.sha256).digest()
+
+
+def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+    blocks = (hmac.new(key, nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
+              for counter in range((length + 31) // 32))
+    return b"".join(blocks)[:length]
+
+
+def seal(plain: str, secret_key: str) -> str:
+    """``plain`` encrypted and authenticated with keys derived from ``secret_key``."""
+    data = plain.encode()
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    cipher = bytes(a ^ b for a, b in zip(
+        data, _keystream(_key(secret_key, "encrypt"), nonce, len(data)), strict=True))
+    tag = hmac.new(_key(secret_key, "authenticate"), nonce + cipher, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+
+
+def unseal(sealed: str, secret_key: str) -> str:
+    """The value :func:`seal` sealed; SealBroken when the key or the value differ."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+    except ValueError as error:
+        raise SealBroken("not a sealed value") from error
+    if len(raw) < _NONCE_BYTES + _TAG_BYTES:
+        raise SealBroken("not a sealed value")
+    nonce, cipher, tag = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:-_TAG_BYTES], raw[-_TAG_BYTES:]
+    expected = hmac.new(_key(secret_key, "authenticate"), nonce + cipher,
+                        hashlib.sha256).digest()
+    if not hmac.compare_digest(tag, expected):
+        raise SealBroken("sealed with another key, or changed")
+    return bytes(a ^ b for a, b in zip(
+        cipher, _keystream(_key(secret_key, "encrypt"), nonce, len(cipher)),
+        strict=True)).decode()
+
+
+def new_totp_secret() -> str:
+    """A new TOTP secret: 160 random bits in base32, as authenticator apps take it."""
+    return pyotp.random_base32(32)
+
+
+def step_at(now: datetime) -> int:
+    """The number of the 30-second step an instant falls in."""
+    return int(now.timestamp()) // STEP_SECONDS
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The step whose code ``code`` is (this one, the one before or after), or None."""
+    code = "".join((code or "").split())
+    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
+    current = step_at(now)
+    for offset in ACCEPTED_STEPS:
+        step = current + offset
+        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+            return step
+    return None
+
+
+def provisioning_uri(secret: str, account: str) -> str:
+    """The otpauth:// address an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
+        name=account, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str, title: str) -> str:
+    """The QR code of ``uri`` as an inline SVG element (no external image, no script)."""
+    return segno.make(uri, error="m").svg_inline(scale=4, title=title, border=2,
+                                                 svgclass="qr-code")
+
+
+def new_recovery_codes() -> list[str]:
+    """Fresh one-time recovery codes, 16 base32 characters each, in groups of four."""
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = base64.b32encode(secrets.token_bytes(10)).decode()
+        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)).lower())
+    return codes
+
+
+def recovery_code_key(code: str) -> str | None:
+    """The stored hash of a recovery code as typed (any case, dashes or spaces), or None
+    when it cannot be one."""
+    cleaned = "".join(character for character in (code or "").lower()
+                      if character not in "- \t")
+    if len(cleaned) != 16 or not cleaned.isascii() or not cleaned.isalnum():
+        return None
+    return hash_secret(cleaned)
