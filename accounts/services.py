@@ -31,7 +31,7 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.
 @cache
 def _common_passwords() -> frozenset[str]:
     with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
-        return frozenset(line.strip() for line in lines)
+        return frozenset(normalise_password(line.strip()).lower() for line in lines)
 
 
 def normalise_password(password: str) -> str:
@@ -45,7 +45,7 @@ def password_problem(password: str) -> str | None:
     password = normalise_password(password)
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    if password.lower() in _common_passwords():
+    if password.lower() in _common_passwords() or password.casefold() in _common_passwords():
         return _("This password is among the most common ones. Choose another.")
     return None
 
