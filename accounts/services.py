@@ -310,9 +310,12 @@ def confirm_two_factor(user: User, code: str, *, secret_key: str, now: datetime)
     """Finish enrolment with a code from the app; return the recovery codes, shown once."""
     if user.two_factor_enrolled:
         raise Conflict(_("Two-factor sign-in is already set up."), code="already_enrolled")
-    if not user.totp_secret:
-        raise RuleViolation(_("Start the set-up again."), code="no_enrolment")
-    step = two_factor.matching_step(two_factor.unseal(user.totp_secret, secret_key), code, now)
+    try:
+        secret = two_factor.unseal(user.totp_secret or "", secret_key)
+    except two_factor.SealBroken:
+        user.totp_secret = None
+        raise RuleViolation(_("Start the set-up again."), code="no_enrolment") from None
+    step = two_factor.matching_step(secret, code, now)
     if step is None:
         message = _("The code is not right. Check the time of your phone and try again.")
         raise ValidationFailed(message, code="wrong_code", fields={"code": message})
@@ -350,6 +353,8 @@ def verify_second_factor(user: User, code: str, *, secret_key: str, now: datetim
         step = two_factor.matching_step(secret, code, now) if secret else None
         if step is not None and _take_step(user, step):
             user.failed_sign_ins, user.locked_until = 0, None
+            # Sealed again with the current SECRET_KEY, should a fallback have opened it.
+            user.totp_secret = two_factor.seal(secret, secret_key)
             return "totp"
         key = two_factor.recovery_code_key(code)
         if key is not None and _spend_recovery_code(user, key, now):

@@ -6,8 +6,11 @@ the database alone gives no codes. Only the standard library is at hand (no
 pseudo-random function in counter mode for the keystream, with a random
 nonce, and an HMAC-SHA256 tag over nonce and ciphertext (encrypt-then-MAC);
 the encryption and the tag have keys of their own, derived from SECRET_KEY.
-Changing SECRET_KEY makes the sealed secrets unreadable: every enrolled person
-then enrols again after an admin's reset (docs/operations.md).
+A key may be a list: the first (SECRET_KEY) seals, each is tried to open, so
+the keys of SECRET_KEY_FALLBACKS keep opening secrets while a new SECRET_KEY
+is rolled out, and a sign-in seals the secret again with the new one. Without
+the old key, a sealed secret cannot be opened: that person's two-factor
+sign-in is reset by an admin and set up again (docs/operations.md).
 
 Recovery codes have 80 random bits, so, like API tokens, a SHA-256 of each is
 enough to keep: nobody can search that many for the one that matches.
@@ -38,6 +41,10 @@ class SealBroken(ValueError):
     """A sealed value that this SECRET_KEY did not seal, or that was changed."""
 
 
+def _keys(secret_key) -> list[str]:
+    return [secret_key] if isinstance(secret_key, str) else list(secret_key)
+
+
 def _key(secret_key: str, purpose: str) -> bytes:
     return hmac.new(str(secret_key).encode(), f"perhetyo totp {purpose}".encode(),
                     hashlib.sha256).digest()
@@ -49,8 +56,10 @@ def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
     return b"".join(blocks)[:length]
 
 
-def seal(plain: str, secret_key: str) -> str:
-    """``plain`` encrypted and authenticated with keys derived from ``secret_key``."""
+def seal(plain: str, secret_key) -> str:
+    """``plain`` encrypted and authenticated with keys derived from ``secret_key``
+    (the first, when a list of keys is given)."""
+    secret_key = _keys(secret_key)[0]
     data = plain.encode()
     nonce = secrets.token_bytes(_NONCE_BYTES)
     cipher = bytes(a ^ b for a, b in zip(
@@ -59,8 +68,17 @@ def seal(plain: str, secret_key: str) -> str:
     return base64.urlsafe_b64encode(nonce + cipher + tag).decode()
 
 
-def unseal(sealed: str, secret_key: str) -> str:
-    """The value :func:`seal` sealed; SealBroken when the key or the value differ."""
+def unseal(sealed: str, secret_key) -> str:
+    """The value :func:`seal` sealed; SealBroken when no key opens it or it was changed."""
+    for key in _keys(secret_key):
+        try:
+            return _unseal(sealed, key)
+        except SealBroken:
+            continue
+    raise SealBroken("sealed with another key, or changed")
+
+
+def _unseal(sealed: str, secret_key: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(sealed.encode())
     except ValueError as error:

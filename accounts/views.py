@@ -72,6 +72,12 @@ def required_roles():
     return current_app.config["TWO_FACTOR_REQUIRED_ROLES"]
 
 
+def _secret_keys() -> tuple[str, ...]:
+    """SECRET_KEY, then its fallbacks: the keys that seal and open TOTP secrets."""
+    config = current_app.config
+    return (config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ()))
+
+
 def _lockout() -> services.Lockout:
     config = current_app.config
     return services.Lockout(config["LOGIN_LOCKOUT_FAILURES"], config["LOGIN_LOCKOUT_MINUTES"])
@@ -158,7 +164,7 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         used = services.verify_second_factor(
-            user, form.code.data, secret_key=current_app.config["SECRET_KEY"],
+            user, form.code.data, secret_key=_secret_keys(),
             now=get_clock().now(), lockout=_lockout())
         db.session.commit()  # the code taken, or the failure counted
         if used is not None:
@@ -258,7 +264,7 @@ def two_factor_setup():
             flash(_("Two-factor sign-in is already set up."), "info")
             return redirect(url_for(".account"))
         return redirect(url_for(".second_factor"))
-    secret_key = current_app.config["SECRET_KEY"]
+    secret_key = _secret_keys()
     form = CodeForm()
     if form.validate_on_submit():
         codes = attempt(form, services.confirm_two_factor, user, form.code.data,

@@ -374,3 +374,17 @@ def test_the_second_step_never_answers_500_to_bad_input(client, admin):
         response = client.post("/login/two-factor",
                                data={"code": code, "csrf_token": csrf_token_from(page)})
         assert response.status_code in (400, 422), (code, response.status_code)
+
+
+def test_a_new_secret_key_with_the_old_as_fallback_keeps_second_factors(app, admin,
+                                                                        monkeypatch):
+    old = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key-for-the-test")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old])
+    client = app.test_client()
+    password_step(client, admin)
+    assert code_step(client, second_factor_code(admin)).status_code == 302
+    db.session.expire_all()
+    # Sealed again with the new key: it opens without the fallback now.
+    assert two_factor.unseal(admin.totp_secret, "a-new-secret-key-for-the-test") == \
+        SECOND_FACTORS[admin.email][0]
