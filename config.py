@@ -63,6 +63,10 @@ class Config:
     # a right token, or a calendar fetching its feed, never meets the limit.
     BEARER_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     FEED_LIMIT_PER_ADDRESS = "30 per 10 minutes"
+    # Roles that sign in with a second factor (a TOTP code) after the password;
+    # anyone may set it up on their account page. From the environment as JSON
+    # or comma-separated: FLASK_TWO_FACTOR_REQUIRED_ROLES='["admin", "coordinator"]'.
+    TWO_FACTOR_REQUIRED_ROLES = ("admin",)
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     # (0: none): the client's address is what sign-in limits count by.
     TRUSTED_PROXIES = 0

@@ -258,6 +258,9 @@ def _echo_logins() -> None:
     for row in (header, tuple("-" * width for width in widths), *rows):
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo(("  " + "  ".join(cells)).rstrip())
+    if any(row[0] == ADMIN for row in rows):
+        click.echo("  The admin sets up two-factor sign-in (a code of an authenticator app)"
+                   " at the first sign-in.")
 
 
 # --- seeding ---------------------------------------------------------------

@@ -63,7 +63,9 @@ def _form_page(template, form, status=None, **context):
     """Render a form page: a submitted form that comes back here was refused (422)."""
     if status is None:
         status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form, **context), status
+    return render_template(template, form=form,
+                           min_password_length=services.MIN_PASSWORD_LENGTH,
+                           **context), status
 
 
 def _municipality_choices():
@@ -115,7 +117,8 @@ def new_user():
 
 def _edit_page(user: User, form: UserEditForm, password_form: PasswordForm, status):
     return render_template("admin/user_form.html", form=form, password_form=password_form,
-                           user=user, now=get_clock().now()), status
+                           user=user, now=get_clock().now(),
+                           min_password_length=services.MIN_PASSWORD_LENGTH), status
 
 
 def _user_edit_form(user: User, formdata=None) -> UserEditForm:
@@ -175,6 +178,18 @@ def unlock_user(user_id):
         _audit("user.unlock", "user", user.id)
         db.session.commit()
         flash(_("%(name)s can sign in again.", name=user.name), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def reset_two_factor(user_id):
+    """Forget a user's second factor (a lost phone); they set it up again."""
+    user = _load_user(user_id)
+    if ActionForm().validate_on_submit():
+        services.reset_two_factor(user)
+        _audit("user.two_factor_reset", "user", user.id)
+        db.session.commit()
+        flash(_("The two-factor sign-in of %(name)s was reset.", name=user.name), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
 

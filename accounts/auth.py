@@ -4,7 +4,7 @@ from flask import current_app, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from accounts.services import find_api_token, user_for_token
+from accounts.services import find_api_token, two_factor_required, user_for_token
 from core.clock import get_clock
 from core.http import json_error, wants_json
 from core.throttle import BEARER_FAILURES
@@ -16,12 +16,20 @@ BEARER_WAIT = "perhetyo.bearer_wait"
 
 def load_user(session_id: str):
     """The signed-in user of a session, if still active and the session not ended
-    by a "sign out everywhere" or a new password since."""
+    by a "sign out everywhere" or a new password since.
+
+    A session of someone whose role requires two-factor sign-in and who has not
+    set it up (made before the setting, or since an admin's reset) is no
+    session: they sign in again and set it up first.
+    """
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit() or len(user_id) > 10:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or str(user.session_generation) != generation:
+        return None
+    if not user.two_factor_enrolled and two_factor_required(
+            user, current_app.config["TWO_FACTOR_REQUIRED_ROLES"]):
         return None
     return user
 

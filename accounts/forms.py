@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from accounts.models import EMAIL_MAX
@@ -15,6 +15,13 @@ class LoginForm(FlaskForm):
                        validators=[DataRequired(), Length(max=EMAIL_MAX), one_line])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Sign in"))
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), one_line])
+    submit = SubmitField(_l("Continue"))
 
 
 class LanguageForm(FlaskForm):

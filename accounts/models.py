@@ -41,6 +41,13 @@ class User(UserMixin, db.Model):
     # Part of every session's user id: raising it ends every session at once
     # ("sign out everywhere", a new password).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Two-factor sign-in: the TOTP secret, sealed with a key derived from
+    # SECRET_KEY (accounts/two_factor.py); set when enrolment starts, in use
+    # once confirmed with a code. The last step whose code was taken, so that
+    # no code signs in twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     municipalities: Mapped[list[Municipality]] = relationship(
         secondary=user_municipalities, order_by=Municipality.name)
@@ -57,6 +64,10 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """What a session remembers: the id and the generation of sessions."""
         return f"{self.id}:{self.session_generation}"
+
+    @property
+    def two_factor_enrolled(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     def locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
@@ -81,3 +92,15 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the TOTP code; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used_at: Mapped[datetime | None]

@@ -1,12 +1,17 @@
-"""The rules of accounts: creating users, checking passwords, API tokens."""
+"""The rules of accounts: creating users, checking passwords, two-factor, API tokens."""
 
+import gzip
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+from accounts import two_factor
+from accounts.models import EMAIL_MAX, NAME_MAX, ApiToken, RecoveryCode, User
 from accounts.signals import account_deactivated
 from core import audit
 from core.errors import Conflict, NotFound, RuleViolation, ValidationFailed
@@ -15,7 +20,56 @@ from core.roles import ADMIN, ROLES
 from core.tokens import hash_secret, new_secret
 from extensions import db
 
-MIN_PASSWORD_LENGTH = 8
+# NIST SP 800-63B: at least 12 characters of any kind, no composition rules,
+# and none of the passwords people choose most often.
+MIN_PASSWORD_LENGTH = 12
+# 20,000 common passwords, lowercased: Django's
+# django/contrib/auth/common-passwords.txt.gz (Django 5.2, BSD 3-clause licence,
+# list by Royce Williams), taken as it is.
+COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(normalise_password(line.strip()).lower() for line in lines)
+
+
+def normalise_password(password: str) -> str:
+    """The form a password is hashed and checked in: Unicode NFKC, so the same
+    characters typed on another keyboard or device still match (NIST 800-63B)."""
+    return unicodedata.normalize("NFKC", password or "")
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None: too short or too common."""
+    password = normalise_password(password)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if password.lower() in _common_passwords() or password.casefold() in _common_passwords():
+        return _("This password is among the most common ones. Choose another.")
+    return None
+
+
+def hash_password(password: str, *, hash_method="scrypt") -> str:
+    """The hash of a new password, after the rules; ValidationFailed when refused."""
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, fields={"password": problem})
+    return generate_password_hash(normalise_password(password), method=hash_method)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether a password is the one hashed, typed in any Unicode form.
+
+    A password set before passwords were normalised was hashed as typed; it is
+    tried as typed too, so it still signs in.
+    """
+    password = password or ""
+    normalised = normalise_password(password)
+    if check_password_hash(password_hash, normalised):
+        return True
+    return normalised != password and check_password_hash(password_hash, password)
 
 
 def normalise_email(email: str) -> str:
@@ -40,9 +94,9 @@ def create_user(*, email, name, role, password, municipalities=(), locale="fi",
         fields["email"] = _("Enter a valid e-mail address.")
     if role not in ROLES:
         fields["role"] = _("Unknown role.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        fields["password"] = _("The password must have at least %(n)d characters.",
-                               n=MIN_PASSWORD_LENGTH)
+    problem = password_problem(password)
+    if problem:
+        fields["password"] = problem
     if fields:
         raise ValidationFailed(_("Check the highlighted fields."), fields=fields)
     if user_by_email(email) is not None:
@@ -52,7 +106,7 @@ def create_user(*, email, name, role, password, municipalities=(), locale="fi",
         email=email,
         name=(name or email.split("@")[0]).strip(),
         role=role,
-        password_hash=generate_password_hash(password, method=hash_method),
+        password_hash=hash_password(password, hash_method=hash_method),
         locale=locale,
         created_at=clock.now(),
         municipalities=municipalities_named(municipalities),
@@ -84,16 +138,21 @@ def authenticate(email: str, password: str, *, now: datetime,
         # Hash anyway so that a missing account takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(user.password_hash, password or ""):
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= lockout.failures:
-            user.failed_sign_ins = 0
-            user.locked_until = now + timedelta(minutes=lockout.minutes)
-            audit.record(user, "account.lock", "user", user.id, at=now,
-                         detail={"until": user.locked_until.isoformat()})
+    if not password_matches(user.password_hash, password):
+        count_failed_sign_in(user, now=now, lockout=lockout)
         return None
     user.failed_sign_ins, user.locked_until = 0, None
     return user
+
+
+def count_failed_sign_in(user: User, *, now: datetime, lockout: Lockout) -> None:
+    """A wrong password or second-factor code: enough in a row pause the account."""
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= lockout.failures:
+        user.failed_sign_ins = 0
+        user.locked_until = now + timedelta(minutes=lockout.minutes)
+        audit.record(user, "account.lock", "user", user.id, at=now,
+                     detail={"until": user.locked_until.isoformat()})
 
 
 def end_sessions(user: User) -> None:
@@ -209,11 +268,7 @@ def update_user(actor: User, user: User, *, name, role, municipalities=(), local
 
 def set_password(user: User, password: str, *, hash_method="scrypt") -> None:
     """Give a user a new password (an admin's reset; the old one stops working)."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        message = _("The password must have at least %(n)d characters.",
-                    n=MIN_PASSWORD_LENGTH)
-        raise ValidationFailed(message, fields={"password": message})
-    user.password_hash = generate_password_hash(password, method=hash_method)
+    user.password_hash = hash_password(password, hash_method=hash_method)
     if user.id is not None:
         end_sessions(user)  # whoever knew the old one is signed out
         unlock(user)
@@ -249,3 +304,136 @@ def list_users(*, role: str | None = None, active: bool | None = None) -> list[U
     if active is not None:
         query = query.where(User.active.is_(active))
     return list(db.session.scalars(query))
+
+
+# --- two-factor sign-in ------------------------------------------------------
+
+def two_factor_required(user: User, required_roles) -> bool:
+    """Whether the user's role must sign in with a second factor.
+
+    ``required_roles`` is the setting TWO_FACTOR_REQUIRED_ROLES: a list of
+    roles, or a comma-separated string of them as the environment gives it.
+    """
+    if isinstance(required_roles, str):
+        required_roles = required_roles.split(",")
+    return user.role in {role.strip() for role in required_roles or ()}
+
+
+def start_two_factor_enrolment(user: User, *, secret_key: str) -> str:
+    """The TOTP secret to enrol, kept sealed on the account until confirmed.
+
+    A started but unconfirmed enrolment keeps its secret, so reloading the page
+    does not make the QR code already scanned useless.
+    """
+    if user.two_factor_enrolled:
+        raise Conflict(_("Two-factor sign-in is already set up."), code="already_enrolled")
+    if user.totp_secret:
+        try:
+            return two_factor.unseal(user.totp_secret, secret_key)
+        except two_factor.SealBroken:
+            pass  # sealed under another SECRET_KEY: start afresh
+    secret = two_factor.new_totp_secret()
+    user.totp_secret = two_factor.seal(secret, secret_key)
+    user.totp_last_step = None
+    return secret
+
+
+def confirm_two_factor(user: User, code: str, *, secret_key: str, now: datetime) -> list[str]:
+    """Finish enrolment with a code from the app; return the recovery codes, shown once."""
+    if user.two_factor_enrolled:
+        raise Conflict(_("Two-factor sign-in is already set up."), code="already_enrolled")
+    try:
+        secret = two_factor.unseal(user.totp_secret or "", secret_key)
+    except two_factor.SealBroken:
+        user.totp_secret = None
+        raise RuleViolation(_("Start the set-up again."), code="no_enrolment") from None
+    step = two_factor.matching_step(secret, code, now)
+    if step is None:
+        message = _("The code is not right. Check the time of your phone and try again.")
+        raise ValidationFailed(message, code="wrong_code", fields={"code": message})
+    user.totp_confirmed_at = now
+    user.totp_last_step = step
+    audit.record(user, "account.two_factor_enrol", "user", user.id, at=now)
+    return replace_recovery_codes(user)
+
+
+def replace_recovery_codes(user: User) -> list[str]:
+    """New recovery codes in place of any old ones; the codes are returned once."""
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = two_factor.new_recovery_codes()
+    for code in codes:
+        db.session.add(RecoveryCode(user_id=user.id,
+                                    code_hash=two_factor.recovery_code_key(code)))
+    db.session.flush()
+    return codes
+
+
+def verify_second_factor(user: User, code: str, *, secret_key: str, now: datetime,
+                         lockout: Lockout) -> str | None:
+    """Check a TOTP code or a recovery code; return which ("totp", "recovery") or None.
+
+    A TOTP code is taken once: the step it belongs to must come after the last
+    step taken, and the update that records it is conditional, so two requests
+    with the same code cannot both pass. A recovery code is spent by a
+    conditional update too. A wrong code counts as a failed sign-in.
+    """
+    if user.two_factor_enrolled and user.totp_secret and not user.locked(now):
+        try:
+            secret = two_factor.unseal(user.totp_secret, secret_key)
+        except two_factor.SealBroken:
+            secret = None
+        step = two_factor.matching_step(secret, code, now) if secret else None
+        if step is not None and _take_step(user, step):
+            user.failed_sign_ins, user.locked_until = 0, None
+            # Sealed again with the current SECRET_KEY, should a fallback have opened it.
+            user.totp_secret = two_factor.seal(secret, secret_key)
+            return "totp"
+        key = two_factor.recovery_code_key(code)
+        if key is not None and _spend_recovery_code(user, key, now):
+            user.failed_sign_ins, user.locked_until = 0, None
+            audit.record(user, "account.recovery_code_used", "user", user.id, at=now,
+                         detail={"left": recovery_codes_left(user)})
+            return "recovery"
+    if not user.locked(now):
+        count_failed_sign_in(user, now=now, lockout=lockout)
+    return None
+
+
+def _take_step(user: User, step: int) -> bool:
+    taken = db.session.execute(
+        db.update(User).where(User.id == user.id, db.or_(
+            User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if taken.rowcount == 1:
+        user.totp_last_step = step
+        db.session.flush()
+        return True
+    return False
+
+
+def _spend_recovery_code(user: User, key: str, now: datetime) -> bool:
+    spent = db.session.execute(
+        db.update(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                      RecoveryCode.code_hash == key,
+                                      RecoveryCode.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False))
+    return spent.rowcount == 1
+
+
+def recovery_codes_left(user: User) -> int:
+    """How many of the user's recovery codes are still unused."""
+    return db.session.scalar(db.select(db.func.count(RecoveryCode.id)).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+
+
+def reset_two_factor(user: User) -> None:
+    """Forget the user's second factor (an admin's decision, for a lost phone).
+
+    Their sessions end, and where their role requires two-factor sign-in they
+    enrol again at their next sign-in.
+    """
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    end_sessions(user)

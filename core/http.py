@@ -2,7 +2,9 @@
 locale, filters."""
 
 import json
+import unicodedata
 from html import escape
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Response,
@@ -295,3 +297,40 @@ def init_app(app):
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(time_filter, "time")
     app.add_template_global(current_locale)
+
+
+# A browser removes tabs and newlines anywhere in a URL and trims controls at
+# its ends; it reads a backslash as "/" in http and https URLs.
+_BACKSLASH = "\\"
+
+
+def local_target(value: str | None, default: str) -> str:
+    """A user-given address to return to, when it is a path of this site; else ``default``.
+
+    The value is judged as a browser will read it, not as it is written: a
+    browser removes tabs and newlines from a URL and reads a backslash as a
+    slash, so "/", a tab and "/evil.example", or "/" and a backslash before
+    "evil.example", lead to another host ("//evil.example"). Any such
+    character, also percent-encoded or in a compatibility form (NFKC), refuses
+    the value, and so does anything that is not a path starting with a single
+    "/". This is the one check of every
+    redirect to an address a request carries (``next`` and the like).
+    """
+    if not value or len(value) > 2000:
+        return default
+    forms = {value}
+    decoded = value
+    for _pass in range(3):  # %252F is %2F once decoded, and "/" after a second pass
+        decoded = unquote(decoded)
+        forms.add(decoded)
+    forms |= {unicodedata.normalize("NFKC", form) for form in forms}
+    for form in forms:
+        if not form.startswith("/") or form.startswith("//"):
+            return default
+        if _BACKSLASH in form or any(unicodedata.category(character) == "Cc"
+                                     for character in form):
+            return default
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return default
+    return value

@@ -21,7 +21,7 @@ from flask_login import current_user
 from calendars.events import GROUP_SESSION, HOME_VISIT
 from core.clock import get_clock
 from core.forms import attempt
-from core.http import page_arg
+from core.http import local_target, page_arg
 from core.roles import ADMIN, COORDINATOR, roles_required
 from core.schema import read_whole_number
 from extensions import db
@@ -131,10 +131,7 @@ def _act(reminder_id, action, done_message):
 
 def _back() -> str:
     """Where the page that posted wants to return: a path of this site only."""
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(".outbox")
+    return local_target(request.form.get("next"), url_for(".outbox"))
 
 
 @bp.post("/<int:reminder_id>/retry")

@@ -8,12 +8,13 @@ import os
 import re
 import threading
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask.testing import FlaskClient
 from flask_babel import refresh
 
@@ -162,9 +163,19 @@ def run_at_once(app, jobs):
 _counter = iter(range(1, 1_000_000))
 
 
+# The second factor of every account the suite enrolled, by e-mail: the TOTP
+# secret and the recovery codes not yet used by login() below.
+SECOND_FACTORS: dict[str, tuple[str, list[str]]] = {}
+
+
 def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock=None,
-              locale="en"):
-    """A staff account with the suite's password, reading English like the suite."""
+              locale="en", two_factor=None):
+    """A staff account with the suite's password, reading English like the suite.
+
+    An account whose role requires two-factor sign-in (TWO_FACTOR_REQUIRED_ROLES:
+    admins) is enrolled as its person would be, unless ``two_factor=False``;
+    ``two_factor=True`` enrols any role.
+    """
     number = next(_counter)
     user = accounts_services.create_user(
         email=email or f"{role}{number}@example.test",
@@ -172,7 +183,24 @@ def make_user(role, *, municipalities=("Mikkeli",), name=None, email=None, clock
         role=role, password=PASSWORD, municipalities=municipalities, locale=locale,
         clock=clock or FixedClock(NOW), hash_method="pbkdf2:sha256:1000")
     db.session.commit()
+    if two_factor is None:
+        two_factor = accounts_services.two_factor_required(
+            user, current_app.config["TWO_FACTOR_REQUIRED_ROLES"])
+    if two_factor:
+        enrol(user, now=(clock or FixedClock(NOW)).now())
     return user
+
+
+def enrol(user, *, now=NOW):
+    """Set up a user's two-factor sign-in through the service, with the code of the
+    step before ``now`` (leaving now's and the next step's codes for signing in)."""
+    secret_key = current_app.config["SECRET_KEY"]
+    secret = accounts_services.start_two_factor_enrolment(user, secret_key=secret_key)
+    code = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
+    codes = accounts_services.confirm_two_factor(user, code, secret_key=secret_key, now=now)
+    db.session.commit()
+    SECOND_FACTORS[user.email] = (secret, list(codes))
+    return secret, codes
 
 
 def make_family(actor, *, track="preventive", municipality="Mikkeli", surname=None,
@@ -258,13 +286,40 @@ def csrf_token_from(html: str) -> str:
 
 
 def login(client, user, password=PASSWORD):
-    """Sign in through the real login form, CSRF token and all."""
+    """Sign in through the real login form, CSRF token and all, and the second
+    factor where the account has one: a code of the app's clock that no sign-in
+    has used yet, else one of the account's unused recovery codes."""
     page = client.get("/login")
     response = client.post("/login", data={
         "email": user.email, "password": password,
         "csrf_token": csrf_token_from(page.get_data(as_text=True))})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].endswith("/login/two-factor"):
+        page = client.get("/login/two-factor")
+        response = client.post("/login/two-factor", data={
+            "code": second_factor_code(user),
+            "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+        assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def second_factor_code(user) -> str:
+    """A code that signs ``user`` in now: an unused TOTP code, else a recovery code."""
+    secret, recovery_codes = SECOND_FACTORS[user.email]
+    last = db.session.scalar(sa.select(type(user).totp_last_step).where(
+        type(user).id == user.id))
+    now = current_app.extensions["clock"].now()
+    step = int(now.timestamp()) // 30
+    for candidate in (step - 1, step, step + 1):
+        if last is None or candidate > last:
+            return pyotp.TOTP(secret).at(candidate * 30)
+    if not recovery_codes:
+        # Used up under the suite's fixed clock: new ones, as the person would make
+        # on their account page.
+        recovery_codes.extend(accounts_services.replace_recovery_codes(
+            db.session.get(type(user), user.id)))
+        db.session.commit()
+    return recovery_codes.pop()
 
 
 def bearer(user) -> dict:

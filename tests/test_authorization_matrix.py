@@ -338,6 +338,11 @@ EXPECTED: dict = {
     "accounts.logout_everywhere": "login",
     "accounts.language": "ok",                    # anyone may switch
     "accounts.account": SIGNED_IN,
+    # The second sign-in step and the two-factor set-up: the pending half of a
+    # sign-in is no session, so an anonymous caller goes to the sign-in page.
+    "accounts.second_factor": SIGNED_IN,          # signed in: to the dashboard
+    "accounts.two_factor_setup": SIGNED_IN,
+    "accounts.new_recovery_codes": SIGNED_IN,
     "accounts.create_token": SIGNED_IN,
     "accounts.revoke_token": {**ANON, "*": ("ok", "404")},
     "accounts_api.me": SIGNED_IN,
@@ -348,6 +353,7 @@ EXPECTED: dict = {
     "admin.index": ADMIN_ONLY, "admin.users": ADMIN_ONLY, "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY, "admin.set_password": ADMIN_ONLY,
     "admin.unlock_user": ADMIN_ONLY, "admin.deactivate_user": ADMIN_ONLY,
+    "admin.reset_two_factor": ADMIN_ONLY,
     "admin.municipalities": ADMIN_ONLY, "admin.new_municipality": ADMIN_ONLY,
     "admin.edit_municipality": ADMIN_ONLY, "admin.delete_municipality": ADMIN_ONLY,
     "admin.venues": ADMIN_ONLY, "admin.new_venue": ADMIN_ONLY, "admin.edit_venue": ADMIN_ONLY,

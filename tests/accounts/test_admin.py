@@ -18,6 +18,7 @@ from tests.conftest import (
     login,
     make_group,
     make_user,
+    second_factor_code,
 )
 
 ADMIN_PAGES = ["/admin/", "/admin/users", "/admin/users/new", "/admin/municipalities",
@@ -71,6 +72,11 @@ def can_sign_in(client, email, password=PASSWORD) -> bool:
     token = csrf_token_from(html_of(client.get("/login")))
     response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": token})
+    if response.status_code == 302 and response.headers["Location"].endswith(
+            "/login/two-factor"):
+        token = csrf_token_from(html_of(client.get("/login/two-factor")))
+        response = client.post("/login/two-factor", data={
+            "code": second_factor_code(user_named(email)), "csrf_token": token})
     if response.status_code == 302:
         sign_out(client)
         return True

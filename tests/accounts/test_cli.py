@@ -8,12 +8,12 @@ def test_users_create_with_role_and_municipalities(runner):
     result = runner.invoke(args=[
         "users", "create", "Sari.Saarinen@Example.test", "--role", "coordinator",
         "--name", "Sari Saarinen", "--municipality", "Mikkeli", "--municipality", "Puumala",
-        "--password", "salasana123"])
+        "--password", "salasana kesäyö 123"])
     assert result.exit_code == 0, result.output
     user = db.session.scalars(db.select(User)).one()
     assert user.email == "sari.saarinen@example.test"
     assert [m.name for m in user.municipalities] == ["Mikkeli", "Puumala"]
-    assert user.password_hash != "salasana123"
+    assert user.password_hash != "salasana kesäyö 123"
 
 
 def test_users_create_reads_the_password_from_standard_input(runner):
@@ -25,21 +25,21 @@ def test_users_create_reads_the_password_from_standard_input(runner):
 
 def test_users_create_refuses_bad_input_clearly(runner):
     unknown_place = runner.invoke(args=["users", "create", "a@example.test", "--role", "admin",
-                                        "--municipality", "Atlantis", "--password", "x" * 10])
+                                        "--municipality", "Atlantis", "--password", "x" * 12])
     assert unknown_place.exit_code != 0
     assert "Unknown municipality" in unknown_place.output
     short = runner.invoke(args=["users", "create", "b@example.test", "--role", "admin",
                                 "--password", "short"])
     assert short.exit_code != 0
-    assert "at least 8" in short.output
+    assert "at least 12" in short.output
     bad_role = runner.invoke(args=["users", "create", "c@example.test", "--role", "boss",
-                                   "--password", "x" * 10])
+                                   "--password", "x" * 12])
     assert bad_role.exit_code != 0
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0
 
 
 def test_users_create_refuses_a_duplicate(runner):
-    args = ["users", "create", "d@example.test", "--role", "admin", "--password", "x" * 10]
+    args = ["users", "create", "d@example.test", "--role", "admin", "--password", "x" * 12]
     assert runner.invoke(args=args).exit_code == 0
     duplicate = runner.invoke(args=args)
     assert duplicate.exit_code != 0

@@ -8,6 +8,7 @@ with axe-core at both widths (``Visit`` in conftest.py).
 import re
 from datetime import date, timedelta
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -15,6 +16,7 @@ from calendars.models import HomeVisit
 from core.localtime import to_local, unit_zone
 from extensions import db
 from groups.models import GroupSession, PeerGroup
+from tests.conftest import NOW
 
 COORDINATOR = "koordinaattori@perhetyo.example"  # Sanna Korhonen, Mikkeli
 WORKER = "perhetyontekija.mikkeli1@perhetyo.example"  # Minna Laitinen, Mikkeli
@@ -324,4 +326,41 @@ def test_family_worker_records_an_absence_over_a_booked_visit(visit, site):
     page = visit.submit(absence.get_by_role("button", name=re.compile("^Remove")))
     expect(flash(page)).to_contain_text("The absence was removed.")
     expect(page.locator("ul.absences > li").filter(has_text="Training")).to_have_count(0)
+    visit.finish()
+
+
+def test_admin_enrols_two_factor_then_signs_in_with_a_code_and_a_recovery_code(visit):
+    """The demo admin's first sign-in sets up two-factor sign-in (admins require
+    it); the codes come from pyotp and the key the set-up page shows."""
+    admin = "paakayttaja@perhetyo.example"  # Riitta Hämäläinen
+    page = visit.login(admin)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-factor sign-in")
+    expect(page.locator("figure.qr svg")).to_be_visible()
+    secret = page.get_by_label("Key for typing in").input_value()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(NOW))
+    page = visit.submit(page.get_by_role("button", name="Continue"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    codes = page.locator("ul.recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    page = visit.follow(page.get_by_role("link", name="Continue"))
+    page = visit.submit(page.get_by_role("button", name="Sign out"))
+
+    # The next sign-in asks for a code; the one already used is refused.
+    page = visit.login(admin)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in")
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(NOW))
+    page = visit.submit(page.get_by_role("button", name="Continue"))
+    expect(page.locator(".field.has-error")).to_contain_text("already used")
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(NOW + timedelta(seconds=30)))
+    page = visit.submit(page.get_by_role("button", name="Continue"))
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page = visit.submit(page.get_by_role("button", name="Sign out"))
+
+    # No phone: a recovery code signs in, once.
+    page = visit.login(admin)
+    page.get_by_label("Code").fill(codes[0])
+    page = visit.submit(page.get_by_role("button", name="Continue"))
+    expect(flash(page)).to_contain_text("9 unused codes are left")
+    page = visit.follow(page.get_by_role("link", name="Riitta Hämäläinen"))
+    expect(page.get_by_text("Unused recovery codes: 9.")).to_be_visible()
     visit.finish()
