@@ -382,9 +382,13 @@ def _draw_families(rng: random.Random, today: date) -> list[FamilyDraft]:
     for draft in rng.sample(candidates, TRACK_CHANGES):
         draft.changes_track = True
     # One family's address is under non-disclosure (turvakielto): the first active
-    # child-protection family, chosen without drawing so the rest stays as it was.
+    # child-protection family whose guardian gets reminders, chosen without
+    # drawing so the rest stays as it was.
     next(draft for draft in drafts if draft.status == "active"
-         and draft.track == CHILD_PROTECTION).address_non_disclosure = True
+         and draft.track == CHILD_PROTECTION
+         and any(contact.get("reminder_channel", "none") != "none"
+                 for _name, _word, contact in draft.guardians)
+         ).address_non_disclosure = True
     return drafts
 
 
