@@ -38,8 +38,13 @@ def _search_key(value):
     return unicodedata.normalize("NFC", _nfc(value or "").strip().casefold())
 
 
+# SQLite: the columns are added in place. Copying the table instead (batch
+# mode's "recreate") would drop the old one, and with foreign keys enforced
+# that deletes every member, plan and visit of every family by cascade.
+
+
 def upgrade():
-    with op.batch_alter_table('families', schema=None) as batch_op:
+    with op.batch_alter_table('families', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('surname_key', sa.String(length=300),
                                       nullable=False, server_default=''))
         batch_op.add_column(sa.Column('address_non_disclosure', sa.Boolean(),
@@ -60,11 +65,13 @@ def upgrade():
                 values['surname_key'] = _search_key(values['surname'])
             changed = {name: value for name, value in values.items()
                        if name == 'surname_key' or value != row._mapping[name]}
-            connection.execute(table.update().where(table.c.id == row.id).values(**changed))
+            if changed:
+                connection.execute(
+                    table.update().where(table.c.id == row.id).values(**changed))
 
 
 def downgrade():
-    with op.batch_alter_table('families', schema=None) as batch_op:
+    with op.batch_alter_table('families', schema=None, recreate='never') as batch_op:
         batch_op.drop_index(batch_op.f('ix_families_surname_key'))
         batch_op.drop_column('address_non_disclosure')
         batch_op.drop_column('surname_key')

@@ -243,3 +243,43 @@ def test_page_warning_for_a_family_the_registrar_may_not_see(client, coordinator
     assert hidden.reference not in html
     assert "probably already registered" in html
     assert 'name="confirm_duplicate"' in html
+
+
+# --- the migration ---------------------------------------------------------------
+
+def test_the_migration_composes_stored_names_and_fills_the_search_key(tmp_path):
+    """Rows written before the search key (NFD from a Mac, say) are composed by
+    the migration, which fills their key, and are then found."""
+    from flask_migrate import upgrade
+
+    from tests.core.test_migrations import migrated_app
+
+    app = migrated_app(f"sqlite:///{tmp_path / 'before.sqlite3'}")
+    with app.app_context():
+        upgrade(revision="f4539a4b2119")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO municipalities (id, name, latitude, longitude)"
+                " VALUES (1, 'Mäntyharju', 61.4, 26.9)"))
+            connection.execute(sa.text(
+                "INSERT INTO families (id, reference, surname, municipality_id, address,"
+                " track, referral_source, referral_date, status, languages, created_at,"
+                " updated_at) VALUES (1, 'PT-2026-0001', :surname, 1, :address,"
+                " 'preventive', 'self', '2026-11-02', 'referred', '[]',"
+                " '2026-11-02 10:00:00.000000', '2026-11-02 10:00:00.000000')"),
+                {"surname": nfd("ÖLJYMÄKI"), "address": nfd("Äijäläntie 1")})
+            connection.execute(sa.text(
+                "INSERT INTO members (id, family_id, role, first_name, birth_date, phone,"
+                " email, reminder_channel, locale) VALUES (1, 1, 'child', :name,"
+                " '2024-01-01', '', '', 'none', 'fi')"), {"name": nfd("Åsa")})
+        upgrade()
+        with db.engine.connect() as connection:
+            surname, key, address, flag = connection.execute(sa.text(
+                "SELECT surname, surname_key, address, address_non_disclosure"
+                " FROM families")).one()
+            first_name = connection.execute(sa.text(
+                "SELECT first_name FROM members")).scalar_one()
+        assert (surname, key, address) == ("ÖLJYMÄKI", "öljymäki", "Äijäläntie 1")
+        assert not flag
+        assert first_name == "Åsa"
+        db.engine.dispose()
