@@ -104,7 +104,8 @@ def test_the_demo_has_a_family_under_non_disclosure_visited_at_home(demo):
 
 @pytest.mark.parametrize("owner_type", ["worker", "group", "family"])
 @pytest.mark.parametrize("privacy", ["minimal", "detailed"])
-def test_no_feed_holds_the_address(app, client, demo, owner_type, privacy):
+def test_no_feed_holds_the_address(app, client, monkeypatch, demo, owner_type, privacy):
+    monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
     owners = {
         "worker": sa.select(User.id).where(User.role == FAMILY_WORKER),
         "group": sa.select(PeerGroup.id),

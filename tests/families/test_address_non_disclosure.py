@@ -192,7 +192,9 @@ def test_the_right_of_access_export_holds_the_address(client, people, family):
 
 @pytest.mark.parametrize("owner", ["worker", "family"])
 @pytest.mark.parametrize("privacy", ["minimal", "detailed"])
-def test_no_feed_carries_the_address(app, client, people, family, owner, privacy):
+def test_no_feed_carries_the_address(app, client, monkeypatch, people, family, owner,
+                                     privacy):
+    monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
     owner_id = people["worker"].id if owner == "worker" else family.id
     _feed, secret = calendar_services.create_feed(
         people["admin"], owner_type=owner, owner_id=owner_id, privacy=privacy, locale="fi",
@@ -211,3 +213,28 @@ def test_the_visit_place_follows_the_flag(client, people, family):
     response = client.get(f"/api/v1/visits/{visit_of(family).id}",
                           headers=bearer(people["coordinator"]))
     assert response.get_json()["place"] == SECRET
+
+
+def test_setting_the_flag_renews_a_feed_that_showed_the_address(app, client, monkeypatch,
+                                                                people, family):
+    """A feed fetched before the flag was set is not answered 304 after, and the
+    visit's SEQUENCE rises so a calendar client replaces its copy."""
+    monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
+    services.update_family(people["coordinator"], family, {"address_non_disclosure": False},
+                           clock=FixedClock(NOW))
+    db.session.commit()
+    _feed, secret = calendar_services.create_feed(
+        people["admin"], owner_type="worker", owner_id=people["worker"].id,
+        privacy="detailed", locale="fi", detailed_allowed=True, clock=FixedClock(NOW))
+    db.session.commit()
+    before = client.get(f"/calendars/feeds/{secret}.ics")
+    assert STREET in before.get_data(as_text=True).replace("\r\n ", "")
+    sequence = visit_of(family).sequence
+    assert client.patch(f"/api/v1/families/{family.id}", headers=bearer(people["coordinator"]),
+                        json={"address_non_disclosure": True}).status_code == 200
+    after = client.get(f"/calendars/feeds/{secret}.ics",
+                       headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert STREET not in after.get_data(as_text=True).replace("\r\n ", "")
+    db.session.expire_all()
+    assert visit_of(family).sequence > sequence
