@@ -9,7 +9,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -151,9 +150,6 @@ def search_families(actor: User, *, text="", track=None, status=None,
 
 
 # --- the address under non-disclosure (turvakielto) ------------------------
-
-ADDRESS_NOT_DISCLOSED = _l("Address not disclosed")
-
 
 def may_see_address(reader: User | None, family: Family) -> bool:
     """Whether a reader may see the family's address (and the places of its visits).
