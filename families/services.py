@@ -220,7 +220,7 @@ def probable_duplicates(surname, municipality, child_birth_dates=()) -> list[Fam
     where the registration names children, a child born on one of their birth
     dates. Families whose identity has been removed are not compared.
     """
-    query = (sa.select(Family).join(Family.municipality)
+    query = (sa.select(Family)
              .where(Family.surname_key == search_key(surname),
                     Family.municipality.has(name=municipality),
                     Family.anonymised_at.is_(None)))
