@@ -193,6 +193,7 @@ class FamilyDraft:
     children: list = field(default_factory=list)  # (first name, birth date)
     status: str = "active"
     changes_track: bool = False
+    address_non_disclosure: bool = False
 
 
 # --- the command -----------------------------------------------------------
@@ -383,6 +384,14 @@ def _draw_families(rng: random.Random, today: date) -> list[FamilyDraft]:
                   if draft.status == "active" and draft.track == PREVENTIVE]
     for draft in rng.sample(candidates, TRACK_CHANGES):
         draft.changes_track = True
+    # One family's address is under non-disclosure (turvakielto): the first active
+    # child-protection family whose guardian gets reminders, chosen without
+    # drawing so the rest stays as it was.
+    next(draft for draft in drafts if draft.status == "active"
+         and draft.track == CHILD_PROTECTION
+         and any(contact.get("reminder_channel", "none") != "none"
+                 for _name, _word, contact in draft.guardians)
+         ).address_non_disclosure = True
     return drafts
 
 
@@ -463,7 +472,7 @@ def _register_family(draft: FamilyDraft, staff: dict, rng: random.Random, today:
     family = family_services.create_family(
         registrar, surname=draft.surname, municipality=draft.municipality, track=draft.track,
         referral_source=draft.referral_source, referral_date=draft.referral_date,
-        address=draft.address,
+        address=draft.address, address_non_disclosure=draft.address_non_disclosure,
         responsible_social_worker_id=(social_worker.id if draft.track == CHILD_PROTECTION
                                       else None),
         family_worker_ids=[worker.id for worker in assigned], languages=spoken,

@@ -54,6 +54,7 @@ def fill(count):
     db.session.flush()
     families = [{
         "reference": f"PT-2026-{number:05d}", "surname": f"Sukunimi{number}",
+        "surname_key": f"sukunimi{number}",
         "municipality_id": municipalities[number % len(municipalities)].id,
         "address": f"Katu {number}", "track": "preventive",
         "referral_source": "child_health_clinic",

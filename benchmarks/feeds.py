@@ -140,6 +140,7 @@ def fill(now) -> list[dict]:
         db.session.flush()
         db.session.execute(sa.insert(Family), [{
             "reference": f"PT-2026-{number}{n:04d}", "surname": f"Sukunimi{number}{n}",
+            "surname_key": f"sukunimi{number}{n}",
             "municipality_id": municipality.id, "address": f"Katu {n}", "track": "preventive",
             "referral_source": "child_health_clinic", "referral_date": today,
             "status": "active", "languages": ["fi"], "created_at": now, "updated_at": now}

@@ -86,6 +86,7 @@ def fill(families, groups, rng):
     db.session.execute(sa.insert(GroupSession), sessions)
     db.session.execute(sa.insert(Family), [{
         "reference": f"PT-2026-{number:05d}", "surname": f"Sukunimi{number}",
+        "surname_key": f"sukunimi{number}",
         "municipality_id": rng.choice(places), "address": "", "track": "preventive",
         "referral_source": "self",
         "referral_date": date(2026, 11, 1) - timedelta(days=rng.randint(0, 400)),

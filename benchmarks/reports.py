@@ -89,6 +89,7 @@ def fill(family_count, visit_count):
         referred[number] = referral
         families.append({
             "id": number, "reference": f"PT-B-{number:05d}", "surname": f"Sukunimi{number}",
+            "surname_key": f"sukunimi{number}",
             "municipality_id": municipalities[number % len(municipalities)].id,
             "address": "", "track": "child_protection" if child_protection else "preventive",
             "referral_source": "social_worker" if child_protection else rng.choice(SOURCES),

@@ -137,6 +137,7 @@ def families_with_plans(municipalities, workers, count: int, today, now, *,
 
     db.session.execute(sa.insert(Family), [{
         "reference": f"PT-2026-{number + 1:05d}", "surname": f"Sukunimi{number}",
+        "surname_key": f"sukunimi{number}",
         "municipality_id": municipalities[(number % len(workers))
                                           % len(municipalities)].id,
         "address": f"Katu {number}", "track": "preventive",

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from calendars import services, working_time
-from calendars.events import HOME_VISIT, Event, worker_events
+from calendars.events import HOME_VISIT, Event, for_reader, worker_events
 from calendars.models import (
     ABSENCE_KINDS,
     FEED_OWNER_TYPES,
@@ -87,7 +87,9 @@ VISIT = Schema("Visit", {
 })
 
 
-def visit_json(visit: HomeVisit) -> dict:
+def visit_json(visit: HomeVisit, reader) -> dict:
+    """A visit as ``reader`` may see it: its place is null where the family's
+    address is under non-disclosure and the reader may not see it."""
     return {
         "id": visit.id,
         "family_id": visit.family_id,
@@ -95,7 +97,7 @@ def visit_json(visit: HomeVisit) -> dict:
         "kind": visit.kind,
         "start": iso_local(visit.start),
         "end": iso_local(visit.end),
-        "place": visit.place,
+        "place": services.visit_place(reader, visit),
         "municipality": visit.municipality.name,
         "status": visit.status,
         "status_reason": visit.status_reason,
@@ -151,7 +153,7 @@ def list_visits():
         current_user, start=local_datetime(first, MIDNIGHT, zone),
         end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
         worker_id=query_int("worker"), family_id=query_int("family"))
-    return jsonify([visit_json(visit) for visit in db.session.scalars(query)])
+    return jsonify([visit_json(visit, current_user) for visit in db.session.scalars(query)])
 
 
 @bp.post("/visits")
@@ -178,7 +180,7 @@ def create_visit():
             current_user, family, rule=rule, removed=series.get("removed_dates", ()),
             **common)
         db.session.commit()
-        return jsonify({"visits": [visit_json(visit) for visit in visits],
+        return jsonify({"visits": [visit_json(visit, current_user) for visit in visits],
                         "skipped": [{"date": s.day.isoformat(), "reason": s.reason}
                                     for s in skipped]}), 201
     missing = {name: _("This field is required.") for name in ("start", "end")
@@ -189,7 +191,7 @@ def create_visit():
                                 end=fields["end"], municipality=fields.get("municipality"),
                                 notes=fields.get("notes", ""), **common)
     db.session.commit()
-    response = jsonify(visit_json(visit))
+    response = jsonify(visit_json(visit, current_user))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
     return response
@@ -201,7 +203,7 @@ def get_visit(visit_id):
     visit = services.get_visit(current_user, visit_id, clock=get_clock(),
                                origin=request.remote_addr)
     db.session.commit()
-    return jsonify(visit_json(visit))
+    return jsonify(visit_json(visit, current_user))
 
 
 @bp.patch("/visits/<int:visit_id>")
@@ -218,7 +220,7 @@ def update_visit(visit_id):
     services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
                           settings=_settings(), clock=get_clock())
     db.session.commit()
-    return jsonify(visit_json(visit))
+    return jsonify(visit_json(visit, current_user))
 
 
 @bp.delete("/visits/<int:visit_id>")
@@ -240,7 +242,7 @@ def worker_event_list(worker_id):
     events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
                            local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
                            include_cancelled=request.args.get("cancelled") == "true")
-    return jsonify([event_json(event) for event in events])
+    return jsonify([event_json(event) for event in for_reader(events, current_user)])
 
 
 @bp.get("/workers/<int:worker_id>/free-slots")
@@ -375,7 +377,8 @@ def create_absence(worker_id):
         confirm=fields.get("confirm", False))
     db.session.commit()
     return jsonify({**absence_json(absence),
-                    "booked": [event_json(event) for event in booked]}), 201
+                    "booked": [event_json(event)
+                              for event in for_reader(booked, current_user)]}), 201
 
 
 @bp.delete("/absences/<int:absence_id>")

@@ -7,7 +7,7 @@ Events carry what any consumer might need; each consumer decides what of it
 to show (a feed shows far less than a page).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from core.models import Municipality, Venue
 from core.wording import may_leave
 from extensions import db
 from families.models import Family
+from families.services import address_readers
 from groups.models import Enrollment, GroupSession, PeerGroup, group_facilitators
 
 HOME_VISIT = "home_visit"
@@ -65,6 +66,10 @@ class Event:
     family_reference: str | None = None
     family_surname: str | None = None
     place: str | None = None            # a visit's address, a session's venue
+    # The visit's family has its address under non-disclosure: the place is
+    # shown only to the family's permitted readers (families.services.may_see_address)
+    # and never leaves the system.
+    place_confidential: bool = False
     group_id: int | None = None
     group_name: str | None = None
     group_title: str | None = None      # the public title: the only one that leaves
@@ -83,6 +88,18 @@ class Event:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
+
+
+def for_reader(events, reader) -> list[Event]:
+    """The events as ``reader`` (a user) may see them: the place of a visit to a
+    family whose address is under non-disclosure is removed unless the reader
+    may see the address (``families.services.may_see_address``)."""
+    events = list(events)
+    readers = address_readers({event.family_id for event in events
+                               if event.place_confidential})
+    return [replace(event, place=None) if event.place_confidential
+            and reader.id not in (readers.get(event.family_id) or (reader.id,))
+            else event for event in events]
 
 
 def _kept(status, updated_at, include_cancelled):
@@ -114,7 +131,7 @@ def _visit_query(condition, start, end, include_cancelled) -> sa.Select:
                   HomeVisit.sequence, HomeVisit.created_at, HomeVisit.updated_at,
                   HomeVisit.municipality_id, Municipality.name, HomeVisit.kind,
                   HomeVisit.family_id, Family.reference, Family.surname, HomeVisit.place,
-                  workers)
+                  workers, Family.address_non_disclosure)
         .join(Family, Family.id == HomeVisit.family_id)
         .join(Municipality, Municipality.id == HomeVisit.municipality_id)
         .where(condition, HomeVisit.start < end, HomeVisit.end > start,
@@ -128,7 +145,8 @@ def _visit_events(condition, start, end, include_cancelled) -> list[Event]:
                   sequence=row[4], created=row[5], last_modified=row[6],
                   municipality_id=row[7], municipality=row[8], visit_kind=row[9],
                   family_id=row[10], family_reference=row[11], family_surname=row[12],
-                  place=row[13], worker_ids=_parsed_ids(row[14]))
+                  place=row[13], worker_ids=_parsed_ids(row[14]),
+                  place_confidential=bool(row[15]))
             for row in rows]
 
 

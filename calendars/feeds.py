@@ -19,7 +19,7 @@ import threading
 import unicodedata
 from calendar import monthrange
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -71,6 +71,10 @@ def summary_and_location(event: CalendarEvent, owner_type: str,
                          privacy: str) -> tuple[str, str | None]:
     """What the event is called and where it is, at a privacy level."""
     detailed = privacy == "detailed"
+    if event.place_confidential:
+        # An address under non-disclosure never leaves the system, at any level
+        # and in any feed, the family's own included (families.services.may_see_address).
+        event = replace(event, place=None)
     if event.kind != HOME_VISIT:
         return public_group_title(event.group_title) or _label(GROUP_SESSION), ", ".join(
             part for part in (event.place, event.municipality) if part) or None

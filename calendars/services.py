@@ -33,7 +33,7 @@ from core.tokens import hash_secret, new_secret
 from extensions import db
 from families.models import Family
 from families.services import can_see as can_see_family
-from families.services import ensure_bookable, visible_families_query
+from families.services import ensure_bookable, may_see_address, visible_families_query
 from groups import services as group_services
 from groups.models import PeerGroup
 from groups.services import days_off_between
@@ -156,6 +156,22 @@ def _refuse_or_warn(clashes: list[Clash], confirm: bool) -> None:
                          reasons=" ".join(clash.message for clash in clashes)),
                        code="confirmation_required",
                        details=[clash.as_dict() for clash in clashes])
+
+
+# --- the place of a visit ----------------------------------------------------
+
+def visit_place(reader: User | None, visit: HomeVisit) -> str | None:
+    """Where the visit is, for a reader; None where it is not disclosed.
+
+    A visit's place is copied from the family's address when none is given, so
+    for a family whose address is under non-disclosure every place of its
+    visits is treated as the address: shown only to those who may see it
+    (``families.services.may_see_address``), and never to a channel
+    (``reader`` None: feeds, messages, reports).
+    """
+    if visit.family.address_non_disclosure and not may_see_address(reader, visit.family):
+        return None
+    return visit.place
 
 
 # --- booking ---------------------------------------------------------------

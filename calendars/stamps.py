@@ -15,8 +15,8 @@ What a flush touches, and whose feeds that reaches:
 - a group session: its group, the group's facilitators and enrolled families;
 - a peer group: the same, with facilitators added or removed;
 - an enrollment: its family;
-- a family (its reference, surname, address): the family and the workers who
-  visit it;
+- a family (its reference, surname, address and the address's non-disclosure):
+  the family and the workers who visit it;
 - a user: their own feed (its name carries theirs);
 - a venue or a municipality: every feed, through the shared row.
 
@@ -27,7 +27,7 @@ row, whatever changed it. The same hook raises the `sequence` and
 or a session changed in what it shows (by any service), the sessions of a
 group renamed or moved, those at a venue renamed or moved to another
 municipality, the visits and sessions in a municipality renamed, and the
-visits of a family whose reference or surname changed. Rows no feed can show
+visits of a family whose reference, surname or address non-disclosure changed. Rows no feed can show
 again (ended before any feed's window, or cancelled longer ago than feeds
 keep them) are left alone.
 
@@ -63,7 +63,8 @@ EVERY_FEED = ("all", 0)
 # What of these records some feed shows: a change elsewhere (a family's notes,
 # a worker's last sign-in) leaves the feeds as they are. Foreign keys stand for
 # their relationships too.
-FAMILY_SHOWN = ("reference", "surname", "address", "municipality_id")
+FAMILY_SHOWN = ("reference", "surname", "address", "address_non_disclosure",
+                "municipality_id")
 GROUP_SHOWN = ("name", "public_title", "venue_id", "status", "facilitators")
 USER_SHOWN = ("name",)
 VENUE_SHOWN = ("name", "municipality_id")
@@ -74,7 +75,9 @@ VISIT_TEXT = ("kind", "start", "end", "place", "municipality_id", "family_id")
 SESSION_TEXT = ("start", "end", "venue_id", "status", "group_id")
 # What of a group or a family its events' text shows.
 GROUP_IN_EVENTS = ("name", "public_title")
-FAMILY_IN_EVENTS = ("reference", "surname")
+# The address's non-disclosure takes the place out of its visits' locations: a
+# client replaces its copy only of an event whose SEQUENCE has risen.
+FAMILY_IN_EVENTS = ("reference", "surname", "address_non_disclosure")
 REVISED = ("sequence", "updated_at")
 
 

@@ -55,7 +55,7 @@ from core.schema import MAX_ID, read_date, read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, visible_families_query
+from families.services import get_family, shown_address, visible_families_query
 from groups.forms import WEEKDAYS
 from groups.services import series_rule
 
@@ -553,6 +553,8 @@ def new_visit():
     suggestions = _suggested_times(form, family)
     db.session.commit()  # the audit event of the family's read
     return render_template("calendars/visit_form.html", form=form, family=family,
+                           family_address=shown_address(current_user, family)
+                           if family else None,
                            refusal=refusal, suggestions=suggestions,
                            repeat_labels=REPEAT_LABELS), status
 
@@ -589,6 +591,7 @@ def _visit_page(visit: HomeVisit, status=200, *, refusal=None, **forms):
             forms[name] = make()
     return render_template(
         "calendars/visit.html", visit=visit, refusal=refusal or Refusal(),
+        place=services.visit_place(current_user, visit),
         may_change=_may_change(visit),
         may_delete=services.can_book_for(current_user, visit.family),
         # The outcome of a visit ahead is not offered, but a refused one is shown.

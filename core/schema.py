@@ -19,6 +19,7 @@ from core.localtime import (
     parse_instant,
     plausible_day,
 )
+from core.text import nfc
 
 # What text may not hold. Control characters (Unicode category Cc: C0, DEL and
 # C1) break calendar lines and terminals wherever the text goes next; one-line
@@ -154,7 +155,8 @@ class String(Field):
     def convert(self, value):
         if not isinstance(value, str):
             raise FieldError(_("Expected text."))
-        value = value.strip()
+        # Composed (NFC) before its length is counted: as it will be stored.
+        value = nfc(value).strip()
         problem = text_problem(value, multiline=self.multiline)
         if problem:
             raise FieldError(problem)

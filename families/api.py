@@ -71,7 +71,11 @@ FAMILY = Schema("Family", {
     "surname": String(SURNAME_MAX, min_length=1, required=True),
     "municipality": String(120, min_length=1, required=True,
                            description="The municipality's name"),
-    "address": String(ADDRESS_MAX),
+    "address": String(ADDRESS_MAX, description="Null in answers to those who may not"
+                                                " see an address under non-disclosure"),
+    "address_non_disclosure": Boolean(
+        description="The address is under non-disclosure (turvakielto): only the"
+                    " family's assigned workers and responsible social worker see it"),
     "track": Choice(TRACKS, required=True),
     "referral_source": Choice(REFERRAL_SOURCES, required=True),
     "referral_date": Date(required=True),
@@ -81,6 +85,9 @@ FAMILY = Schema("Family", {
     "languages": ListOf(Choice(LANGUAGES), max_items=len(LANGUAGES)),
     "members": Nested(MEMBER, description="Given on create; then through /members"),
     "plan": Integer(read_only=True, description="The plan object, or null"),
+    "confirm": Boolean(
+                       description="On create: true registers a probable duplicate;"
+                                   " otherwise a 409 probable_duplicate names it"),
 })
 
 def _origin():
@@ -102,7 +109,8 @@ def list_families():
     per_page = query_int("per_page", 50, high=MAX_PER_PAGE)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     # The body is made before the commit, which would expire what it reads.
-    response = jsonify([family_json(family, detail=False) for family in pagination.items])
+    response = jsonify([family_json(family, current_user, detail=False)
+                        for family in pagination.items])
     services.record_listing(current_user, pagination.items, clock=get_clock(),
                             origin=_origin())
     db.session.commit()
@@ -126,7 +134,7 @@ def create_family():
     family = services.create_family(current_user, clock=get_clock(), origin=_origin(),
                                     **fields)
     db.session.commit()
-    response = jsonify(family_json(family))
+    response = jsonify(family_json(family, current_user))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_family", family_id=family.id)
     return response
@@ -138,7 +146,7 @@ def get_family(family_id):
     family = services.get_family(current_user, family_id, clock=get_clock(),
                                  origin=_origin())
     db.session.commit()
-    return jsonify(family_json(family))
+    return jsonify(family_json(family, current_user))
 
 
 @bp.patch("/families/<int:family_id>")
@@ -148,6 +156,9 @@ def update_family(family_id):
     if "members" in changes:
         raise ValidationFailed(_("Check the fields."), fields={
             "members": _("Members are changed through /families/{id}/members.")})
+    if "confirm" in changes:
+        raise ValidationFailed(_("Check the fields."), fields={
+            "confirm": _("Only a registration is confirmed.")})
     family = services.get_family(current_user, family_id, clock=get_clock(),
                                  origin=_origin())
     if changes.get("status") == "closed" and family.status != "closed":
@@ -157,7 +168,7 @@ def update_family(family_id):
     services.update_family(current_user, family, changes, clock=get_clock(),
                            origin=_origin())
     db.session.commit()
-    return jsonify(family_json(family))
+    return jsonify(family_json(family, current_user))
 
 
 @bp.post("/families/<int:family_id>/close")
@@ -180,7 +191,7 @@ def close_family(family_id):
         current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
         calendar_settings=CalendarSettings.from_config(current_app.config))
     db.session.commit()
-    return jsonify({"family": family_json(family), "ended": effects.as_dict()})
+    return jsonify({"family": family_json(family, current_user), "ended": effects.as_dict()})
 
 
 @bp.get("/families/<int:family_id>/export")
@@ -258,6 +269,8 @@ CLOSING = Schema("FamilyClosing", {
 
 def _family_schema_for_output():
     schema = FAMILY.json_schema()
+    schema["properties"]["address"] = {**schema["properties"]["address"],
+                                       "type": ["string", "null"]}
     schema["properties"]["plan"] = {"oneOf": [{"$ref": "#/components/schemas/Plan"},
                                               {"type": "null"}], "readOnly": True}
     return schema
@@ -297,7 +310,8 @@ OPENAPI = {
                 "summary": "The caller's visible families",
                 "parameters": [
                     {"name": "q", "in": "query", "schema": {"type": "string"},
-                     "description": "Reference or surname contains"},
+                     "description": "Reference or surname contains (any case, any"
+                                    " Unicode spelling)"},
                     {"name": "track", "in": "query",
                      "schema": {"type": "string", "enum": list(TRACKS)}},
                     {"name": "status", "in": "query",

@@ -88,6 +88,7 @@ class FamilyForm(FlaskForm):
                           validators=[DataRequired(), Length(max=SURNAME_MAX), one_line])
     municipality = SelectField(_l("Municipality"), validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX), one_line])
+    address_non_disclosure = BooleanField(_l("The address is under non-disclosure"))
     track = SelectField(_l("Track"), choices=choices(TRACKS, _l("Choose a track")),
                         validators=[DataRequired()])
     referral_source = SelectField(
@@ -105,14 +106,20 @@ class FamilyForm(FlaskForm):
                                    validators=[Optional()])
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS),
                          validators=[DataRequired()])
+    # Registration only: shown once a probable duplicate has been named.
+    confirm_duplicate = BooleanField(_l("This is another family: register it anyway"))
     submit = SubmitField(_l("Save"))
 
     def service_fields(self) -> dict:
-        """The fields as the services take them."""
+        """The fields as the services take them.
+
+        ``address`` is removed for an editor who may not see an address under
+        non-disclosure: the address they cannot see stays as it is.
+        """
         fields = {
             "surname": self.surname.data,
             "municipality": self.municipality.data,
-            "address": self.address.data or "",
+            "address_non_disclosure": bool(self.address_non_disclosure.data),
             "track": self.track.data,
             "referral_source": self.referral_source.data,
             "referral_date": self.referral_date.data,
@@ -120,8 +127,12 @@ class FamilyForm(FlaskForm):
             "family_worker_ids": list(self.family_worker_ids.data or []),
             "languages": list(self.languages.data or []),
         }
+        if self.address is not None:
+            fields["address"] = self.address.data or ""
         if self.status is not None:  # removed on registration
             fields["status"] = self.status.data
+        if self.confirm_duplicate is not None:  # removed on editing
+            fields["confirm"] = bool(self.confirm_duplicate.data)
         return fields
 
 

@@ -3,14 +3,17 @@
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from accounts.models import User
 from core.models import Municipality
+from core.text import nfc, search_key
 from extensions import db
 
 REFERENCE_MAX = 20
 SURNAME_MAX = 100
+# Case folding lengthens some letters (ß is ss; a few become three characters).
+SURNAME_KEY_MAX = 3 * SURNAME_MAX
 ADDRESS_MAX = 200
 FIRST_NAME_MAX = 60
 PHONE_MAX = 30
@@ -40,9 +43,16 @@ class Family(db.Model):
     # Pseudonymous reference such as PT-2026-0042: what feeds and lists show.
     reference: Mapped[str] = mapped_column(sa.String(REFERENCE_MAX), unique=True)
     surname: Mapped[str] = mapped_column(sa.String(SURNAME_MAX))
+    # The surname as searches compare it (core.text.search_key), kept by the
+    # model whenever the surname is set.
+    surname_key: Mapped[str] = mapped_column(sa.String(SURNAME_KEY_MAX), index=True,
+                                             default="")
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id"),
                                                  index=True)
     address: Mapped[str] = mapped_column(sa.String(ADDRESS_MAX), default="")
+    # Non-disclosure of the address (turvakielto): only the family's assigned
+    # workers and responsible social worker see it (services.may_see_address).
+    address_non_disclosure: Mapped[bool] = mapped_column(default=False)
     track: Mapped[str] = mapped_column(sa.String(20))
     referral_source: Mapped[str] = mapped_column(sa.String(40))
     referral_date: Mapped[date]
@@ -87,6 +97,13 @@ class Family(db.Model):
             name="child_protection_referral"),
     )
 
+    @validates("reference", "surname", "address")
+    def _composed(self, key, value):
+        value = nfc(value)
+        if key == "surname":
+            self.surname_key = search_key(value)
+        return value
+
     @property
     def guardians(self):
         return [member for member in self.members if member.role == "guardian"]
@@ -125,6 +142,10 @@ class Member(db.Model):
                            name="reminder_channel"),
     )
 
+    @validates("first_name", "phone", "email")
+    def _composed(self, key, value):
+        return nfc(value)
+
     def age_in_months(self, on: date) -> int | None:
         """Whole months of age on a date, or None without a birth date."""
         if self.birth_date is None:
@@ -154,6 +175,10 @@ class Plan(db.Model):
     updated_at: Mapped[datetime]
 
     family: Mapped[Family] = relationship(back_populates="plan")
+
+    @validates("content", "agreed_with")
+    def _composed(self, key, value):
+        return nfc(value)
 
 
 class TrackChange(db.Model):

@@ -74,11 +74,11 @@ def export_family(actor: User, family: Family, *, clock, origin=None) -> dict:
     if not can_export(actor, family):
         raise Forbidden(_("Only a coordinator or an admin exports a family's data."))
     now = clock.now()
-    held = family_json(family)
+    held = family_json(family, actor, right_of_access=True)
     document = {
         "exported_at": iso_local(now),
         "family": {
-            **family_json(family, detail=False),
+            **family_json(family, actor, detail=False, right_of_access=True),
             "created_at": iso_local(family.created_at),
             "closed_at": iso_local(family.closed_at),
             "anonymised_at": iso_local(family.anonymised_at),

@@ -2,6 +2,7 @@
 
 from core.localtime import iso_local
 from families.models import Family, Member
+from families.services import may_see_address
 
 
 def member_json(member: Member) -> dict:
@@ -32,13 +33,18 @@ def plan_json(family: Family) -> dict | None:
     }
 
 
-def family_json(family: Family, *, detail=True) -> dict:
+def family_json(family: Family, reader, *, detail=True, right_of_access=False) -> dict:
+    """A family as ``reader`` (a user) may see it: an address under non-disclosure
+    is null for those outside its readers (``services.may_see_address``), but
+    present in the right-of-access export, which is the family's own."""
+    disclosed = right_of_access or may_see_address(reader, family)
     data = {
         "id": family.id,
         "reference": family.reference,
         "surname": family.surname,
         "municipality": family.municipality.name,
-        "address": family.address,
+        "address": family.address if disclosed else None,
+        "address_non_disclosure": family.address_non_disclosure,
         "track": family.track,
         "referral_source": family.referral_source,
         "referral_date": family.referral_date.isoformat(),

@@ -15,10 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from core import audit
-from core.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.localtime import local_today
 from core.places import municipality_named
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, SOCIAL_WORKER
+from core.text import LIKE_ESCAPE, contains_pattern, search_key
 from core.vocabulary import (
     CHILD_PROTECTION,
     LANGUAGES,
@@ -37,6 +38,7 @@ from families.models import (
     Plan,
     ReferenceCounter,
     TrackChange,
+    family_workers,
 )
 
 REFERENCE_PREFIX = "PT"
@@ -124,11 +126,13 @@ def search_families(actor: User, *, text="", track=None, status=None,
                     municipality=None, worker_id=None) -> sa.Select:
     """The actor's visible families filtered for the list page and the API."""
     query = visible_families_query(actor)
-    text = (text or "").strip()
-    if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Family.reference).like(pattern),
-                                   sa.func.lower(Family.surname).like(pattern)))
+    if search_key(text):
+        # Both sides folded by core.text.search_key: the surname's key is stored,
+        # and a reference is ASCII, which lower() folds on both databases.
+        pattern = contains_pattern(text)
+        query = query.where(sa.or_(
+            sa.func.lower(Family.reference).like(pattern, escape=LIKE_ESCAPE),
+            Family.surname_key.like(pattern, escape=LIKE_ESCAPE)))
     if track:
         query = query.where(Family.track == track)
     if status:
@@ -143,6 +147,116 @@ def search_families(actor: User, *, text="", track=None, status=None,
     return query.order_by(Family.reference).options(
         selectinload(Family.municipality), selectinload(Family.family_workers),
         selectinload(Family.plan))
+
+
+# --- the address under non-disclosure (turvakielto) ------------------------
+
+def may_see_address(reader: User | None, family: Family) -> bool:
+    """Whether a reader may see the family's address (and the places of its visits).
+
+    The one decision for every page, answer, feed, message, report and export.
+    An address under non-disclosure is seen only by the family's assigned
+    family workers and its responsible social worker; ``reader`` None is a
+    channel that leaves the system (a feed, a reminder, a report, an export
+    other than the right-of-access one), which never carries it.
+    """
+    if not family.address_non_disclosure:
+        return True
+    if reader is None:
+        return False
+    return (reader.id == family.responsible_social_worker_id
+            or any(worker.id == reader.id for worker in family.family_workers))
+
+
+def shown_address(reader: User | None, family: Family) -> str | None:
+    """The family's address for a reader, or None where it is not disclosed."""
+    return family.address if may_see_address(reader, family) else None
+
+
+def address_readers(family_ids) -> dict[int, frozenset[int] | None]:
+    """For each family, the user ids who may see its address; None where all may.
+
+    For lists of events, which carry a family's id rather than the family:
+    the same rule as ``may_see_address``, in two queries for the whole list.
+    """
+    ids = set(family_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Family.id, Family.address_non_disclosure,
+                  Family.responsible_social_worker_id).where(Family.id.in_(ids))).all()
+    readers: dict[int, frozenset[int] | None] = {}
+    protected = {}
+    for family_id, non_disclosure, social_worker_id in rows:
+        if non_disclosure:
+            protected[family_id] = {social_worker_id} - {None}
+        else:
+            readers[family_id] = None
+    if protected:
+        for family_id, user_id in db.session.execute(
+                sa.select(family_workers.c.family_id, family_workers.c.user_id)
+                .where(family_workers.c.family_id.in_(protected))):
+            protected[family_id].add(user_id)
+    readers.update({family_id: frozenset(users) for family_id, users in protected.items()})
+    return readers
+
+
+# --- probable duplicates ---------------------------------------------------
+
+class ProbableDuplicate(Conflict):
+    """A registration that looks like a family already registered."""
+
+    code = "probable_duplicate"
+
+    def __init__(self, message, *, families, fields=None, details=None):
+        super().__init__(message, fields=fields, details=details)
+        self.families = families
+
+
+def probable_duplicates(surname, municipality, child_birth_dates=()) -> list[Family]:
+    """Families that the registration of ``surname`` in ``municipality`` may repeat.
+
+    The same surname (as searches compare it) in the same municipality, and,
+    where the registration names children, a child born on one of their birth
+    dates. Families whose identity has been removed are not compared.
+    """
+    query = (sa.select(Family)
+             .where(Family.surname_key == search_key(surname),
+                    Family.municipality.has(name=municipality),
+                    Family.anonymised_at.is_(None)))
+    dates = {day for day in child_birth_dates if day is not None}
+    if dates:
+        query = query.where(Family.members.any(sa.and_(Member.role == "child",
+                                                       Member.birth_date.in_(dates))))
+    return list(db.session.scalars(query.order_by(Family.reference)))
+
+
+def check_probable_duplicate(actor: User, surname, municipality, members=()) -> None:
+    """Refuse an unconfirmed registration that probably repeats a family.
+
+    The refusal names the families the actor may see; of the others it says
+    only that they exist and whom to ask: their existence is confidential.
+    """
+    found = probable_duplicates(
+        surname, municipality,
+        [fields.get("birth_date") for fields in members if fields.get("role") == "child"])
+    if not found:
+        return
+    visible = [family for family in found if can_see(actor, family)]
+    if visible:
+        message = _("A family with the same surname is already registered in"
+                    " %(municipality)s: %(references)s. Check that it is not the same"
+                    " family; to register it anyway, confirm.",
+                    municipality=municipality,
+                    references=", ".join(family.reference for family in visible))
+    else:
+        message = _("A family with the same surname is probably already registered in"
+                    " %(municipality)s. Ask a coordinator of %(municipality)s before"
+                    " registering; to register it anyway, confirm.",
+                    municipality=municipality)
+    raise ProbableDuplicate(
+        message, families=visible, fields={"surname": message},
+        details=[{"id": family.id, "reference": family.reference} for family in visible])
 
 
 # --- referral rules --------------------------------------------------------
@@ -223,11 +337,14 @@ def _next_reference(year: int) -> str:
 
 def create_family(actor: User, *, surname, municipality, track, referral_source,
                   referral_date, address="", responsible_social_worker_id=None,
-                  family_worker_ids=(), languages=("fi",), members=(), clock,
+                  family_worker_ids=(), languages=("fi",), members=(),
+                  address_non_disclosure=False, confirm=False, clock,
                   origin=None) -> Family:
     """Register a referred family; ``municipality`` is given by name.
 
-    ``members`` are dicts of member fields, added as with ``add_member``.
+    ``members`` are dicts of member fields, added as with ``add_member``. A
+    registration that probably repeats a family (``check_probable_duplicate``)
+    is refused unless ``confirm`` is true.
     """
     if not can_create_families(actor):
         raise Forbidden(_("Your role does not allow registering families."))
@@ -245,12 +362,15 @@ def create_family(actor: User, *, surname, municipality, track, referral_source,
     check_referral(track, referral_source, social_worker)
     today = local_today(clock.now())
     _check_not_future(referral_date, today, "referral_date")
+    if not confirm:
+        check_probable_duplicate(actor, surname, municipality.name, members)
     now = clock.now()
     family = Family(
         reference=_next_reference(today.year),
         surname=surname.strip(),
         municipality=municipality,
         address=(address or "").strip(),
+        address_non_disclosure=bool(address_non_disclosure),
         track=track,
         referral_source=referral_source,
         referral_date=referral_date,
@@ -268,7 +388,15 @@ def create_family(actor: User, *, surname, municipality, track, referral_source,
         family.members.append(_build_member(fields, today))
     db.session.flush()
     audit.record(actor, "family.create", "family", family.id, at=now, origin=origin)
+    if family.address_non_disclosure:
+        _record_non_disclosure(actor, family, now, origin)
     return family
+
+
+def _record_non_disclosure(actor: User, family: Family, now, origin) -> None:
+    """Setting or lifting the address's non-disclosure is an audit event of its own."""
+    audit.record(actor, "family.address_non_disclosure", "family", family.id, at=now,
+                 origin=origin, detail={"address_non_disclosure": family.address_non_disclosure})
 
 
 def update_family(actor: User, family: Family, changes: dict, *, clock,
@@ -293,6 +421,10 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
         family.surname = changes["surname"].strip()
     if "address" in changes:
         family.address = (changes["address"] or "").strip()
+    flag_changed = ("address_non_disclosure" in changes and bool(
+        changes["address_non_disclosure"]) != family.address_non_disclosure)
+    if flag_changed:
+        family.address_non_disclosure = bool(changes["address_non_disclosure"])
     if "referral_date" in changes:
         _check_not_future(changes["referral_date"], today, "referral_date")
         family.referral_date = changes["referral_date"]
@@ -315,6 +447,8 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
     db.session.flush()
     audit.record(actor, "family.update", "family", family.id, at=clock.now(),
                  origin=origin, detail={"fields": sorted(changes)})
+    if flag_changed:
+        _record_non_disclosure(actor, family, clock.now(), origin)
     return family
 
 

@@ -134,7 +134,8 @@ def _family_data(family: Family) -> dict:
     return {
         "surname": family.surname,
         "municipality": family.municipality.name,
-        "address": family.address,
+        "address": services.shown_address(current_user, family),
+        "address_non_disclosure": family.address_non_disclosure,
         "track": family.track,
         "referral_source": family.referral_source,
         "referral_date": family.referral_date,
@@ -197,6 +198,7 @@ def detail(family_id):
     family = _load_family(family_id)
     return render_and_commit(
         "families/detail.html", family=family, today=_today(),
+        address=services.shown_address(current_user, family),
         may_edit=services.can_edit_family(current_user, family),
         may_work=services.can_edit_members_and_plan(current_user, family),
         may_export=privacy.can_export(current_user, family),
@@ -212,16 +214,26 @@ def new_family():
     form = FamilyForm(data=_registration_data() if request.method == "GET" else None)
     del form.status  # a new family starts as referred
     _fill_family_choices(form)
+    duplicates = []
+
+    def register():
+        try:
+            return services.create_family(current_user, clock=get_clock(),
+                                          origin=_origin(), **form.service_fields())
+        except services.ProbableDuplicate as warning:
+            duplicates.append(warning)
+            raise
+
     if form.validate_on_submit():
-        family = attempt(form, services.create_family, current_user, clock=get_clock(),
-                         origin=_origin(), **form.service_fields())
+        family = attempt(form, register)
         if family is not None:
             db.session.commit()
             flash(_("The family %(reference)s was registered.",
                     reference=family.reference), "success")
             return redirect(url_for(".detail", family_id=family.id))
         db.session.rollback()
-    return _form_page("families/family_form.html", form, family=None)
+    return _form_page("families/family_form.html", form, family=None,
+                      duplicate=duplicates[0] if duplicates else None)
 
 
 @bp.route("/<int:family_id>/edit", methods=["GET", "POST"])
@@ -232,6 +244,9 @@ def edit_family(family_id):
     if not services.can_edit_family(current_user, family):
         raise Forbidden(_("You may not edit this family."))
     form = FamilyForm(data=_family_data(family) if request.method == "GET" else None)
+    del form.confirm_duplicate  # asked on registration only
+    if not services.may_see_address(current_user, family):
+        del form.address  # under non-disclosure: neither shown nor changed here
     _fill_family_choices(form)
     if family.status != "closed":
         # Closing cancels bookings: it has a page of its own that asks first.

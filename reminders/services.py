@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from accounts.models import User
 from calendars.events import GROUP_SESSION, HOME_VISIT
 from calendars.models import HomeVisit
+from calendars.services import visit_place
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.localtime import local_datetime, to_local
@@ -28,7 +29,7 @@ from core.roles import ADMIN, COORDINATOR
 from core.tokens import hash_secret
 from extensions import db
 from families.models import Family, Member
-from families.services import visible_families_query
+from families.services import may_see_address, visible_families_query
 from groups.models import Enrollment, GroupSession, PeerGroup
 from reminders import messages
 from reminders.models import (
@@ -207,12 +208,28 @@ def _visit_state(visit_id: int) -> EventState:
         return EventState(HOME_VISIT, visit_id, "home_visit", False, True, None, 0, None, ())
     contact = visit.workers[0] if visit.workers else None
     facts = messages.facts(
-        what=visit.kind, start=_utc(visit.start), end=_utc(visit.end), place=visit.place,
+        what=visit.kind, start=_utc(visit.start), end=_utc(visit.end),
+        # A message leaves the system: it has no reader who may see an address
+        # under non-disclosure (calendars.services.visit_place).
+        place=visit_place(None, visit) or "",
         contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "")
     return EventState(HOME_VISIT, visit.id, visit.kind, visit.status == "scheduled",
                       visit.status == "cancelled", _utc(visit.start), visit.sequence, facts,
                       (visit.family_id,))
+
+
+def disclosed_payload(row) -> dict:
+    """The facts of an outbox row as they may leave the system now.
+
+    ``row`` carries the row's fields and its family's ``address_non_disclosure``.
+    A row planned before the address came under non-disclosure still holds the
+    visit's place: it is dropped when the message is made (a message has no
+    reader who may see it), so the message says the place is as agreed.
+    """
+    if row.event_type == HOME_VISIT and not may_see_address(None, row):
+        return {**row.payload, "place": ""}
+    return row.payload
 
 
 def _session_state(session_id: int) -> EventState:

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 
 from core.tokens import hash_secret
 from extensions import db
-from families.models import Member
+from families.models import Family, Member
 from reminders import messages, services
 from reminders.channels import Channel, ChannelError, Outgoing
 from reminders.models import ERROR_MAX, OptOutToken, Reminder
@@ -219,7 +219,8 @@ def deliver(row, member, secret: str, *, now, worker, channels, starts,
         return None
     try:
         message = messages.render(purpose=row.purpose, channel=row.channel,
-                                  payload=row.payload, locale=member.locale or "fi",
+                                  payload=services.disclosed_payload(row),
+                                  locale=member.locale or "fi",
                                   link=opt_out_link(settings.public_base_url, secret),
                                   max_segments=settings.sms_max_segments)
     except (KeyError, TypeError, ValueError) as error:
@@ -246,7 +247,7 @@ def deliver(row, member, secret: str, *, now, worker, channels, starts,
 
 
 ROW_FIELDS = ("id", "idempotency_key", "purpose", "event_type", "event_id", "event_start",
-              "channel", "payload", "attempts")
+              "channel", "payload", "attempts", "address_non_disclosure")
 MEMBER_FIELDS = ("id", "role", "reminder_channel", "phone", "email", "locale")
 
 
@@ -256,10 +257,11 @@ def _claimed_rows(claimed) -> list[tuple[SimpleNamespace, SimpleNamespace]]:
     Each result commits on its own, which would expire ORM objects and load
     them again one by one; plain values do not expire.
     """
-    columns = [getattr(Reminder, name) for name in ROW_FIELDS] + [
-        getattr(Member, name) for name in MEMBER_FIELDS]
+    columns = [getattr(Reminder, name) for name in ROW_FIELDS[:-1]] + [
+        Family.address_non_disclosure] + [getattr(Member, name) for name in MEMBER_FIELDS]
     result = db.session.execute(
         sa.select(*columns).join(Member, Member.id == Reminder.member_id)
+        .join(Family, Family.id == Member.family_id)
         .where(Reminder.id.in_(claimed)).order_by(Reminder.send_at, Reminder.id)).all()
     split = len(ROW_FIELDS)
     return [(SimpleNamespace(**dict(zip(ROW_FIELDS, values[:split], strict=True))),
