@@ -55,6 +55,19 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Disclosed:
+    """An outbox row as the dispatcher reads it: its facts and its family's flag."""
+
+    event_type: str
+    payload: dict
+    family: Family
+
+    @property
+    def address_non_disclosure(self) -> bool:
+        return bool(self.family and self.family.address_non_disclosure)
+
+
+@dataclass(frozen=True)
 class Demo:
     """The demo's data a check may compare an output with."""
 
@@ -66,7 +79,19 @@ def forbidden_wording(output: Output, data: Demo) -> list[str]:
     return list(forbidden_words(output.text))
 
 
-CHECKS = (forbidden_wording,)
+def non_disclosed_address(output: Output, data: Demo) -> list[str]:
+    """An address under non-disclosure (turvakielto), or its street and number."""
+    found = []
+    for family in data.families.values():
+        if not family.address_non_disclosure or not family.address:
+            continue
+        street_and_number = " ".join(family.address.split()[:2])
+        if street_and_number in output.text:
+            found.append(f"the non-disclosed address of family {family.id}")
+    return found
+
+
+CHECKS = (forbidden_wording, non_disclosed_address)
 
 
 # --- the outputs ---------------------------------------------------------------
@@ -113,8 +138,11 @@ def reminder_messages(base_url: str) -> list[Output]:
         for purpose in PURPOSES:
             for channel in CHANNELS:
                 for locale in LOCALES:
-                    message = messages.render(purpose=purpose, channel=channel,
-                                              payload=payload, locale=locale, link=link)
+                    # The facts as the dispatcher lets them out (reminders.services).
+                    message = messages.render(
+                        purpose=purpose, channel=channel, locale=locale, link=link,
+                        payload=reminder_services.disclosed_payload(
+                            Disclosed(row.event_type, payload, row.family)))
                     outputs.append(Output(
                         "message", f"row {row.id} {purpose} {channel} {locale}",
                         f"{message.subject}\n{message.body}", (row.family_id,)))
@@ -179,6 +207,15 @@ def test_the_demo_has_groups_whose_names_must_not_leave(seeded):  # noqa: F811
     names = db.session.scalars(sa.select(PeerGroup.name)).all()
     assert any(forbidden_words(name) for name in names), names
     assert demo  # the demo module builds what is checked
+
+
+def test_the_demo_has_an_address_under_non_disclosure_that_reaches_outputs(seeded):  # noqa: F811
+    # Without one, the address check below would prove nothing.
+    families = db.session.scalars(sa.select(Family).where(
+        Family.address_non_disclosure.is_(True))).all()
+    assert families
+    assert any(row.family_id in {family.id for family in families}
+               for row in db.session.scalars(sa.select(Reminder)))
 
 
 def test_nothing_that_leaves_the_system_fails_a_check(outputs):
