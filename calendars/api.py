@@ -20,6 +20,7 @@ from calendars.models import (
     Absence,
     HomeVisit,
 )
+from calendars.sight import BUSY, shown_to
 from core.api import (
     error_responses,
     json_body,
@@ -107,6 +108,10 @@ def visit_json(visit: HomeVisit) -> dict:
 
 
 def event_json(event: Event) -> dict:
+    """An event as shown (calendars.sight): busy time is its times and status only."""
+    if event.kind == BUSY:
+        return {"type": BUSY, "start": iso_local(event.start), "end": iso_local(event.end),
+                "status": event.status}
     data = {
         "uid": event.uid,
         "type": event.kind,
@@ -240,7 +245,9 @@ def worker_event_list(worker_id):
     events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
                            local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
                            include_cancelled=request.args.get("cancelled") == "true")
-    return jsonify([event_json(event) for event in events])
+    shown = shown_to(current_user, events, clock=get_clock(), origin=request.remote_addr)
+    db.session.commit()  # the audit event of the families shown
+    return jsonify([event_json(event) for event in shown])
 
 
 @bp.get("/workers/<int:worker_id>/free-slots")
@@ -460,14 +467,20 @@ _WORKER_ID = [{"name": "worker_id", "in": "path", "required": True,
 _RANGE = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
 
-EVENT_SCHEMA = {"type": "object", "properties": {
+EVENT_SCHEMA = {"type": "object", "required": ["type", "start", "end", "status"],
+                "description": "A visit to a family the caller may not see is busy"
+                               " time: its type, start, end and status only",
+                "properties": {
     "uid": {"type": "string"}, "type": {"type": "string",
-                                        "enum": ["home_visit", "group_session"]},
+                                        "enum": ["home_visit", "group_session", BUSY]},
     "id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},
     "end": {"type": "string", "format": "date-time"}, "status": {"type": "string"},
     "sequence": {"type": "integer"}, "municipality": {"type": ["string", "null"]},
     "place": {"type": ["string", "null"]},
-    "worker_ids": {"type": "array", "items": {"type": "integer"}}}}
+    "worker_ids": {"type": "array", "items": {"type": "integer"}},
+    "kind": {"type": "string"}, "family_id": {"type": "integer"},
+    "family_reference": {"type": "string"}, "group_id": {"type": "integer"},
+    "group_name": {"type": "string"}}}
 SLOT_SCHEMA = {"type": "object", "properties": {
     "start": {"type": "string", "format": "date-time"},
     "end": {"type": "string", "format": "date-time"},

@@ -133,12 +133,15 @@ def _check_kind(kind: str) -> None:
 
 def find_clashes(worker_ids, family_id, start: datetime, end: datetime,
                  municipality_id: int | None, *, zone, settings: CalendarSettings,
-                 exclude_visit_id=None) -> list[Clash]:
-    """What a visit at this time would clash with (booking and moving use this)."""
+                 exclude_visit_id=None, reader: User | None = None) -> list[Clash]:
+    """What a visit at this time would clash with (booking and moving use this).
+
+    The messages name an event's family only to a ``reader`` who may see it.
+    """
     calendars = conflicts.load(worker_ids, family_id, start, end, zone=zone,
                                travel=settings.travel,
                                default_working_hours=settings.default_working_hours,
-                               exclude_visit_id=exclude_visit_id)
+                               exclude_visit_id=exclude_visit_id, reader=reader)
     return conflicts.clashes(calendars, start, end, municipality_id)
 
 
@@ -173,7 +176,8 @@ def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datet
         else family.municipality
     lock_calendars([w.id for w in workers], family.id)
     _refuse_or_warn(find_clashes([w.id for w in workers], family.id, start, end,
-                                 place_municipality.id, zone=zone, settings=settings),
+                                 place_municipality.id, zone=zone, settings=settings,
+                                 reader=actor),
                     confirm)
     visit = _new_visit(actor, family, kind, start, end, workers, place,
                        place_municipality, notes, clock.now())
@@ -225,7 +229,8 @@ def book_series(actor: User, family: Family, *, kind, rule: SeriesRule, worker_i
     lock_calendars([w.id for w in workers], family.id)
     calendars = conflicts.load([w.id for w in workers], family.id, occurrences[0].start,
                                occurrences[-1].end, zone=zone, travel=settings.travel,
-                               default_working_hours=settings.default_working_hours)
+                               default_working_hours=settings.default_working_hours,
+                               reader=actor)
     hard, soft = [], []
     for occurrence in occurrences:
         for clash in conflicts.clashes(calendars, occurrence.start, occurrence.end,
@@ -295,7 +300,7 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
         lock_calendars([w.id for w in workers], visit.family_id)
         _refuse_or_warn(find_clashes([w.id for w in workers], visit.family_id, start, end,
                                      municipality.id, zone=zone, settings=settings,
-                                     exclude_visit_id=visit.id), confirm)
+                                     exclude_visit_id=visit.id, reader=actor), confirm)
     seen_by_calendars = (rebooked or kind != visit.kind or status != visit.status
                          and "cancelled" in (status, visit.status)
                          or changes.get("place", visit.place) != visit.place)
