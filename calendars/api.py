@@ -48,7 +48,7 @@ from core.schema import (
     Time,
 )
 from extensions import db
-from families.services import get_family
+from families.services import get_family, record_listing
 from groups.services import series_rule
 
 bp = Blueprint("calendars_api", __name__, url_prefix="/api/v1")
@@ -156,7 +156,13 @@ def list_visits():
         current_user, start=local_datetime(first, MIDNIGHT, zone),
         end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
         worker_id=query_int("worker"), family_id=query_int("family"))
-    return jsonify([visit_json(visit) for visit in db.session.scalars(query)])
+    visits = list(db.session.scalars(query))
+    shown = {visit.family_id: visit.family for visit in visits}
+    if shown:
+        record_listing(current_user, [shown[key] for key in sorted(shown)],
+                       clock=get_clock(), origin=request.remote_addr)
+        db.session.commit()  # the audit event of the families shown
+    return jsonify([visit_json(visit) for visit in visits])
 
 
 @bp.post("/visits")

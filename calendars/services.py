@@ -59,8 +59,10 @@ class CalendarSettings:
 # --- who may do what -------------------------------------------------------
 
 def can_see_visit(user: User, visit: HomeVisit) -> bool:
-    """Those who see the family, and the workers of the visit."""
-    return user in visit.workers or can_see_family(user, visit.family)
+    """Those who see the family: a visit shows its family, so it is answered as
+    the family's page is (a worker on the visit who is not one of the family's
+    workers has it on their calendar as busy time, see calendars.sight)."""
+    return can_see_family(user, visit.family)
 
 
 def may_book(user: User) -> bool:
@@ -401,11 +403,10 @@ def free_slots(worker_ids, *, first_day: date, last_day: date, duration_minutes:
 
 def visits_query(actor: User, *, start: datetime, end: datetime, worker_id=None,
                  family_id=None) -> sa.Select:
-    """Visits in a range that the actor may see."""
+    """Visits in a range that the actor may see (those of the families they see)."""
     visible = visible_families_query(actor).with_only_columns(Family.id)
     query = sa.select(HomeVisit).where(HomeVisit.start < end, HomeVisit.end > start)
-    query = query.where(sa.or_(HomeVisit.family_id.in_(visible),
-                               HomeVisit.workers.any(User.id == actor.id)))
+    query = query.where(HomeVisit.family_id.in_(visible))
     if worker_id:
         query = query.where(HomeVisit.workers.any(User.id == worker_id))
     if family_id:

@@ -56,7 +56,7 @@ from core.schema import MAX_ID, read_date, read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, visible_families_query
+from families.services import get_family, record_listing, visible_families_query
 from groups.forms import WEEKDAYS
 from groups.services import series_rule
 
@@ -558,7 +558,9 @@ def new_visit():
     elif form.is_submitted():
         status = 422
     suggestions = _suggested_times(form, family)
-    db.session.commit()  # the audit event of the family's read
+    if families:  # the choice of family lists them by surname and reference
+        record_listing(current_user, families, clock=get_clock(), origin=_origin())
+    db.session.commit()  # the audit events of the families' reads
     return render_template("calendars/visit_form.html", form=form, family=family,
                            refusal=refusal, suggestions=suggestions,
                            repeat_labels=REPEAT_LABELS), status
