@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from calendars import services, working_time
-from calendars.events import HOME_VISIT, Event, for_reader, worker_events
+from calendars.events import HOME_VISIT, Event, worker_events
 from calendars.models import (
     ABSENCE_KINDS,
     FEED_OWNER_TYPES,
@@ -20,6 +20,7 @@ from calendars.models import (
     Absence,
     HomeVisit,
 )
+from calendars.sight import BUSY, shown_to
 from core.api import (
     error_responses,
     json_body,
@@ -47,7 +48,7 @@ from core.schema import (
     Time,
 )
 from extensions import db
-from families.services import get_family
+from families.services import get_family, record_listing
 from groups.services import series_rule
 
 bp = Blueprint("calendars_api", __name__, url_prefix="/api/v1")
@@ -109,6 +110,10 @@ def visit_json(visit: HomeVisit, reader) -> dict:
 
 
 def event_json(event: Event) -> dict:
+    """An event as shown (calendars.sight): busy time is its times and status only."""
+    if event.kind == BUSY:
+        return {"type": BUSY, "start": iso_local(event.start), "end": iso_local(event.end),
+                "status": event.status}
     data = {
         "uid": event.uid,
         "type": event.kind,
@@ -153,7 +158,13 @@ def list_visits():
         current_user, start=local_datetime(first, MIDNIGHT, zone),
         end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
         worker_id=query_int("worker"), family_id=query_int("family"))
-    return jsonify([visit_json(visit, current_user) for visit in db.session.scalars(query)])
+    visits = list(db.session.scalars(query))
+    shown = {visit.family_id: visit.family for visit in visits}
+    if shown:
+        record_listing(current_user, [shown[key] for key in sorted(shown)],
+                       clock=get_clock(), origin=request.remote_addr)
+        db.session.commit()  # the audit event of the families shown
+    return jsonify([visit_json(visit, current_user) for visit in visits])
 
 
 @bp.post("/visits")
@@ -242,7 +253,9 @@ def worker_event_list(worker_id):
     events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
                            local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
                            include_cancelled=request.args.get("cancelled") == "true")
-    return jsonify([event_json(event) for event in for_reader(events, current_user)])
+    shown = shown_to(current_user, events, clock=get_clock(), origin=request.remote_addr)
+    db.session.commit()  # the audit event of the families shown
+    return jsonify([event_json(event) for event in shown])
 
 
 @bp.get("/workers/<int:worker_id>/free-slots")
@@ -377,8 +390,7 @@ def create_absence(worker_id):
         confirm=fields.get("confirm", False))
     db.session.commit()
     return jsonify({**absence_json(absence),
-                    "booked": [event_json(event)
-                              for event in for_reader(booked, current_user)]}), 201
+                    "booked": [event_json(event) for event in booked]}), 201
 
 
 @bp.delete("/absences/<int:absence_id>")
@@ -471,14 +483,20 @@ _WORKER_ID = [{"name": "worker_id", "in": "path", "required": True,
 _RANGE = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
 
-EVENT_SCHEMA = {"type": "object", "properties": {
+EVENT_SCHEMA = {"type": "object", "required": ["type", "start", "end", "status"],
+                "description": "A visit to a family the caller may not see is busy"
+                               " time: its type, start, end and status only",
+                "properties": {
     "uid": {"type": "string"}, "type": {"type": "string",
-                                        "enum": ["home_visit", "group_session"]},
+                                        "enum": ["home_visit", "group_session", BUSY]},
     "id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},
     "end": {"type": "string", "format": "date-time"}, "status": {"type": "string"},
     "sequence": {"type": "integer"}, "municipality": {"type": ["string", "null"]},
     "place": {"type": ["string", "null"]},
-    "worker_ids": {"type": "array", "items": {"type": "integer"}}}}
+    "worker_ids": {"type": "array", "items": {"type": "integer"}},
+    "kind": {"type": "string"}, "family_id": {"type": "integer"},
+    "family_reference": {"type": "string"}, "group_id": {"type": "integer"},
+    "group_name": {"type": "string"}}}
 SLOT_SCHEMA = {"type": "object", "properties": {
     "start": {"type": "string", "format": "date-time"},
     "end": {"type": "string", "format": "date-time"},

@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import User
 from calendars.events import HOME_VISIT, Event, family_events, worker_events
 from calendars.models import Absence, WorkingHours
+from calendars.sight import BUSY, Sight
+from calendars.sight import busy_time as busy_time_of
 from core.localtime import to_local
 from core.models import Municipality
 from extensions import db
@@ -49,7 +51,8 @@ class Clash:
     def as_dict(self) -> dict:
         return {"code": self.code, "hard": self.hard, "message": self.message,
                 "worker_id": self.worker_id,
-                "event": {"kind": self.event.kind, "id": self.event.id}
+                "event": {"kind": self.event.kind,
+                          "id": None if self.event.kind == BUSY else self.event.id}
                 if self.event else None}
 
 
@@ -74,6 +77,12 @@ class Calendars:
     family_events: list[Event] = field(default_factory=list)
     days_off: dict[date, str] = field(default_factory=dict)
     places: dict[int, tuple[str, float, float]] = field(default_factory=dict)
+    # Whose families the messages may name; without one, none (busy time only).
+    sight: Sight | None = None
+
+    def shown(self, event: Event) -> Event:
+        """The event as the messages may name it."""
+        return self.sight.shown(event) if self.sight else busy_time_of(event)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -128,11 +137,12 @@ def absences_between(worker_ids, start: datetime, end: datetime) -> dict[int, li
 
 def load(worker_ids, family_id, start: datetime, end: datetime, *, zone,
          travel: TravelPolicy, default_working_hours: str,
-         exclude_visit_id: int | None = None) -> Calendars:
+         exclude_visit_id: int | None = None, reader: User | None = None) -> Calendars:
     """Load the calendars of workers (and a family) around a range of time.
 
     A day is added on each side so that the appointment before and after the
-    range count for travel.
+    range count for travel. Clash messages name the families of the events
+    only to a ``reader`` who may see them; to anyone else they are busy time.
     """
     window_start, window_end = start - timedelta(days=1), end + timedelta(days=1)
     workers = []
@@ -153,9 +163,13 @@ def load(worker_ids, family_id, start: datetime, end: datetime, *, zone,
                            to_local(window_end, zone).date())
     places = {row.id: (row.name, row.latitude, row.longitude)
               for row in db.session.scalars(sa.select(Municipality))}
+    sight = None
+    if reader is not None:
+        sight = Sight(reader, [*family, *(e for w in workers for e in w.events)])
     return Calendars(zone=zone, travel=travel, workers=workers, family_id=family_id,
                      family_events=family,
-                     days_off=days_off_between(first_day, last_day), places=places)
+                     days_off=days_off_between(first_day, last_day), places=places,
+                     sight=sight)
 
 
 def _is(event: Event, visit_id: int | None) -> bool:
@@ -163,8 +177,10 @@ def _is(event: Event, visit_id: int | None) -> bool:
 
 
 def describe(event: Event, zone) -> str:
-    """A short, staff-facing name of an event for clash messages."""
+    """A short, staff-facing name of an event (as shown) for clash messages."""
     when = to_local(event.start, zone).strftime("%H:%M")
+    if event.kind == BUSY:
+        return _("other work at %(time)s", time=when)
     if event.kind == HOME_VISIT:
         return _("the visit to %(reference)s at %(time)s",
                  reference=event.family_reference, time=when)
@@ -187,8 +203,9 @@ def clashes(calendars: Calendars, start: datetime, end: datetime,
                                      municipality_id))
     for event in calendars.family_events:
         if event.active and event.overlaps(start, end):
+            shown = calendars.shown(event)
             found.append(Clash("family_busy", True, _(
-                "The family already has %(event)s.", event=describe(event, zone)), event))
+                "The family already has %(event)s.", event=describe(shown, zone)), shown))
     return found
 
 
@@ -198,8 +215,9 @@ def _worker_clashes(calendars, worker, start, end, local_start, local_end,
     for event in worker.events:
         if event.active and event.overlaps(start, end):
             code = "worker_busy" if event.kind == HOME_VISIT else "worker_in_group"
+            shown = calendars.shown(event)
             yield Clash(code, True, _("%(name)s has %(event)s.", name=worker.name,
-                                      event=describe(event, zone)), event, worker.user_id)
+                                      event=describe(shown, zone)), shown, worker.user_id)
     for absence in worker.absences:
         if absence.start < end and start < absence.end:
             kind = ABSENCE_LABELS.get(absence.kind, absence.kind)
@@ -231,12 +249,20 @@ def _travel_clashes(calendars, worker, start, end, municipality_id):
             continue
         needed = travel_minutes(calendars, other.municipality_id, municipality_id)
         if needed and gap < timedelta(minutes=needed):
+            shown = calendars.shown(other)
+            if shown.kind == BUSY:
+                # Neither where the other work is nor how far away it is.
+                yield Clash("travel_buffer", False, _(
+                    "%(name)s may not have time to travel to or from %(event)s.",
+                    name=worker.name, event=describe(shown, calendars.zone)),
+                    shown, worker.user_id)
+                continue
             yield Clash("travel_buffer", False, _(
                 "%(name)s needs about %(needed)d minutes to travel between %(a)s and %(b)s,"
                 " but there are only %(gap)d minutes around %(event)s.",
                 name=worker.name, needed=needed, a=other.municipality,
                 b=calendars.places[municipality_id][0], gap=int(gap.total_seconds() // 60),
-                event=describe(other, calendars.zone)), other, worker.user_id)
+                event=describe(shown, calendars.zone)), shown, worker.user_id)
 
 
 def travel_around(calendars: Calendars, start: datetime, end: datetime,

@@ -60,8 +60,11 @@ class CalendarSettings:
 # --- who may do what -------------------------------------------------------
 
 def can_see_visit(user: User, visit: HomeVisit) -> bool:
-    """Those who see the family, and the workers of the visit."""
-    return user in visit.workers or can_see_family(user, visit.family)
+    """Those who see the family (a visit shows its family, so it is answered as the
+    family's page is), and the visit's own workers, who must know where to go;
+    calendars.sight shows events by the same rule."""
+    return can_see_family(user, visit.family) or any(
+        worker.id == user.id for worker in visit.workers)
 
 
 def may_book(user: User) -> bool:
@@ -134,12 +137,15 @@ def _check_kind(kind: str) -> None:
 
 def find_clashes(worker_ids, family_id, start: datetime, end: datetime,
                  municipality_id: int | None, *, zone, settings: CalendarSettings,
-                 exclude_visit_id=None) -> list[Clash]:
-    """What a visit at this time would clash with (booking and moving use this)."""
+                 exclude_visit_id=None, reader: User | None = None) -> list[Clash]:
+    """What a visit at this time would clash with (booking and moving use this).
+
+    The messages name an event's family only to a ``reader`` who may see it.
+    """
     calendars = conflicts.load(worker_ids, family_id, start, end, zone=zone,
                                travel=settings.travel,
                                default_working_hours=settings.default_working_hours,
-                               exclude_visit_id=exclude_visit_id)
+                               exclude_visit_id=exclude_visit_id, reader=reader)
     return conflicts.clashes(calendars, start, end, municipality_id)
 
 
@@ -190,7 +196,8 @@ def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datet
         else family.municipality
     lock_calendars([w.id for w in workers], family.id)
     _refuse_or_warn(find_clashes([w.id for w in workers], family.id, start, end,
-                                 place_municipality.id, zone=zone, settings=settings),
+                                 place_municipality.id, zone=zone, settings=settings,
+                                 reader=actor),
                     confirm)
     visit = _new_visit(actor, family, kind, start, end, workers, place,
                        place_municipality, notes, clock.now())
@@ -242,7 +249,8 @@ def book_series(actor: User, family: Family, *, kind, rule: SeriesRule, worker_i
     lock_calendars([w.id for w in workers], family.id)
     calendars = conflicts.load([w.id for w in workers], family.id, occurrences[0].start,
                                occurrences[-1].end, zone=zone, travel=settings.travel,
-                               default_working_hours=settings.default_working_hours)
+                               default_working_hours=settings.default_working_hours,
+                               reader=actor)
     hard, soft = [], []
     for occurrence in occurrences:
         for clash in conflicts.clashes(calendars, occurrence.start, occurrence.end,
@@ -312,7 +320,7 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
         lock_calendars([w.id for w in workers], visit.family_id)
         _refuse_or_warn(find_clashes([w.id for w in workers], visit.family_id, start, end,
                                      municipality.id, zone=zone, settings=settings,
-                                     exclude_visit_id=visit.id), confirm)
+                                     exclude_visit_id=visit.id, reader=actor), confirm)
     seen_by_calendars = (rebooked or kind != visit.kind or status != visit.status
                          and "cancelled" in (status, visit.status)
                          or changes.get("place", visit.place) != visit.place)
@@ -413,7 +421,8 @@ def free_slots(worker_ids, *, first_day: date, last_day: date, duration_minutes:
 
 def visits_query(actor: User, *, start: datetime, end: datetime, worker_id=None,
                  family_id=None) -> sa.Select:
-    """Visits in a range that the actor may see."""
+    """Visits in a range that the actor may see (can_see_visit): those of the
+    families they see, and those they work at."""
     visible = visible_families_query(actor).with_only_columns(Family.id)
     query = sa.select(HomeVisit).where(HomeVisit.start < end, HomeVisit.end > start)
     query = query.where(sa.or_(HomeVisit.family_id.in_(visible),

@@ -45,17 +45,18 @@ from calendars.forms import (
     VisitForm,
 )
 from calendars.models import HomeVisit
+from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
-from core.http import datetime_filter
+from core.http import datetime_filter, render_and_commit
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
 from core.schema import MAX_ID, read_date, read_whole_number
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, shown_address, visible_families_query
+from families.services import get_family, record_listing, shown_address, visible_families_query
 from groups.forms import WEEKDAYS
 from groups.services import series_rule
 
@@ -257,7 +258,8 @@ def _absences_by_day(absences, first: date, last: date) -> dict[date, list[DayAb
 
 
 def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list[CalendarDay]:
-    """The worker's events from ``first`` to ``last`` (inclusive), day by day.
+    """The worker's events from ``first`` to ``last`` (inclusive), day by day,
+    as the user may see them (the families shown written to the audit log).
 
     Cancelled events come along: the pages show them struck through, so that
     a worker sees what was called off.
@@ -265,7 +267,9 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
     zone = unit_zone()
     start, end = (local_datetime(first, MIDNIGHT, zone),
                   local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
-    events = worker_events(worker_id, start, end, include_cancelled=True)
+    sight = Sight(current_user)
+    events = sight.show(worker_events(worker_id, start, end, include_cancelled=True))
+    sight.record_read(clock=get_clock(), origin=_origin())
     by_day: dict[date, list[Event]] = defaultdict(list)
     for event in events:
         # An event that began the evening before is shown on the first day.
@@ -287,7 +291,7 @@ def week():
     day = _date_arg(today)
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
-    return render_template(
+    return render_and_commit(
         "calendars/week.html", worker=worker, own=worker.id == current_user.id,
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
         sunday=sunday, week_number=monday.isocalendar().week, today=today,
@@ -311,7 +315,7 @@ def month():
     days = _calendar_days(worker.id, grid_first, grid_last, today)
     weekdays = [(format_date(grid_first + timedelta(days=n), "EEE"), WEEKDAYS[n + 1])
                 for n in range(7)]
-    return render_template(
+    return render_and_commit(
         "calendars/month.html", worker=worker, own=worker.id == current_user.id,
         weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
         month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
@@ -347,10 +351,13 @@ def coordinators_day():
     end = local_datetime(day + timedelta(days=1), MIDNIGHT, zone)
     workers = _workers_of_coordinator()
     away = conflicts.absences_between([worker.id for worker in workers], start, end)
-    columns = [WorkerDay(worker, worker_events(worker.id, start, end, include_cancelled=True),
+    sight = Sight(current_user)
+    columns = [WorkerDay(worker, sight.show(worker_events(worker.id, start, end,
+                                                         include_cancelled=True)),
                          _absences_by_day(away.get(worker.id, []), day, day).get(day, []))
                for worker in workers]
-    return render_template(
+    sight.record_read(clock=get_clock(), origin=_origin())
+    return render_and_commit(
         "calendars/day.html", day=day, columns=columns, today=today,
         previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
@@ -551,7 +558,9 @@ def new_visit():
     elif form.is_submitted():
         status = 422
     suggestions = _suggested_times(form, family)
-    db.session.commit()  # the audit event of the family's read
+    if families:  # the choice of family lists them by surname and reference
+        record_listing(current_user, families, clock=get_clock(), origin=_origin())
+    db.session.commit()  # the audit events of the families' reads
     return render_template("calendars/visit_form.html", form=form, family=family,
                            family_address=shown_address(current_user, family)
                            if family else None,

@@ -19,6 +19,7 @@ from calendars.conflicts import week_hours
 from calendars.events import Event, worker_events
 from calendars.models import ABSENCE_KINDS, REASON_MAX, Absence, WorkingHours
 from calendars.services import can_see_calendar
+from calendars.sight import BUSY, Sight
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.localtime import iso_local
 from core.locks import lock_calendars
@@ -89,10 +90,11 @@ def absences_of(worker: User, since: datetime) -> list[Absence]:
         Absence.user_id == worker.id, Absence.end > since).order_by(Absence.start)))
 
 
-def booked_during(worker: User, start: datetime, end: datetime) -> list[Event]:
-    """The scheduled visits and sessions of the worker that an absence would cover."""
-    return [event for event in worker_events(worker.id, start, end)
-            if event.status == "scheduled"]
+def booked_during(worker: User, start: datetime, end: datetime, sight: Sight) -> list[Event]:
+    """The scheduled visits and sessions of the worker that an absence would
+    cover, as the reader of ``sight`` may see them."""
+    return sight.show([event for event in worker_events(worker.id, start, end)
+                       if event.status == "scheduled"])
 
 
 def _check_absence(kind: str, start: datetime, end: datetime, note: str) -> None:
@@ -122,7 +124,7 @@ def add_absence(actor: User, worker: User, *, kind: str, start: datetime, end: d
     # A booking in the absence, committed while this one is read, would be missed;
     # one after it waits for the absence and is refused.
     lock_calendars([worker.id])
-    booked = booked_during(worker, start, end)
+    booked = booked_during(worker, start, end, Sight(actor))
     if booked and not confirm:
         raise Conflict(
             ngettext("Please confirm: %(num)d booked visit or group session falls in the "
@@ -139,7 +141,8 @@ def add_absence(actor: User, worker: User, *, kind: str, start: datetime, end: d
 def event_detail(event: Event) -> dict:
     """A booked event in a refusal's details: which one, and when (local time, as
     the API writes every instant)."""
-    return {"kind": event.kind, "id": event.id, "start": iso_local(event.start),
+    return {"kind": event.kind, "id": None if event.kind == BUSY else event.id,
+            "start": iso_local(event.start),
             "end": iso_local(event.end)}
 
 

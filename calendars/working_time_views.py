@@ -25,6 +25,7 @@ from calendars.forms import (
     WorkingHoursForm,
 )
 from calendars.models import Absence
+from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.localtime import local_datetime, to_local, unit_zone
@@ -80,18 +81,24 @@ def _stored_hours_form(hours: working_time.WeekHours) -> WorkingHoursForm:
 def _render(worker: User, *, hours_form=None, absence_form=None, booked=(), status=200):
     """The page; a form not given shows what is stored (or nothing, for a new absence)."""
     now = get_clock().now()
+    sight = Sight(current_user)
     rows = [AbsenceRow(absence, working_time.booked_during(worker, absence.start,
-                                                           absence.end))
+                                                           absence.end, sight))
             for absence in working_time.absences_of(worker, now)]
+    booked = sight.show(booked)
+    sight.record_read(clock=get_clock(), origin=request.remote_addr)
     hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
-    return render_template(
+    page = render_template(
         "calendars/working_time.html", worker=worker, own=worker.id == current_user.id,
         hours=hours, hours_form=hours_form or _stored_hours_form(hours),
         default_form=DefaultHoursForm(),
         absence_form=absence_form or AbsenceForm(formdata=None),
         delete_form=DeleteAbsenceForm(), absences=rows, booked=booked,
         weekdays=WEEKDAYS, absence_labels=ABSENCE_LABELS,
-        page_url=_page_url(worker)), status
+        page_url=_page_url(worker))
+    if status < 400:
+        db.session.commit()  # the audit event of the families shown
+    return page, status
 
 
 @bp.get("")
@@ -168,7 +175,7 @@ def add_absence():
                 note=form.note.data or "", confirm=form.confirm.data)
         except Conflict as error:
             db.session.rollback()
-            booked = working_time.booked_during(worker, start, end)
+            booked = working_time.booked_during(worker, start, end, Sight(current_user))
             form.form_errors.append(str(error.message))
         except ValidationFailed as error:
             db.session.rollback()

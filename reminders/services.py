@@ -571,11 +571,15 @@ def upcoming_of_family(family_id: int, *, limit=20) -> list[Reminder]:
         .options(selectinload(Reminder.member))))
 
 
-def of_event(event_type: str, event_id: int) -> list[Reminder]:
-    """Every outbox row of an event, in the order they are (or were) due."""
+def of_event(reader: User, event_type: str, event_id: int) -> list[Reminder]:
+    """The outbox rows of an event, in the order they are (or were) due: those
+    of the families the reader may see (a group session's rows name every
+    family with a place in it)."""
+    visible = visible_families_query(reader).with_only_columns(Family.id)
     return list(db.session.scalars(
         sa.select(Reminder).where(Reminder.event_type == event_type,
-                                  Reminder.event_id == event_id)
+                                  Reminder.event_id == event_id,
+                                  Reminder.family_id.in_(visible))
         .order_by(Reminder.send_at, Reminder.id)
         .options(selectinload(Reminder.member), selectinload(Reminder.family))))
 

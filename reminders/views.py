@@ -25,6 +25,7 @@ from core.http import local_target, page_arg
 from core.roles import ADMIN, COORDINATOR, roles_required
 from core.schema import read_whole_number
 from extensions import db
+from families.services import record_listing
 from reminders import services
 from reminders.forms import (
     CANCEL_REASON_LABELS,
@@ -72,8 +73,14 @@ def family_reminders(family):
 
 @bp.app_template_global()
 def event_reminders(event_type, event_id):
-    """An event's outbox rows, for the visit's or the session's page."""
-    return services.of_event(event_type, event_id)
+    """An event's outbox rows of the families the user may see, for the visit's
+    or the session's page; the families they name are written to the audit log."""
+    rows = services.of_event(current_user, event_type, event_id)
+    shown = {reminder.family_id: reminder.family for reminder in rows}
+    if shown:
+        record_listing(current_user, [shown[key] for key in sorted(shown)],
+                       clock=get_clock(), origin=_origin())
+    return rows
 
 
 def _origin():
@@ -109,9 +116,17 @@ def outbox():
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
-    return render_template("reminders/outbox.html", form=form, pagination=pagination,
-                           filter_args=filter_args, action_form=ActionForm(),
-                           now=get_clock().now()), status
+    # The page names each reminder's family and recipient: an audited read.
+    shown = {reminder.family_id: reminder.family for reminder in pagination.items}
+    if shown:
+        record_listing(current_user, [shown[key] for key in sorted(shown)],
+                       clock=get_clock(), origin=request.remote_addr)
+    answer = render_template("reminders/outbox.html", form=form, pagination=pagination,
+                             filter_args=filter_args, action_form=ActionForm(),
+                             now=get_clock().now())
+    if status < 400:
+        db.session.commit()  # the audit event of the families shown
+    return answer, status
 
 
 def _act(reminder_id, action, done_message):

@@ -27,7 +27,7 @@ from core.schema import read_whole_number
 from core.vocabulary import REFERRAL_SOURCES, REFERRAL_SOURCES_BY_TRACK, TRACKS
 from extensions import db
 from families.models import STATUSES, Family, Member, Plan
-from families.services import visible_families_query
+from families.services import record_listing, visible_families_query
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
 from reminders.models import Reminder
 from reports.suppression import Figure, protect, statistic
@@ -45,7 +45,8 @@ class Dashboard:
 
 
 def dashboard(user, *, clock) -> Dashboard:
-    """The user's families in figures, those waiting for a plan, reviews coming up."""
+    """The user's families in figures, those waiting for a plan, reviews coming up;
+    the families listed are written to the audit log."""
     visible = visible_families_query(user).subquery()
     by_status = dict(db.session.execute(
         sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status)).all())
@@ -60,7 +61,12 @@ def dashboard(user, *, clock) -> Dashboard:
         .where(Family.status == "active",
                Plan.review_date <= today + timedelta(days=REVIEW_HORIZON_DAYS))
         .order_by(Plan.review_date).limit(10))
-    return Dashboard(by_status, by_track, list(waiting), list(due))
+    dashboard = Dashboard(by_status, by_track, list(waiting), list(due))
+    shown = {family.id: family for family in (*dashboard.waiting_for_plan,
+                                              *dashboard.reviews_due)}
+    if shown:  # listed by reference and surname: an audited read
+        record_listing(user, [shown[key] for key in sorted(shown)], clock=clock)
+    return dashboard
 
 
 # --- who reads reports, and the filters -------------------------------------

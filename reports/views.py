@@ -24,8 +24,8 @@ bp = Blueprint("reports", __name__)
 @bp.get("/")
 @login_required
 def dashboard():
-    return render_template("reports/dashboard.html",
-                           dashboard=services.dashboard(current_user, clock=get_clock()))
+    return render_and_commit("reports/dashboard.html",
+                             dashboard=services.dashboard(current_user, clock=get_clock()))
 
 
 @bp.app_template_filter("figure")

@@ -152,6 +152,12 @@ def test_travel_between_municipalities_needs_a_buffer(coordinator, worker, famil
         book(other_coordinator, far, at(2, 10, 30))
     assert error.value.code == "confirmation_required"
     assert codes(error) == ["travel_buffer"]
+    # The Mikkeli family is out of the Puumala coordinator's sight: its visit
+    # is busy time, with neither its municipality nor how far away it is.
+    assert "Mikkeli" not in error.value.message and "minutes" not in error.value.message
+    admin = make_user("admin", municipalities=())
+    with pytest.raises(Conflict) as error:
+        book(admin, far, at(2, 10, 30))
     assert "Mikkeli" in error.value.message and "Puumala" in error.value.message
     # Mikkeli-Puumala is about 51 km between centroids: 62 minutes at 1.2 min/km.
     assert book(other_coordinator, far, at(2, 11, 15)).id

@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 import pytest
 
 from calendars import services, working_time
+from calendars.sight import Sight
 from core.clock import FixedClock
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
@@ -25,7 +26,7 @@ def test_an_absence_covers_scheduled_visits_and_facilitated_sessions_only(coordi
     db.session.commit()
     start, end = datetime(2026, 12, 7, tzinfo=HELSINKI), datetime(2026, 12, 12,
                                                                  tzinfo=HELSINKI)
-    covered = working_time.booked_during(worker, start, end)
+    covered = working_time.booked_during(worker, start, end, Sight(worker))
     assert {(event.kind, event.id) for event in covered if event.kind == "home_visit"} \
         == {("home_visit", kept.id)}
     assert [event.kind for event in covered].count("group_session") == 1
