@@ -27,6 +27,7 @@ from tests.conftest import (
     csrf_token_from,
     login,
     make_family,
+    make_group,
     make_user,
 )
 
@@ -248,3 +249,174 @@ def test_every_path_answers_as_the_rule(client, coordinator, worker, families, p
                                   refusal.code if refusal else None))
         reset(family, status)
     assert disagreements == []
+
+
+# --- the side doors, one by one ---------------------------------------------------
+
+def visit_body(family, worker, kind, day=2, **extra):
+    return {"family_id": family.id, "worker_ids": [worker.id], "kind": kind,
+            "start": f"2026-12-{day:02d}T10:00", "end": f"2026-12-{day:02d}T11:00",
+            "confirm": True, **extra}
+
+
+def error_code(response):
+    return response.get_json()["error"]["code"]
+
+
+def test_one_planning_meeting_before_the_plan_through_the_api(client, coordinator, worker):
+    family = make_family(coordinator, workers=[worker])
+    headers = bearer(coordinator)
+    body = visit_body(family, worker, "planning_meeting")
+    del body["start"], body["end"]
+    series = client.post("/api/v1/visits", headers=headers, json={
+        **body, "series": {"weekday": 3, "start_time": "10:00", "duration_minutes": 60,
+                   "first_date": "2026-12-02", "count": 4}})
+    assert series.status_code == 422 and error_code(series) == "one_planning_meeting"
+    first = client.post("/api/v1/visits", headers=headers,
+                        json=visit_body(family, worker, "planning_meeting"))
+    assert first.status_code == 201
+    second = client.post("/api/v1/visits", headers=headers,
+                         json=visit_body(family, worker, "planning_meeting", day=9))
+    assert second.status_code == 422 and error_code(second) == "one_planning_meeting"
+    cancelled = client.patch(f"/api/v1/visits/{first.get_json()['id']}", headers=headers,
+                             json={"status": "cancelled"})
+    assert cancelled.status_code == 200
+    again = client.post("/api/v1/visits", headers=headers,
+                        json=visit_body(family, worker, "planning_meeting", day=9))
+    assert again.status_code == 201
+    restored = client.patch(f"/api/v1/visits/{first.get_json()['id']}", headers=headers,
+                            json={"status": "scheduled"})
+    assert restored.status_code == 422 and error_code(restored) == "one_planning_meeting"
+    assert db.session.scalar(sa.select(sa.func.count(VisitSeries.id))) == 0
+
+
+def test_one_planning_meeting_before_the_plan_on_the_page(client, coordinator, worker):
+    family = make_family(coordinator, workers=[worker])
+    login(client, coordinator)
+    client.csrf = csrf_token_from(client.get("/calendars/visits/new").get_data(as_text=True))
+    series, _ = page_series(client, family, worker, "planning_meeting")
+    refusal = expected("referred", "preventive", None, "planning_meeting", SERIES_COUNT)
+    assert series.status_code == 422
+    assert str(escape(refusal.message)) in series.get_data(as_text=True)
+    first, _ = page_book(client, family, worker, "planning_meeting")
+    assert first.status_code == 302
+    second = client.post(f"/calendars/visits/new?family={family.id}", data={
+        **_booking_form(family, worker, "planning_meeting", day="2026-12-09"),
+        "csrf_token": client.csrf})
+    assert second.status_code == 422
+    assert str(escape(refusal.message)) in second.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(HomeVisit.id))) == 1
+
+
+def test_a_closed_familys_cancelled_visit_stays_off_the_calendar(client, coordinator, worker):
+    family = make_family(coordinator, workers=[worker], plan=True)
+    headers = bearer(coordinator)
+    visit = client.post("/api/v1/visits", headers=headers,
+                        json=visit_body(family, worker, "home_visit")).get_json()
+    closed = client.post(f"/api/v1/families/{family.id}/close", headers=headers,
+                         json={"confirm": True})
+    assert closed.status_code == 200
+    for change in ({"status": "scheduled"}, {"status": "scheduled", "kind": "home_visit"},
+                   {"status": "scheduled", "start": "2026-12-03T10:00",
+                    "end": "2026-12-03T11:00"}):
+        response = client.patch(f"/api/v1/visits/{visit['id']}", headers=headers,
+                                json=change)
+        assert response.status_code == 422 and error_code(response) == "family_closed"
+    db.session.expire_all()
+    assert db.session.get(HomeVisit, visit["id"]).status == "cancelled"
+
+
+def test_a_closed_familys_cancelled_visit_is_not_restored_on_the_page(client, coordinator,
+                                                                      worker):
+    family = make_family(coordinator, workers=[worker], plan=True)
+    visit = put_visit(family, worker, "home_visit", "cancelled", at(1, 10) - timedelta(days=7))
+    family.status = "closed"
+    db.session.commit()
+    login(client, coordinator)
+    page = client.get(f"/calendars/visits/{visit.id}").get_data(as_text=True)
+    response = client.post(f"/calendars/visits/{visit.id}/done",
+                           data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 422
+    assert "The family&#39;s work has ended" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(HomeVisit, visit.id).status == "cancelled"
+
+
+def test_moving_to_child_protection_through_the_api(client, coordinator, social_worker,
+                                                    worker):
+    family = make_family(coordinator, workers=[worker], plan=True)
+    group = make_group(coordinator, capacity=5)
+    headers = bearer(coordinator)
+    assert family.status == "active"
+    without = client.patch(f"/api/v1/families/{family.id}", headers=headers, json={
+        "track": "child_protection", "referral_source": "social_worker"})
+    assert without.status_code == 422
+    assert error_code(without) == "responsible_social_worker_required"
+    moved = client.patch(f"/api/v1/families/{family.id}", headers=headers, json={
+        "track": "child_protection", "referral_source": "social_worker",
+        "responsible_social_worker_id": social_worker.id})
+    assert moved.status_code == 200
+    body = moved.get_json()
+    assert body["status"] == "planning"
+    assert body["plan"]["social_worker_participated"] is False
+    home = client.post("/api/v1/visits", headers=headers,
+                       json=visit_body(family, worker, "home_visit"))
+    assert home.status_code == 422
+    assert error_code(home) == "social_worker_participation_required"
+    place = client.post(f"/api/v1/groups/{group.id}/enrollments", headers=headers, json={
+        "family_id": family.id, "member_ids": [m.id for m in family.members]})
+    assert place.status_code == 422
+    assert error_code(place) == "social_worker_participation_required"
+    active = client.patch(f"/api/v1/families/{family.id}", headers=headers,
+                          json={"status": "active"})
+    assert active.status_code == 422
+    assert error_code(active) == "social_worker_participation_required"
+    meeting = client.post("/api/v1/visits", headers=headers,
+                          json=visit_body(family, worker, "planning_meeting"))
+    assert meeting.status_code == 201
+    plan = client.put(f"/api/v1/families/{family.id}/plan", headers=headers, json={
+        "goals": ["parenthood"], "start_date": "2026-11-20", "review_date": "2027-02-20",
+        "social_worker_participated": True})
+    assert plan.status_code == 200 and plan.get_json()["social_worker_participated"] is True
+    assert client.get(f"/api/v1/families/{family.id}",
+                      headers=headers).get_json()["status"] == "active"
+    home = client.post("/api/v1/visits", headers=headers,
+                       json=visit_body(family, worker, "home_visit", day=3))
+    assert home.status_code == 201
+
+
+def test_moving_to_child_protection_on_the_page(client, coordinator, social_worker, worker):
+    family = make_family(coordinator, workers=[worker], plan=True)
+    login(client, coordinator)
+    url = f"/families/{family.id}/edit"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    form = {"surname": family.surname, "municipality": "Mikkeli",
+            "address": family.address, "track": "child_protection",
+            "referral_source": "social_worker", "referral_date": "2026-11-02",
+            "responsible_social_worker_id": "", "family_worker_ids": [str(worker.id)],
+            "languages": ["fi"], "status": "active", "csrf_token": token}
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422
+    assert "needs a responsible social worker" in refused.get_data(as_text=True)
+    moved = client.post(url, data={**form, "responsible_social_worker_id":
+                                   str(social_worker.id)})
+    assert moved.status_code == 302
+    db.session.expire_all()
+    family = db.session.get(type(family), family.id)
+    assert (family.track, family.status) == ("child_protection", "planning")
+    client.csrf = csrf_token_from(client.get("/calendars/visits/new").get_data(as_text=True))
+    home, _ = page_book(client, family, worker, "home_visit")
+    assert home.status_code == 422
+    refusal = expected("planning", "child_protection", False, "home_visit")
+    assert str(escape(refusal.message)) in home.get_data(as_text=True)
+    plan_url = f"/families/{family.id}/plan"
+    plan_page = client.get(plan_url).get_data(as_text=True)
+    saved = client.post(plan_url, data={
+        "goals": ["parenthood"], "content": "", "agreed_with": "Anna",
+        "start_date": "2026-11-20", "review_date": "2027-02-20",
+        "social_worker_participated": "y", "csrf_token": csrf_token_from(plan_page)})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(family), family.id).status == "active"
+    home, _ = page_book(client, family, worker, "home_visit")
+    assert home.status_code == 302
