@@ -182,6 +182,33 @@ def visit_place(reader: User | None, visit: HomeVisit) -> str | None:
 
 # --- booking ---------------------------------------------------------------
 
+def _ensure_bookable(family: Family, kind: str, *, occurrences=1,
+                     exclude_visit_id=None) -> None:
+    """The booking rule (``families.services.booking_refusal``) with the family's
+    planning meetings on the calendar counted; called with the family's calendar
+    locked, so two bookings at once cannot both take the one planning meeting."""
+    booked = 0
+    if kind == "planning_meeting":
+        query = sa.select(sa.func.count(HomeVisit.id)).where(
+            HomeVisit.family_id == family.id, HomeVisit.kind == "planning_meeting",
+            HomeVisit.status == "scheduled")
+        if exclude_visit_id is not None:
+            query = query.where(HomeVisit.id != exclude_visit_id)
+        booked = db.session.scalar(query)
+    ensure_bookable(family, kind, planning_meetings_booked=booked,
+                    occurrences=occurrences)
+
+
+def on_calendar_after(visit: HomeVisit, *, kind: str, status: str) -> bool:
+    """Whether a change keeps a visit booked or brings it back onto the calendar,
+    so that the booking rule applies to it: a scheduled visit changed in any
+    way, a cancelled one restored (to any outcome), or a kind changed. Marking
+    a booked visit done, missed or cancelled records what happened instead."""
+    if status == "cancelled":
+        return False
+    return status == "scheduled" or visit.status == "cancelled" or kind != visit.kind
+
+
 def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datetime,
                worker_ids, place=None, municipality=None, notes="", confirm=False,
                zone, settings: CalendarSettings, clock) -> HomeVisit:
@@ -195,6 +222,7 @@ def book_visit(actor: User, family: Family, *, kind, start: datetime, end: datet
     place_municipality = municipality_named(municipality) if municipality \
         else family.municipality
     lock_calendars([w.id for w in workers], family.id)
+    _ensure_bookable(family, kind)
     _refuse_or_warn(find_clashes([w.id for w in workers], family.id, start, end,
                                  place_municipality.id, zone=zone, settings=settings,
                                  reader=actor),
@@ -247,6 +275,7 @@ def book_series(actor: User, family: Family, *, kind, rule: SeriesRule, worker_i
         message = _("The series has no dates ahead.")
         raise ValidationFailed(message, fields={"first_date": message})
     lock_calendars([w.id for w in workers], family.id)
+    _ensure_bookable(family, kind, occurrences=len(occurrences))
     calendars = conflicts.load([w.id for w in workers], family.id, occurrences[0].start,
                                occurrences[-1].end, zone=zone, travel=settings.travel,
                                default_working_hours=settings.default_working_hours,
@@ -298,8 +327,6 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     _check_times(start, end)
     kind = changes.get("kind", visit.kind)
     _check_kind(kind)
-    if kind != visit.kind:
-        ensure_bookable(visit.family, kind)
     workers = _workers(changes["worker_ids"]) if "worker_ids" in changes else visit.workers
     municipality = (municipality_named(changes["municipality"]) if changes.get("municipality")
                     else visit.municipality)
@@ -316,6 +343,9 @@ def update_visit(actor: User, visit: HomeVisit, changes: dict, *, confirm=False,
     moved = (start, end) != (visit.start, visit.end)
     rebooked = (moved or "worker_ids" in changes or municipality != visit.municipality
                 or (status == "scheduled" and visit.status == "cancelled"))
+    if on_calendar_after(visit, kind=kind, status=status):
+        lock_calendars([w.id for w in workers], visit.family_id)
+        _ensure_bookable(visit.family, kind, exclude_visit_id=visit.id)
     if rebooked and status == "scheduled":
         lock_calendars([w.id for w in workers], visit.family_id)
         _refuse_or_warn(find_clashes([w.id for w in workers], visit.family_id, start, end,

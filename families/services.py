@@ -44,9 +44,6 @@ from families.models import (
 REFERENCE_PREFIX = "PT"
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()-]{4,28}$")
 
-# What may be booked before a plan exists (rule 4): only the planning meeting.
-BOOKABLE_WITHOUT_PLAN = frozenset({"planning_meeting"})
-
 
 # --- who sees what ---------------------------------------------------------
 
@@ -434,15 +431,19 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
         family.family_workers = [
             _staff_member(user_id, FAMILY_WORKER, "family_worker_ids")
             for user_id in dict.fromkeys(changes["family_worker_ids"])]
-    if "status" in changes:
-        _set_status(actor, family, changes["status"], clock.now())
-    if track != family.track:
+    track_changed = track != family.track
+    if track_changed:
         family.track_changes.append(TrackChange(
             from_track=family.track, to_track=track, changed_on=today,
             changed_by_id=actor.id))
         family.track = track
     family.referral_source = referral_source
     family.responsible_social_worker = social_worker
+    # A form sends the status it shows: the same status is no request to set it.
+    status_set = changes.get("status", family.status) != family.status
+    if status_set:
+        _set_status(actor, family, changes["status"], clock.now())
+    _follow_plan(family, promote=track_changed and not status_set)
     family.updated_at = clock.now()
     db.session.flush()
     audit.record(actor, "family.update", "family", family.id, at=clock.now(),
@@ -460,9 +461,16 @@ def _set_status(actor: User, family: Family, status: str, now) -> None:
     """
     if status not in STATUSES:
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
-    if status == "active" and family.plan is None:
-        message = _("Family work starts with a plan: record the plan first.")
-        raise RuleViolation(message, code="plan_required", fields={"status": message})
+    if status == "active":
+        state = family_plan_state(family)
+        if state == "none":
+            message = _("Family work starts with a plan: record the plan first.")
+            raise RuleViolation(message, code="plan_required", fields={"status": message})
+        if state == "awaiting_social_worker":
+            message = _("A child-protection family's work starts once its plan records"
+                        " the responsible social worker's participation.")
+            raise RuleViolation(message, code="social_worker_participation_required",
+                                fields={"status": message})
     if status == "closed" and family.status != "closed":
         if actor.role not in (ADMIN, COORDINATOR):
             message = _("Only a coordinator or an admin closes a family.")
@@ -471,6 +479,18 @@ def _set_status(actor: User, family: Family, status: str, now) -> None:
     elif status != "closed":
         family.closed_at = None
     family.status = status
+
+
+def _follow_plan(family: Family, *, promote: bool) -> None:
+    """An active family whose plan is not in force (a preventive family moved
+    to child protection, whose plan lacks the social worker's participation)
+    is back in planning; with ``promote``, a family in planning whose plan is
+    in force (the track changed back) is active again."""
+    state = family_plan_state(family)
+    if family.status == "active" and state != "in_force":
+        family.status = "planning"
+    elif promote and family.status in ("referred", "planning") and state == "in_force":
+        family.status = "active"
 
 
 # --- members ---------------------------------------------------------------
@@ -616,17 +636,72 @@ def set_plan(actor: User, family: Family, *, goals, start_date, review_date, con
     return plan
 
 
-def ensure_bookable(family: Family, kind: str) -> None:
-    """Rule 4 of the work: regular visits and group places need a plan.
+# What a family's plan allows (rule 4 of the work): none yet; recorded but, on
+# the child-protection track, without the responsible social worker's
+# participation; or in force.
+PLAN_STATES = ("none", "awaiting_social_worker", "in_force")
+# What can be booked for a family: its visit kinds and a place in a group.
+BOOKING_KINDS = ("planning_meeting", "home_visit", "review_meeting", "group_place")
 
-    ``kind`` is a visit kind (``planning_meeting``, ``home_visit``,
-    ``review_meeting``) or ``group_place``. Other packages call this before
-    booking anything for a family.
+
+def plan_state(track: str, has_plan: bool, social_worker_participated: bool) -> str:
+    """Whether a plan is in force: on the child-protection track only once it
+    records the responsible social worker's participation (rule 4)."""
+    if not has_plan:
+        return "none"
+    if track == CHILD_PROTECTION and not social_worker_participated:
+        return "awaiting_social_worker"
+    return "in_force"
+
+
+def family_plan_state(family: Family) -> str:
+    """The plan state of a family (see ``plan_state``)."""
+    plan = family.plan
+    return plan_state(family.track, plan is not None,
+                      bool(plan is not None and plan.social_worker_participated))
+
+
+def booking_refusal(*, status: str, track: str, plan: str, kind: str,
+                    planning_meetings_booked: int = 0,
+                    occurrences: int = 1) -> RuleViolation | None:
+    """The one rule of what a family may have booked, or None when it may.
+
+    ``plan`` is one of ``PLAN_STATES``; ``kind`` one of ``BOOKING_KINDS``;
+    ``planning_meetings_booked`` counts the family's other planning meetings
+    still on the calendar, and ``occurrences`` the visits booked at once (a
+    series). A closed family gets nothing. Before its plan is in force a
+    family gets only the planning meeting, and only one: no second one while
+    one is booked, and no series of them. Every path that books a visit, brings
+    one back onto the calendar or gives a group place applies this rule.
     """
-    if family.status == "closed":
-        raise RuleViolation(_("The family's work has ended: nothing can be booked."),
-                            code="family_closed")
-    if family.plan is None and kind not in BOOKABLE_WITHOUT_PLAN:
-        raise RuleViolation(
+    if status == "closed":
+        return RuleViolation(_("The family's work has ended: nothing can be booked."),
+                             code="family_closed")
+    if plan == "in_force":
+        return None
+    if kind != "planning_meeting":
+        if plan == "awaiting_social_worker":
+            return RuleViolation(
+                _("A child-protection family's plan must record the responsible social"
+                  " worker's participation before regular visits or group places are"
+                  " booked."), code="social_worker_participation_required")
+        return RuleViolation(
             _("Family work starts with a plan: only the planning meeting can be"
               " booked before the plan is recorded."), code="plan_required")
+    if occurrences > 1 or planning_meetings_booked > 0:
+        return RuleViolation(
+            _("Only one planning meeting comes before the plan: record the plan, or"
+              " move or cancel the planning meeting already booked."),
+            code="one_planning_meeting")
+    return None
+
+
+def ensure_bookable(family: Family, kind: str, *, planning_meetings_booked: int = 0,
+                    occurrences: int = 1) -> None:
+    """Refuse what ``booking_refusal`` refuses for this family."""
+    refusal = booking_refusal(status=family.status, track=family.track,
+                              plan=family_plan_state(family), kind=kind,
+                              planning_meetings_booked=planning_meetings_booked,
+                              occurrences=occurrences)
+    if refusal is not None:
+        raise refusal

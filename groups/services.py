@@ -178,24 +178,53 @@ def _shift_waiting_list(group: PeerGroup, after: int, by: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _promote(group: PeerGroup, now: datetime) -> list[Enrollment]:
-    """Give free places to the first on the waiting list; return who moved up."""
+def _promote(group: PeerGroup, now: datetime, zone=None) -> list[Enrollment]:
+    """Give free places to the first on the waiting list who still fit the group
+    (``check_family_fits``); return who moved up. One who no longer fits keeps
+    waiting, and the one behind is promoted."""
     free = group.capacity - enrolled_count(group)
     if free <= 0:
         return []
-    promoted = list(db.session.scalars(
+    waiting = list(db.session.scalars(
         sa.select(Enrollment).where(Enrollment.group_id == group.id,
                                     Enrollment.status == "waitlisted")
-        .order_by(Enrollment.position).limit(free)
-        .execution_options(populate_existing=True)))
+        .order_by(Enrollment.position).execution_options(populate_existing=True)))
+    day = first_day_ahead(group, now, zone)
+    promoted, passed_over = [], False
+    for enrollment in waiting:
+        if len(promoted) == free:
+            break
+        try:
+            check_family_fits(group, enrollment.family, enrollment.members, day)
+        except (RuleViolation, ValidationFailed):
+            passed_over = True
+            continue
+        promoted.append(enrollment)
     for enrollment in promoted:
         enrollment.status = "enrolled"
         enrollment.position = None
         enrollment.enrolled_at = now
     db.session.flush()
-    if promoted:
+    if promoted and passed_over:
+        _renumber_waiting_list(group)
+    elif promoted:
         _shift_waiting_list(group, 0, len(promoted))
     return promoted
+
+
+def _renumber_waiting_list(group: PeerGroup) -> None:
+    """Number those still waiting 1..n in their order, through negative numbers
+    as ``_shift_waiting_list`` does."""
+    waiting = list(db.session.scalars(
+        sa.select(Enrollment).where(Enrollment.group_id == group.id,
+                                    Enrollment.status == "waitlisted")
+        .order_by(Enrollment.position)))
+    for rank, enrollment in enumerate(waiting, start=1):
+        enrollment.position = -rank
+    db.session.flush()
+    for enrollment in waiting:
+        enrollment.position = -enrollment.position
+    db.session.flush()
 
 
 # --- series and sessions ---------------------------------------------------
@@ -536,7 +565,7 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
     if "series" in changes:
         apply_series(group, changes["series"], zone=zone, now=now)
     if "capacity" in changes:
-        set_capacity(group, changes["capacity"], now=now)
+        set_capacity(group, changes["capacity"], now=now, zone=zone)
     if "status" in changes and changes["status"] != group.status:
         set_status(group, changes["status"], now=now)
     group.updated_at = now
@@ -547,7 +576,8 @@ def update_group(actor: User, group: PeerGroup, changes: dict, *, zone, clock) -
     return group
 
 
-def set_capacity(group: PeerGroup, capacity: int, *, now: datetime) -> list[Enrollment]:
+def set_capacity(group: PeerGroup, capacity: int, *, now: datetime,
+                 zone=None) -> list[Enrollment]:
     """Change the number of places; free places go to the waiting list at once."""
     _lock_roster(group)
     taken = enrolled_count(group)
@@ -557,7 +587,7 @@ def set_capacity(group: PeerGroup, capacity: int, *, now: datetime) -> list[Enro
         raise RuleViolation(message, code="capacity_below_enrolled",
                             fields={"capacity": message})
     group.capacity = capacity
-    return _promote(group, now)
+    return _promote(group, now, zone)
 
 
 def set_status(group: PeerGroup, status: str, *, now: datetime) -> None:
@@ -611,8 +641,67 @@ def search_groups(*, municipality=None, status=None, theme=None, with_free_place
 
 # --- enrollment ------------------------------------------------------------
 
-def check_eligible(group: PeerGroup, family: Family, *, now: datetime, zone) -> None:
-    """Whether a family may take a place in a group; a clear refusal if not."""
+def first_day_ahead(group: PeerGroup, now: datetime, zone=None) -> date:
+    """The local day of the group's first session ahead (today without one):
+    the day on which attending children's ages are taken."""
+    upcoming = upcoming_sessions(group, now)
+    return to_local(upcoming[0].start if upcoming else now, zone).date()
+
+
+def check_family_fits(group: PeerGroup, family: Family, members, day: date) -> None:
+    """The one rule of who may hold a place in a group, on every path that
+    enrolls, promotes from the waiting list or changes who attends.
+
+    The family may have a group place booked (``ensure_bookable``), its track
+    is one of the group's, the members who attend are its own, every attending
+    child is within the group's age range on ``day``, and the family has a
+    child in that range (guardians may attend without their children, as in a
+    parents' group, but for the sake of a child of the group's ages).
+    """
+    _check_family_may_join(group, family)
+    _check_attending(group, family, members, day)
+
+
+def _check_family_may_join(group: PeerGroup, family: Family) -> None:
+    ensure_bookable(family, "group_place")
+    if family.track not in group.tracks:
+        raise RuleViolation(_("The group is not for families on this track."),
+                            code="track_not_allowed")
+
+
+def _in_range(group: PeerGroup, child: Member, day: date) -> bool:
+    return group.min_age_months <= child.age_in_months(day) <= group.max_age_months
+
+
+def _check_attending(group: PeerGroup, family: Family, members, day: date) -> None:
+    message = _("Choose the members of this family who will attend.")
+    if not members or any(member.family_id != family.id for member in members):
+        raise ValidationFailed(message, fields={"member_ids": message})
+    if not any(_in_range(group, child, day) for child in family.children):
+        raise RuleViolation(
+            _("No child of the family is %(low)d-%(high)d months old on %(day)s, the"
+              " first session ahead.", low=group.min_age_months,
+              high=group.max_age_months, day=day.isoformat()),
+            code="no_child_in_age_range")
+    outside = [member.first_name for member in members
+               if member.role == "child" and not _in_range(group, member, day)]
+    if outside:
+        message = _("Only children %(low)d-%(high)d months old on %(day)s, the first"
+                    " session ahead, attend this group. Outside that range: %(names)s.",
+                    low=group.min_age_months, high=group.max_age_months,
+                    day=day.isoformat(), names=", ".join(outside))
+        raise RuleViolation(message, code="child_outside_age_range",
+                            fields={"member_ids": message})
+
+
+def check_eligible(group: PeerGroup, family: Family, *, now: datetime, zone,
+                   members=None) -> None:
+    """Whether a family may take a place in a group; a clear refusal if not.
+
+    The group must be taking families, with a session ahead; the family must
+    fit it (``check_family_fits``) with the ``members`` who attend, by default
+    its guardians and its children in the age range.
+    """
     if group.status not in ENROLLING_STATUSES:
         raise Conflict(_("The group is not taking families now."), code="group_not_open")
     today = local_today(now, zone)
@@ -621,21 +710,20 @@ def check_eligible(group: PeerGroup, family: Family, *, now: datetime, zone) -> 
                          day=group.enrollment_opens.isoformat()), code="enrollment_closed")
     if group.enrollment_closes and today > group.enrollment_closes:
         raise Conflict(_("Enrollment to this group has closed."), code="enrollment_closed")
-    ensure_bookable(family, "group_place")
-    if family.track not in group.tracks:
-        raise RuleViolation(_("The group is not for families on this track."),
-                            code="track_not_allowed")
-    upcoming = upcoming_sessions(group, now)
-    if not upcoming:
+    _check_family_may_join(group, family)
+    if not upcoming_sessions(group, now):
         raise Conflict(_("The group has no sessions ahead."), code="no_upcoming_sessions")
-    first_day = to_local(upcoming[0].start, zone).date()
-    ages = [child.age_in_months(first_day) for child in family.children]
-    if not any(group.min_age_months <= age <= group.max_age_months for age in ages):
-        raise RuleViolation(
-            _("No child of the family is %(low)d-%(high)d months old on %(day)s, the"
-              " first session ahead.", low=group.min_age_months,
-              high=group.max_age_months, day=first_day.isoformat()),
-            code="no_child_in_age_range")
+    day = first_day_ahead(group, now, zone)
+    if members is None:
+        members = default_attending(group, family, day)
+    _check_attending(group, family, members, day)
+
+
+def default_attending(group: PeerGroup, family: Family, day: date) -> list[Member]:
+    """Who attends unless chosen otherwise: the guardians and the children in
+    the group's age range on ``day``."""
+    return [member for member in family.members
+            if member.role == "guardian" or _in_range(group, member, day)]
 
 
 def _attending_members(family: Family, member_ids) -> list[Member]:
@@ -652,8 +740,8 @@ def enroll(actor: User, group: PeerGroup, family: Family, member_ids, *, zone,
     _require(can_enroll(actor, group, family),
              _("You may not place this family in this group."))
     now = clock.now()
-    check_eligible(group, family, now=now, zone=zone)
     members = _attending_members(family, member_ids)
+    check_eligible(group, family, now=now, zone=zone, members=members)
     _lock_roster(group)
     already = db.session.scalar(sa.select(Enrollment.id).where(
         Enrollment.group_id == group.id, Enrollment.family_id == family.id,
@@ -676,7 +764,8 @@ def enroll(actor: User, group: PeerGroup, family: Family, member_ids, *, zone,
     return enrollment
 
 
-def withdraw(actor: User, enrollment: Enrollment, *, clock) -> list[Enrollment]:
+def withdraw(actor: User, enrollment: Enrollment, *, clock,
+             zone=None) -> list[Enrollment]:
     """End a place or leave the waiting list; the freed place goes to the next."""
     group = enrollment.group
     _require(can_enroll(actor, group, enrollment.family),
@@ -694,7 +783,7 @@ def withdraw(actor: User, enrollment: Enrollment, *, clock) -> list[Enrollment]:
         _shift_waiting_list(group, was_waiting_at, 1)
         promoted = []
     else:
-        promoted = _promote(group, now)
+        promoted = _promote(group, now, zone)
     audit.record(actor, "enrollment.withdraw", "family", enrollment.family_id, at=now,
                  detail={"group_id": group.id})
     group_changed.send("groups", group_id=group.id, now=now)
@@ -714,11 +803,16 @@ def complete(actor: User, enrollment: Enrollment, *, clock) -> None:
     group_changed.send("groups", group_id=enrollment.group_id, now=clock.now())
 
 
-def change_members(actor: User, enrollment: Enrollment, member_ids, *, clock) -> None:
-    """Change which members of the family attend."""
+def change_members(actor: User, enrollment: Enrollment, member_ids, *, clock,
+                   zone=None) -> None:
+    """Change which members of the family attend; they must fit the group as
+    on enrolling (``check_family_fits``)."""
     _require(can_enroll(actor, enrollment.group, enrollment.family),
              _("You may not change this family's place."))
-    enrollment.members = _attending_members(enrollment.family, member_ids)
+    members = _attending_members(enrollment.family, member_ids)
+    check_family_fits(enrollment.group, enrollment.family, members,
+                      first_day_ahead(enrollment.group, clock.now(), zone))
+    enrollment.members = members
 
 
 # --- attendance ------------------------------------------------------------

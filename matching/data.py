@@ -11,6 +11,7 @@ from core.localtime import to_local
 from core.models import Municipality, Venue
 from extensions import db
 from families.models import AvailabilityWindow, Family, Member, Plan
+from families.services import booking_refusal, plan_state
 from groups.models import (
     Enrollment,
     GroupSession,
@@ -110,11 +111,19 @@ def load_family_table(family_ids, *, now: datetime, zone, until: datetime,
     connection = db.session.connection()
     rows = connection.execute(
         sa.select(Family.id, Family.reference, Family.track, Family.municipality_id,
-                  Family.languages, Family.referral_date, Plan.goals)
+                  Family.languages, Family.referral_date, Plan.goals, Family.status,
+                  Plan.id, Plan.social_worker_participated)
         .outerjoin(Plan, Plan.family_id == Family.id)
         .where(Family.id.in_(family_ids)).order_by(Family.id)).all()
-    ids, references, tracks, municipalities, languages, waiting_since, goals = (
-        list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 7
+    (ids, references, tracks, municipalities, languages, waiting_since, goals, statuses,
+     plan_ids, participated) = (list(column) for column in zip(*rows, strict=True)) \
+        if rows else ([],) * 10
+    # "A plan" for scoring is the booking rule's answer for a group place.
+    may_join = [booking_refusal(status=status, track=track, kind="group_place",
+                                plan=plan_state(track, plan_id is not None,
+                                                bool(took_part))) is None
+                for status, track, plan_id, took_part
+                in zip(statuses, tracks, plan_ids, participated, strict=True)]
     index = {family_id: position for position, family_id in enumerate(ids)}
     births = [[] for _ in ids]
     by_family = {} if members else None
@@ -145,7 +154,7 @@ def load_family_table(family_ids, *, now: datetime, zone, until: datetime,
     return Families(
         ids=ids, tracks=tracks, municipality_ids=municipalities,
         languages=[frozenset(spoken or ()) for spoken in languages],
-        has_plan=[plan is not None for plan in goals],
+        has_plan=may_join,
         goals=[tuple(plan or ()) for plan in goals], birth_dates=births,
         waiting_since=waiting_since, availability=availability, visits=visits, taken=taken,
         references=references, members=by_family)

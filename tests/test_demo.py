@@ -21,7 +21,9 @@ from core.models import AuditEvent, BlackoutDate, Venue
 from core.roles import ROLES
 from extensions import db
 from families.models import Family, Member, Plan, TrackChange
+from families.services import booking_refusal, family_plan_state
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup, group_facilitators
+from groups.services import check_family_fits
 from tests.conftest import empty_tables
 
 NOW = "2026-11-30T10:00:00+02:00"
@@ -421,6 +423,27 @@ def test_no_worker_is_in_two_places_at_once(seeded):
             if not window or not window[0] <= start.time() <= end.time() <= window[1]:
                 outside.append(label)
     assert len(outside) == 1
+
+
+def test_the_calendar_and_the_rosters_agree_with_the_booking_and_group_rules(seeded):
+    """Every visit still on the calendar is one the booking rule allows the family
+    now (a planning meeting alone among its booked ones), and every place one
+    the group fit rule allowed on the first session's day."""
+    for family in db.session.scalars(db.select(Family)):
+        booked = [visit for visit in db.session.scalars(db.select(HomeVisit).where(
+            HomeVisit.family_id == family.id, HomeVisit.status == "scheduled"))]
+        meetings = sum(visit.kind == "planning_meeting" for visit in booked)
+        for visit in booked:
+            assert booking_refusal(
+                status=family.status, track=family.track,
+                plan=family_plan_state(family), kind=visit.kind,
+                planning_meetings_booked=meetings - (visit.kind == "planning_meeting"),
+            ) is None, (family.reference, visit.kind)
+    for group in groups():
+        first_day = local_day(group.sessions[0].start)
+        for enrollment in group.enrollments:
+            if enrollment.status in ("enrolled", "waitlisted"):
+                check_family_fits(group, enrollment.family, enrollment.members, first_day)
 
 
 def test_visits_follow_the_plan_rule(seeded):
