@@ -54,6 +54,10 @@ class Config:
     # many failures in a row an account pauses for how long.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # With the limits' storage (Redis) down, serve uncounted and log, rather than
+    # answer every sign-in, API call and feed with 500; the account pause after
+    # failed sign-ins in a row lives in the database and still holds.
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"
     LOGIN_LOCKOUT_FAILURES = 5

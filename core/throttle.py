@@ -6,8 +6,15 @@ process, so that with several web processes only Redis makes a limit one
 limit. Only failures count, so a correct secret used all day never meets the
 limit; once an address has failed too often, every attempt from it waits,
 right or wrong, or a guess that came right would still be answered.
+
+When the storage cannot be reached (Redis down) and RATELIMIT_SWALLOW_ERRORS
+is on, as it is by default, the attempt is let through uncounted and the
+fault logged, as Flask-Limiter does with the sign-in limits: a Redis outage
+must not stop every calendar from being served. Accounts still pause after
+failed sign-ins in a row (LOGIN_LOCKOUT_FAILURES), which lives in the database.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -16,6 +23,8 @@ from functools import cache
 from limits import RateLimitItem, parse
 
 from extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -41,16 +50,28 @@ class FailureLimit:
         if not config.get("RATELIMIT_ENABLED", True):
             return None
         item, identifiers = self._key(config, address)
-        if limiter.limiter.test(item, *identifiers):
+        try:
+            if limiter.limiter.test(item, *identifiers):
+                return None
+            reset, _remaining = limiter.limiter.get_window_stats(item, *identifiers)
+        except Exception:
+            self._storage_failed(config)
             return None
-        reset, _remaining = limiter.limiter.get_window_stats(item, *identifiers)
         return max(1, math.ceil(reset - time.time()))
 
     def fail(self, config, address: str) -> None:
         """Count one failed attempt of the address."""
         if config.get("RATELIMIT_ENABLED", True):
             item, identifiers = self._key(config, address)
-            limiter.limiter.hit(item, *identifiers)
+            try:
+                limiter.limiter.hit(item, *identifiers)
+            except Exception:
+                self._storage_failed(config)
+
+    def _storage_failed(self, config) -> None:
+        if not config.get("RATELIMIT_SWALLOW_ERRORS", False):
+            raise
+        log.exception("the limits' storage failed: %s not counted", self.scope)
 
 
 # Wrong bearer tokens on the API, and feed URLs whose secret no feed ever had.
