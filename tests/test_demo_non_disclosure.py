@@ -8,14 +8,13 @@ the family's own workers and responsible social worker do see it, and so does
 the right-of-access export. The pages are every GET rule of the URL map whose
 arguments the family fills (its id, its visits, its workers, its groups).
 
-The tables are kept between the tests of this module, as in tests/test_demo.py.
+The demo is seeded once for the module by tests/test_demo.py's fixtures.
 """
 
 import csv
 import io
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from calendars import services as calendar_services
 from calendars.models import HomeVisit
-from core.clock import FixedClock, set_clock
+from core.clock import FixedClock
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
 from demo import PASSWORD as DEMO_PASSWORD
 from extensions import db
@@ -33,46 +32,21 @@ from reminders import dispatcher
 from reminders import services as reminder_services
 from reminders.models import Reminder
 from reports.services import REPORT_NAMES
-from tests.conftest import bearer, empty_tables, login
+from tests.conftest import HELSINKI, bearer, login
 from tests.reminders.helpers import Recorder
-
-NOW = "2026-11-30T10:00:00+02:00"
-INSTANT = datetime.fromisoformat(NOW)
-HELSINKI = ZoneInfo("Europe/Helsinki")
-
-_demo = {}
-
-
-@pytest.fixture(scope="module")
-def _tables_of_the_module(_app):
-    yield
-    _demo.clear()
-    with _app.app_context():
-        empty_tables()
+from tests.test_demo import INSTANT, _tables_of_the_module, app, seeded  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def app(_app, _tables_of_the_module):
-    set_clock(_app, FixedClock(INSTANT))
-    return _app
-
-
-@pytest.fixture
-def demo(app, runner):
-    """The seeded demo, and what of it is under non-disclosure."""
-    if "protected" not in _demo:
-        empty_tables()
-        result = runner.invoke(args=["seed-demo", "--now", NOW])
-        assert result.exit_code == 0, result.output
-        protected = list(db.session.scalars(
-            sa.select(Family).where(Family.address_non_disclosure)))
-        _demo["protected"] = [family.id for family in protected]
-        # The whole address, and its street and number: other families of the
-        # demo may live on the same street, but not in the same house.
-        _demo["secrets"] = sorted({text for family in protected
-                                   for text in (family.address, house_of(family.address))})
-    set_clock(app, FixedClock(INSTANT))
-    return _demo
+def demo(seeded):  # noqa: F811 (a fixture of tests.test_demo)
+    """The seeded demo's families under non-disclosure, and what of them is secret."""
+    protected = list(db.session.scalars(
+        sa.select(Family).where(Family.address_non_disclosure)))
+    # The whole address, and its street and number: other families of the
+    # demo may live on the same street, but not in the same house.
+    return {"protected": [family.id for family in protected],
+            "secrets": sorted({text for family in protected
+                               for text in (family.address, house_of(family.address))})}
 
 
 def house_of(address: str) -> str:
@@ -104,7 +78,7 @@ def test_the_demo_has_a_family_under_non_disclosure_visited_at_home(demo):
 
 @pytest.mark.parametrize("owner_type", ["worker", "group", "family"])
 @pytest.mark.parametrize("privacy", ["minimal", "detailed"])
-def test_no_feed_holds_the_address(app, client, monkeypatch, demo, owner_type, privacy):
+def test_no_feed_holds_the_address(app, client, monkeypatch, demo, owner_type, privacy):  # noqa: F811
     monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
     owners = {
         "worker": sa.select(User.id).where(User.role == FAMILY_WORKER),
@@ -127,7 +101,7 @@ def test_no_feed_holds_the_address(app, client, monkeypatch, demo, owner_type, p
     assert events > 0
 
 
-def test_no_reminder_message_holds_the_address(app, demo):
+def test_no_reminder_message_holds_the_address(app, demo):  # noqa: F811
     """Every message planned over the horizon, sent by the dispatcher at its time."""
     reminder_services.plan_horizon(now=INSTANT, zone=HELSINKI)
     db.session.commit()
@@ -159,7 +133,7 @@ def test_no_report_holds_the_address(client, demo):
     bodies = [client.get("/reports/", query_string=query).get_data(as_text=True)]
     for name in REPORT_NAMES:
         answer = client.get(f"/api/v1/reports/{name}", headers=headers, query_string=query)
-        assert answer.status_code == 200
+        assert answer.status_code == 200, (answer.get_data(as_text=True), answer.headers)
         bodies.append(answer.get_data(as_text=True))
         for table in answer.get_json()["tables"]:
             exported = client.get(f"/reports/{name}/{table['name']}.csv",
@@ -184,7 +158,7 @@ def family_arguments(family: Family) -> dict[str, list[int]]:
     }
 
 
-def family_urls(app, family: Family) -> list[str]:
+def family_urls(app, family: Family) -> list[str]:  # noqa: F811
     """Every GET route the family's records fill, and the lists without arguments."""
     arguments = family_arguments(family)
     visits = list(db.session.scalars(sa.select(HomeVisit).where(
@@ -226,7 +200,7 @@ def readers_outside(family: Family) -> list[User]:
             and (user.role == ADMIN or family.municipality in user.municipalities)]
 
 
-def read_all(app, user, urls) -> dict[str, str]:
+def read_all(app, user, urls) -> dict[str, str]:  # noqa: F811
     client = app.test_client()
     login(client, user, password=DEMO_PASSWORD)
     headers = bearer(user)
@@ -239,7 +213,7 @@ def read_all(app, user, urls) -> dict[str, str]:
     return bodies
 
 
-def test_no_page_or_answer_shows_the_address_to_readers_outside(app, demo):
+def test_no_page_or_answer_shows_the_address_to_readers_outside(app, demo):  # noqa: F811
     checked = 0
     for family in protected_families(demo):
         urls = family_urls(app, family)
@@ -254,7 +228,7 @@ def test_no_page_or_answer_shows_the_address_to_readers_outside(app, demo):
     assert checked > 20
 
 
-def test_the_familys_own_workers_see_it(app, demo):
+def test_the_familys_own_workers_see_it(app, demo):  # noqa: F811
     for family in protected_families(demo):
         for user in [*family.family_workers, family.responsible_social_worker]:
             bodies = read_all(app, user, [f"/families/{family.id}",
@@ -263,7 +237,7 @@ def test_the_familys_own_workers_see_it(app, demo):
             assert len(bodies) == 2
 
 
-def test_the_right_of_access_export_holds_it(app, client, demo):
+def test_the_right_of_access_export_holds_it(app, client, demo):  # noqa: F811
     for family in protected_families(demo):
         response = client.get(f"/api/v1/families/{family.id}/export",
                               headers=bearer(admin_of()))
