@@ -455,7 +455,7 @@ def test_finnish_feeds_speak_finnish(app, client, scene, tmp_path):
     summaries = [e["summary"] for e in read_with_icalendar(body, app).values()]
     assert any(s.startswith(f"Kotikäynti {scene.family.reference}, Mikkeli")
                for s in summaries)
-    assert any(s.startswith(f"Arviointipalaveri {scene.other.reference}, Hirvensalmi")
+    assert any(s.startswith(f"Tapaaminen {scene.other.reference}, Hirvensalmi")
                for s in summaries)
 
 
