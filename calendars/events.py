@@ -42,8 +42,11 @@ def public_label(kind: str | None) -> str:
 
 def public_group_title(title: str | None) -> str | None:
     """A group's public title as it may leave the system, or None (then the
-    event is a group meeting): a title stored before the check is checked again."""
-    title = " ".join((title or "").split())
+    event is a group meeting): a title stored before the check is checked again,
+    on one line without control characters."""
+    printable = "".join(character for character in title or ""
+                        if character.isprintable() or character.isspace())
+    title = " ".join(printable.split())
     return title if title and may_leave(title) else None
 
 

@@ -499,7 +499,7 @@ def test_a_name_with_the_separators_of_text_is_read_back_exactly(app, client, sm
         node_and_ical_js()
     coordinator, worker, _family, group, _visit = small_scene
     name = "Vauvat; isät, äidit \\ muut"
-    groups.update_group(coordinator, group, {"name": name}, zone=HELSINKI,
+    groups.update_group(coordinator, group, {"public_title": name}, zone=HELSINKI,
                         clock=FixedClock(NOW))
     db.session.commit()
     body = subscribed(app, client, coordinator, "group", group.id)
@@ -512,6 +512,8 @@ def test_a_name_with_the_separators_of_text_is_read_back_exactly(app, client, sm
 # breaks are kept (escaped), the other control characters left out.
 STORED = "Vauvat\r\nisät\x0b\x1b\x7f äidit\x85\tja muut"
 SHOWN = "Vauvat\nisät äidit\tja muut"
+# A group's public title, the only name of it that leaves, goes on one line.
+TITLE_SHOWN = "Vauvat isät äidit ja muut"
 
 
 def store_directly(model, row_id, **values):
@@ -527,16 +529,16 @@ def test_control_characters_stored_in_names_still_serve_every_feed(app, client, 
     if reader == "ical.js":
         node_and_ical_js()
     coordinator, worker, family, group, visit = small_scene
-    store_directly(PeerGroup, group.id, name=STORED)
+    store_directly(PeerGroup, group.id, public_title=STORED)
     store_directly(User, worker.id, name=STORED)
     store_directly(Family, family.id, surname=STORED)
     store_directly(HomeVisit, visit.id, place=STORED)
 
     group_feed = subscribed(app, client, coordinator, "group", group.id)
-    assert NAME_READERS[reader](group_feed, tmp_path) == {"NAME": SHOWN,
-                                                          "X-WR-CALNAME": SHOWN}
+    assert NAME_READERS[reader](group_feed, tmp_path) == {"NAME": TITLE_SHOWN,
+                                                          "X-WR-CALNAME": TITLE_SHOWN}
     sessions = READERS[reader](group_feed, app, tmp_path)
-    assert len(sessions) == 3 and {e["summary"] for e in sessions.values()} == {SHOWN}
+    assert len(sessions) == 3 and {e["summary"] for e in sessions.values()} == {TITLE_SHOWN}
 
     worker_feed = subscribed(app, client, worker, "worker", worker.id, privacy="detailed")
     names = NAME_READERS[reader](worker_feed, tmp_path)
@@ -545,7 +547,8 @@ def test_control_characters_stored_in_names_still_serve_every_feed(app, client, 
     home_visit = read[f"visit-{visit.id}@perhetyo"]
     assert home_visit["summary"] == f"Home visit {family.reference} {SHOWN}, Mikkeli"
     assert home_visit["location"] == f"{SHOWN}, Mikkeli"
-    assert {e["summary"] for uid, e in read.items() if uid.startswith("session-")} == {SHOWN}
+    assert {e["summary"] for uid, e in read.items()
+            if uid.startswith("session-")} == {TITLE_SHOWN}
 
 
 # --- the time zone over several years --------------------------------------------
