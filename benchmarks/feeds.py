@@ -337,7 +337,7 @@ def in_process(app, case, repeat, profile):
         refresh_seconds=app.config["FEED_REFRESH_INTERVAL"], locale=feed.locale,
         vtimezone=vtimezone), repeat)
     with force_locale(feed.locale):
-        label = str(feeds._kind_label("home_visit"))
+        label = str(feeds._label("home_visit"))
     floor_time, floor_body = best_of(lambda: floor(events, head=head, zone=zone,
                                                    label=label), repeat)
     if profile:
