@@ -3,16 +3,13 @@ the app under gunicorn with its limits in a Redis that does not answer (a
 loopback port nothing listens on), for sign-in, bearer tokens and feeds.
 """
 
-import http.client
-import re
 import secrets
 import socket
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.servers import WAIT_SECONDS, gunicorn_app
+from tests.core.test_limits_across_processes import _request, _sign_in_request
+from tests.servers import gunicorn_app
 
 
 def _closed_port() -> int:
@@ -32,16 +29,6 @@ def port(_app, database_url):
         yield served
 
 
-def _request(port, method, path, *, headers=None, body=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
 def test_wrong_bearer_tokens_are_answered_while_the_storage_is_down(port):
     for _ in range(4):
         status, _headers, body = _request(port, "GET", "/api/v1/me", headers={
@@ -58,14 +45,6 @@ def test_feeds_are_answered_while_the_storage_is_down(port):
 
 def test_sign_in_is_answered_while_the_storage_is_down(port):
     for attempt in range(4):
-        status, headers, body = _request(port, "GET", "/login")
-        assert status == 200, body
-        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
-        cookie = SimpleCookie(headers["Set-Cookie"])
-        form = urlencode({"email": f"nobody{attempt}@example.test",
-                          "password": "wrong-guess-of-a-password",
-                          "csrf_token": token.decode()})
-        status, _headers, body = _request(port, "POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{name}={m.value}" for name, m in cookie.items())})
-        assert status == 422, body
+        method, path, headers, body = _sign_in_request(port, attempt)
+        status, _headers, answer = _request(port, method, path, headers=headers, body=body)
+        assert status == 422, answer
