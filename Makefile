@@ -64,8 +64,16 @@ browser:
 		echo "npm not found: the browser tests will be skipped"; \
 	fi
 
+# The suite over TEST_WORKERS processes (pytest-xdist): two, the cores of the CI
+# machine; each worker has its own database, ports and Redis keys, and the tests
+# that share a server or the browser run on one (tests/conftest.py). More
+# workers than cores only contend, as every worker's gunicorn servers and
+# PostgreSQL connections add up: `make test TEST_WORKERS=auto` on a larger one,
+# `TEST_WORKERS=0` for one process.
+TEST_WORKERS ?= 2
+
 test: install translations interop browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -56,16 +56,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(target: str, env: dict, *, workers: int = 2,
-                   port: int | None = None) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(target: str, env: dict, *, workers: int = 2, port: int | None = None,
+                   startup_seconds: float = STARTUP_SECONDS) -> tuple[subprocess.Popen, int]:
     """gunicorn serving ``target`` on loopback (on ``port``, or a free one), once it
-    answers HTTP; the caller stops it with ``stop``."""
+    answers HTTP (within ``startup_seconds``); the caller stops it with ``stop``."""
     port = port or free_port()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
         [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", target], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
@@ -79,7 +79,7 @@ def start_gunicorn(target: str, env: dict, *, workers: int = 2,
         finally:
             connection.close()  # a socket left open fails a test that warns on it
     stop(process)
-    raise RuntimeError(f"gunicorn {target} did not answer within {STARTUP_SECONDS} s")
+    raise RuntimeError(f"gunicorn {target} did not answer within {startup_seconds} s")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -1,7 +1,11 @@
-"""Fixtures: one app and schema per run, clean tables per test, factories.
+"""Fixtures: one app and schema per worker, clean tables per test, factories.
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
-is set; each run then works in a schema of its own, dropped at the end.
+is set; each worker then works in a schema of its own, dropped at the end.
+`make test` runs it in parallel (pytest-xdist, ``--dist loadgroup``): every
+worker is a session of its own, with its own database, temporary folders,
+ports and Redis keys (tests/workers.py), and the tests that share a
+module's server or the browser are kept on one worker (``xdist_group``).
 """
 
 import os
@@ -25,6 +29,7 @@ from core.clock import FixedClock, set_clock
 from core.places import ensure_reference_data
 from extensions import db, limiter
 from families import services as family_services
+from tests.workers import worker_name
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # A Monday morning in late November: the suite's "now".
@@ -46,14 +51,16 @@ def _with_search_path(url: str, schema: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A database for this run: a fresh PostgreSQL schema, or a SQLite file."""
+    """A database for this worker: a fresh PostgreSQL schema, or a SQLite file in
+    the worker's own temporary folder."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=1)
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
+    # Named for the worker, so that a schema left by a killed run says whose it was.
+    schema = f"test_{worker_name()}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
@@ -63,6 +70,84 @@ def database_url(tmp_path_factory):
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+@pytest.fixture(scope="session")
+def redis_key_prefix():
+    """A Redis key prefix of this worker's own, for tests that keep the limits in
+    the Redis on 127.0.0.1:6379; every key holding it is removed at the end.
+
+    Skips without Redis, and fails where REQUIRE_REDIS=1. Tests give the prefix
+    to the storage (``RATELIMIT_STORAGE_OPTIONS={"key_prefix": ...}``) or to the
+    limiter (``RATELIMIT_KEY_PREFIX``), so that neither another worker nor
+    another run on the same Redis counts or clears their keys.
+    """
+    try:
+        import redis
+        connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        connection.ping()
+    except Exception as error:  # the package missing or the server not running
+        require("REDIS", f"Redis is not reachable at {REDIS_URL}: {error}")
+    prefix = f"perhetyo-test-{worker_name()}-{uuid.uuid4().hex}"
+    yield prefix
+    connection.close()
+    # Redis's databases (16 unless configured otherwise): a test may count in
+    # another one than 0.
+    for number in range(16):
+        with redis.Redis.from_url(f"{REDIS_URL}/{number}") as database:
+            try:
+                keys = list(database.scan_iter(match=f"*{prefix}*"))
+            except redis.ResponseError:  # fewer databases on this server
+                break
+            if keys:
+                database.delete(*keys)
+
+
+# --- parallel runs -----------------------------------------------------------
+
+# Fixtures that a worker builds once for every test that uses them: a test using
+# one goes to the worker of the others (an xdist group).
+SHARED_SCOPES = ("package", "module", "class")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep tests that share something expensive on one worker of a parallel run.
+
+    The browser tests share one Chromium (session-scoped, so one per worker that
+    runs any): they form the "browser" group. Tests of a module with a fixture
+    of module (or package, class) scope share that fixture, a gunicorn server or
+    a seeded demo, and often the tables it filled: each such module is a group
+    of its own. An ``xdist_group`` mark written on a test is kept. Without
+    ``--dist loadgroup`` the marks are inert.
+    """
+    groups = {item.nodeid: xdist_group_of(item) for item in items}
+    # A module with a browser test goes whole to the browser's worker: its other
+    # tests may share its server.
+    with_browser = {item.path for item in items if groups[item.nodeid] == "browser"}
+    for item in items:
+        group = groups[item.nodeid]
+        if group is not None and item.path in with_browser:
+            group = "browser"
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def xdist_group_of(item) -> str | None:
+    """The group a test joins in a parallel run, None for one that may run anywhere."""
+    if "browser" in item.fixturenames:
+        return "browser"
+    definitions = item._fixtureinfo.name2fixturedefs
+    scopes = {definitions[name][-1].scope for name in item.fixturenames
+              if name in definitions}
+    if "package" in scopes:
+        return item.path.parent.relative_to(item.config.rootpath).as_posix()
+    if scopes & set(SHARED_SCOPES):
+        return item.path.relative_to(item.config.rootpath).as_posix()
+    return None
 
 
 @pytest.fixture(scope="session")

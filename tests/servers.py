@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from benchmarks.support import start_gunicorn, stop
+from tests.workers import free_port
 
 WORKERS = 4
 WAIT_SECONDS = 120  # a bound for waiting on other processes, not a timing test
@@ -38,7 +39,11 @@ def gunicorn_app(database_url: str, workers: int = WORKERS, settings: dict | Non
         if every_worker:
             environment.update({"GUNICORN_CMD_ARGS": "--config python:tests.gunicorn_ready",
                                 "PERHETYO_READY_DIR": ready})
-        process, port = start_gunicorn("app:create_app()", environment, workers=workers)
+        # On a port of this worker's own (a parallel run's workers start servers
+        # at the same time), and given as long as any wait here: on a machine
+        # busy with the other worker, the app's import takes a while.
+        process, port = start_gunicorn("app:create_app()", environment, workers=workers,
+                                       port=free_port(), startup_seconds=WAIT_SECONDS)
         try:
             if every_worker:
                 _wait_for_workers(process, ready, workers)

@@ -4,49 +4,31 @@ for sign-in, bearer tokens and feed secrets alike. (In memory, each process
 counts its own: four workers let four limits' worth through.)
 
 Needs Redis on 127.0.0.1:6379; skips without it, and fails where CI sets
-REQUIRE_REDIS=1. Each run counts under a key prefix of its own and removes
-its keys afterwards.
+REQUIRE_REDIS=1. Each worker of a run counts under a key prefix of its own
+(``redis_key_prefix``), its keys removed afterwards.
 """
 
 import http.client
 import re
 import secrets
 import threading
-import uuid
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import REDIS_URL
 from tests.servers import WAIT_SECONDS, WORKERS, gunicorn_app
 
-REDIS_URL = "redis://127.0.0.1:6379"
 LIMIT = 5
 ATTEMPTS = LIMIT * WORKERS + WORKERS  # more than a limit in every worker
 
 
 @pytest.fixture(scope="module")
-def redis_prefix():
-    """A key prefix of this run's own, and Redis emptied of it afterwards."""
-    try:
-        import redis
-        connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        connection.ping()
-    except Exception as error:  # the package missing or the server not running
-        require("REDIS", f"Redis is not reachable at {REDIS_URL}: {error}")
-    prefix = f"perhetyo-test-{uuid.uuid4().hex}"
-    yield prefix
-    for key in connection.scan_iter(match=f"*{prefix}*"):
-        connection.delete(key)
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def port(_app, database_url, redis_prefix):
+def port(_app, database_url, redis_key_prefix):
     """The app under gunicorn, its limits in Redis (each test counts in a scope
     of its own: sign-in, bearer, feed)."""
-    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": redis_prefix,
+    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": redis_key_prefix,
                 "LOGIN_LIMIT_PER_ADDRESS": f"{LIMIT} per 10 minutes",
                 "BEARER_LIMIT_PER_ADDRESS": f"{LIMIT} per 10 minutes",
                 "FEED_LIMIT_PER_ADDRESS": f"{LIMIT} per 10 minutes"}

@@ -4,24 +4,18 @@ loopback port nothing listens on), for sign-in, bearer tokens and feeds.
 """
 
 import secrets
-import socket
 
 import pytest
 
 from tests.core.test_limits_across_processes import _request, _sign_in_request
 from tests.servers import gunicorn_app
-
-
-def _closed_port() -> int:
-    """A loopback port that was free a moment ago: nothing answers there."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.workers import free_port
 
 
 @pytest.fixture(scope="module")
 def port(_app, database_url):
-    settings = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{_closed_port()}",
+    # A port of this worker's that nothing listens on: a Redis that does not answer.
+    settings = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}",
                 "LOGIN_LIMIT_PER_ADDRESS": "2 per 10 minutes",
                 "BEARER_LIMIT_PER_ADDRESS": "2 per 10 minutes",
                 "FEED_LIMIT_PER_ADDRESS": "2 per 10 minutes"}

@@ -1,7 +1,6 @@
 """Real servers on loopback standing in for a mail server and an SMS gateway."""
 
 import json
-import socket
 import threading
 import time as _time
 from collections import Counter
@@ -10,11 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.workers import free_port
 
 
 class _MailHandler:
