@@ -150,6 +150,24 @@ def xdist_group_of(item) -> str | None:
     return None
 
 
+# The key of the lines a worker's fixtures would print at the end of the run:
+# pytest-xdist shows only the main process's terminal summary.
+WORKER_SUMMARY = "summary_lines"
+_worker_summaries: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Keep the summary lines of a worker that has finished (pytest-xdist's hook)."""
+    _worker_summaries.extend(getattr(node, "workeroutput", {}).get(WORKER_SUMMARY, []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what the workers of a parallel run had to say at its end."""
+    for line in _worker_summaries:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def _app(database_url):
     app = create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=database_url))

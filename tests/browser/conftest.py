@@ -26,7 +26,7 @@ import demo
 from accounts.models import User
 from core.clock import FixedClock, set_clock
 from extensions import db
-from tests.conftest import NOW, empty_tables, require
+from tests.conftest import NOW, WORKER_SUMMARY, empty_tables, require
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("BROWSER_CHROMIUM", "/usr/bin/chromium"))
@@ -77,10 +77,22 @@ def screenshots(tmp_path_factory):
 SCREENSHOT_FOLDERS: list[Path] = []
 
 
+def _summary() -> list[str]:
+    return [f"browser screenshots: {folder}" for folder in SCREENSHOT_FOLDERS
+            if any(folder.iterdir())]
+
+
 def pytest_terminal_summary(terminalreporter):
-    for folder in SCREENSHOT_FOLDERS:
-        if any(folder.iterdir()):
-            terminalreporter.write_line(f"browser screenshots: {folder}")
+    """Say where the screenshots are, at the end of a run in one process."""
+    for line in _summary():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session):
+    """In a parallel run's worker, hand the lines to the main process, which
+    prints them (tests/conftest.py): a worker has no terminal of its own."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput.setdefault(WORKER_SUMMARY, []).extend(_summary())
 
 
 # --- the server ------------------------------------------------------------
