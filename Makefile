@@ -66,7 +66,7 @@ browser:
 
 # The suite over TEST_WORKERS processes (pytest-xdist): two, the cores of the CI
 # machine; each worker has its own database, ports and Redis keys, and the tests
-# that share a server or the browser run on one (tests/conftest.py). More
+# of one file run on one (`--dist loadfile`, in pyproject.toml). More
 # workers than cores only contend, as every worker's gunicorn servers and
 # PostgreSQL connections add up: `make test TEST_WORKERS=auto` on a larger one,
 # `TEST_WORKERS=0` for one process.

@@ -2,10 +2,11 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
 is set; each worker then works in a schema of its own, dropped at the end.
-`make test` runs it in parallel (pytest-xdist, ``--dist loadgroup``): every
+`make test` runs it in parallel (pytest-xdist, ``--dist loadfile``): every
 worker is a session of its own, with its own database, temporary folders,
-ports and Redis keys (tests/workers.py), and the tests that share a
-module's server or the browser are kept on one worker (``xdist_group``).
+ports and Redis keys (tests/workers.py), and the tests of one file run on one
+worker, so that a module's fixtures (a gunicorn server, a seeded demo, the
+browser's site) are built once.
 """
 
 import os
@@ -104,50 +105,6 @@ def redis_key_prefix():
                 break
             if keys:
                 database.delete(*keys)
-
-
-# --- parallel runs -----------------------------------------------------------
-
-# Fixtures that a worker builds once for every test that uses them: a test using
-# one goes to the worker of the others (an xdist group).
-SHARED_SCOPES = ("package", "module", "class")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Keep tests that share something expensive on one worker of a parallel run.
-
-    The browser tests share one Chromium (session-scoped, so one per worker that
-    runs any): they form the "browser" group. Tests of a module with a fixture
-    of module (or package, class) scope share that fixture, a gunicorn server or
-    a seeded demo, and often the tables it filled: each such module is a group
-    of its own. An ``xdist_group`` mark written on a test is kept. Without
-    ``--dist loadgroup`` the marks are inert.
-    """
-    groups = {item.nodeid: xdist_group_of(item) for item in items}
-    # A module with a browser test goes whole to the browser's worker: its other
-    # tests may share its server.
-    with_browser = {item.path for item in items if groups[item.nodeid] == "browser"}
-    for item in items:
-        group = groups[item.nodeid]
-        if group is not None and item.path in with_browser:
-            group = "browser"
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def xdist_group_of(item) -> str | None:
-    """The group a test joins in a parallel run, None for one that may run anywhere."""
-    if "browser" in item.fixturenames:
-        return "browser"
-    definitions = item._fixtureinfo.name2fixturedefs
-    scopes = {definitions[name][-1].scope for name in item.fixturenames
-              if name in definitions}
-    if "package" in scopes:
-        return item.path.parent.relative_to(item.config.rootpath).as_posix()
-    if scopes & set(SHARED_SCOPES):
-        return item.path.relative_to(item.config.rootpath).as_posix()
-    return None
 
 
 # The key of the lines a worker's fixtures would print at the end of the run:

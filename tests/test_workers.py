@@ -1,4 +1,4 @@
-"""A parallel run's workers share nothing: tests that share a fixture stay on one
+"""A parallel run's workers share nothing: the tests of a file stay on one
 worker, and each worker has its own database, ports and temporary folders."""
 
 import socket
@@ -7,34 +7,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import SHARED_SCOPES
 from tests.workers import free_port, port_owner, worker_name, worker_slot
 
 
-def _group(item) -> str | None:
-    mark = item.get_closest_marker("xdist_group")
-    return mark.args[0] if mark else None
-
-
-def _shares_a_fixture(item) -> bool:
-    definitions = item._fixtureinfo.name2fixturedefs
-    return any(definitions[name][-1].scope in SHARED_SCOPES
-               for name in item.fixturenames if name in definitions)
-
-
-def test_every_test_sharing_a_fixture_runs_on_the_worker_of_the_others(request):
-    """Every collected test with a fixture of module, class or package scope has a
-    group, one for all such tests of its module; every browser test is in the
-    browser's group."""
-    groups: dict[Path, set] = {}
-    for item in request.session.items:
-        if "browser" in item.fixturenames:
-            assert _group(item) == "browser", item.nodeid
-        if _shares_a_fixture(item):
-            assert _group(item) is not None, f"{item.nodeid} shares a fixture but has no group"
-            groups.setdefault(item.path, set()).add(_group(item))
-    for path, names in groups.items():
-        assert len(names) == 1, f"{path}: its shared fixtures would be built on {names}"
+def test_a_parallel_run_keeps_each_file_on_one_worker(request):
+    """A module's fixtures are built once only if its tests share a worker."""
+    assert request.config.getoption("dist") == "loadfile"
 
 
 @pytest.mark.parametrize(("worker", "count"), [("gw0", "2"), ("gw1", "2"), ("gw2", "3")])

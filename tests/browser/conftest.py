@@ -1,7 +1,7 @@
 """The browser's fixtures: Debian's Chromium, the app on loopback, axe-core on every page.
 
-One Chromium serves the whole run (in a parallel run, the one worker of the
-"browser" group: tests/conftest.py) and one server each module: the suite's app
+One Chromium serves the whole run (in a parallel run, each worker that runs
+browser tests: the worker of test_journeys.py) and one server each module: the suite's app
 (and its database, SQLite or PostgreSQL) holding the demo region as of the
 suite's "now", served by Werkzeug on 127.0.0.1 from a thread. Each test gets a
 fresh browser context whose requests may not leave loopback, and a ``Visit``
@@ -45,8 +45,8 @@ DEMO_PASSWORD = demo.PASSWORD
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium, headless, started once for the run (once for the worker
-    of the "browser" group in a parallel run)."""
+    """Debian's Chromium, headless, started once for the run (for each worker
+    that runs browser tests, in a parallel run)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
