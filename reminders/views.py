@@ -64,14 +64,6 @@ def reminder_label(code, vocabulary):
 
 
 @bp.app_template_global()
-def family_reminders(family):
-    """A family's reminder settings and messages to come, for its page."""
-    return {"upcoming": services.upcoming_of_family(family.id),
-            "opted_out": services.opt_outs_of_family(family.id),
-            "may_see_outbox": services.may_see_outbox(current_user)}
-
-
-@bp.app_template_global()
 def event_reminders(event_type, event_id):
     """An event's outbox rows of the families the user may see, for the visit's
     or the session's page; the families they name are written to the audit log."""

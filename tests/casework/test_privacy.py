@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from calendars import services as calendar_services
 from calendars.models import FeedToken, HomeVisit
+from casework import jobs, privacy
 from core.clock import FixedClock, set_clock
 from core.models import AuditEvent
 from extensions import db
-from families import jobs, privacy
 from families.models import AvailabilityWindow, Family, Member
 from groups import services as group_services
 from groups.models import Enrollment
