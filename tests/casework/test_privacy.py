@@ -348,6 +348,17 @@ def test_the_scheduler_runs_the_anonymisation_daily(app):
     assert job.trigger.interval == timedelta(days=1)
 
 
+def test_the_app_hands_the_anonymisation_job_to_the_scheduler(app):
+    """`scheduler run` adds the jobs the app lists; the reminders package does not
+    reach up for the families' data protection."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    background = BackgroundScheduler()
+    for add_to in app.extensions["scheduler_jobs"]:
+        add_to(background, app)
+    assert [job.id for job in background.get_jobs()] == [jobs.ANONYMISATION_JOB]
+
+
 def test_the_job_anonymises_in_its_own_app_context(app, coordinator, held):
     family = held[0]
     family.status, family.closed_at = "closed", NOW
