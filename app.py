@@ -137,6 +137,7 @@ def _enforce_sqlite_foreign_keys(app):
 def _register_blueprints(app):
     from accounts import api as accounts_api
     from accounts import views as accounts_views
+    from admin import policies as admin_policies
     from admin import views as admin_views
     from calendars import api as calendars_api
     from calendars import feed_views, working_time_views
@@ -155,10 +156,10 @@ def _register_blueprints(app):
     from reports import api as reports_api
     from reports import views as reports_views
 
-    for blueprint in (accounts_views.bp, admin_views.bp, families_views.bp, casework_views.bp,
-                      groups_views.bp, calendars_views.bp, feed_views.bp, matching_views.bp,
-                      reminders_views.bp, reminders_views.opt_out_bp, reports_views.bp,
-                      working_time_views.bp):
+    for blueprint in (accounts_views.bp, admin_views.bp, admin_policies.bp, families_views.bp,
+                      casework_views.bp, groups_views.bp, calendars_views.bp, feed_views.bp,
+                      matching_views.bp, reminders_views.bp, reminders_views.opt_out_bp,
+                      reports_views.bp, working_time_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
                 matching_api, reminders_api, reports_api, casework_api):

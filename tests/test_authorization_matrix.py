@@ -360,7 +360,7 @@ EXPECTED: dict = {
     "admin.delete_venue": ADMIN_ONLY, "admin.blackouts": ADMIN_ONLY,
     "admin.add_blackout": ADMIN_ONLY, "admin.delete_blackout": ADMIN_ONLY,
     "admin.audit_log": ADMIN_ONLY, "admin.retention": ADMIN_ONLY,
-    "matching.policy": ADMIN_ONLY, "reminders.policy": ADMIN_ONLY,
+    "policies.matching_policy": ADMIN_ONLY, "policies.reminder_policy": ADMIN_ONLY,
     "reminders_api.put_policy": ADMIN_ONLY,
     # Families.
     "families.list_families": SIGNED_IN,
