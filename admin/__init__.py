@@ -1,2 +1,1 @@
-"""The admin pages: users, municipalities, venues, blackout dates, the audit log
-and the policies."""
+"""The admin pages: users, places, blackout dates, the audit log and the policies."""

@@ -1,5 +1,6 @@
-"""The policy pages: the matching weights and the reminders' lead times, quiet
-hours and horizon, set by admins.
+"""The policy pages an admin sets: the matching weights and the reminder policy.
+
+The reminder policy is the lead times, quiet hours and horizon.
 
 They keep the URLs of the parts they govern (/matching/policy,
 /reminders/policy); the rules and the forms' fields stay in those packages.

@@ -1,2 +1,5 @@
-"""A family's whole case, across the domain packages: its page, closing, the
-right-of-access export, retention and anonymisation."""
+"""A family's whole case, across the domain packages.
+
+Its page, closing its work, the right-of-access export, retention and
+anonymisation: what reads or changes several packages' data at once.
+"""

@@ -1,5 +1,7 @@
-"""A family's whole case over JSON: closing the family's work and the
-right-of-access export, under /api/v1/families beside the family's own API."""
+"""A family's whole case over JSON: closing its work and the right-of-access export.
+
+The URLs are under /api/v1/families, beside the family's own API.
+"""
 
 import json
 

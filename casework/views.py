@@ -1,5 +1,4 @@
-"""The pages of a family's whole case: the family's page, the right-of-access
-export and closing the family's work.
+"""The pages of a family's whole case: its page, its export and closing its work.
 
 They live above the domain packages because each shows or changes what several
 of them hold; their URLs are under /families beside the family's own pages.
