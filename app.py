@@ -135,12 +135,15 @@ def _enforce_sqlite_foreign_keys(app):
 
 
 def _register_blueprints(app):
-    from accounts import admin as accounts_admin
     from accounts import api as accounts_api
     from accounts import views as accounts_views
+    from admin import policies as admin_policies
+    from admin import views as admin_views
     from calendars import api as calendars_api
     from calendars import feed_views, working_time_views
     from calendars import views as calendars_views
+    from casework import api as casework_api
+    from casework import views as casework_views
     from core import api as core_api
     from families import api as families_api
     from families import views as families_views
@@ -153,12 +156,13 @@ def _register_blueprints(app):
     from reports import api as reports_api
     from reports import views as reports_views
 
-    for blueprint in (accounts_views.bp, accounts_admin.bp, families_views.bp, groups_views.bp,
-                      calendars_views.bp, feed_views.bp, matching_views.bp, reminders_views.bp,
-                      reminders_views.opt_out_bp, reports_views.bp, working_time_views.bp):
+    for blueprint in (accounts_views.bp, admin_views.bp, admin_policies.bp, families_views.bp,
+                      casework_views.bp, groups_views.bp, calendars_views.bp, feed_views.bp,
+                      matching_views.bp, reminders_views.bp, reminders_views.opt_out_bp,
+                      reports_views.bp, working_time_views.bp):
         app.register_blueprint(blueprint)
     for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
-                matching_api, reminders_api, reports_api):
+                matching_api, reminders_api, reports_api, casework_api):
         # Flask-WTF looks for a form's token; the API's own guard, below, for a
         # header's, and only where the session cookie signs a change.
         csrf.exempt(api.bp)
@@ -167,21 +171,25 @@ def _register_blueprints(app):
     core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
                               groups_api.OPENAPI, calendars_api.OPENAPI,
                               matching_api.OPENAPI, reminders_api.OPENAPI,
-                              reports_api.OPENAPI)
+                              reports_api.OPENAPI, casework_api.OPENAPI)
 
 
 def _register_cli(app):
     import demo
     from accounts import cli as accounts_cli
+    from casework import cli as casework_cli
+    from casework import jobs as casework_jobs
     from core import cli as core_cli
-    from families import cli as families_cli
     from matching import cli as matching_cli
     from reminders import cli as reminders_cli
 
     app.cli.add_command(core_cli.init_db)
     app.cli.add_command(accounts_cli.users)
-    app.cli.add_command(families_cli.families)
+    app.cli.add_command(casework_cli.families)
     app.cli.add_command(demo.seed_demo)
     app.cli.add_command(matching_cli.matching)
     app.cli.add_command(reminders_cli.reminders)
     app.cli.add_command(reminders_cli.scheduler)
+    # `scheduler run` adds these beside the reminders' own jobs; the reminders
+    # package knows nothing of the families' data protection.
+    app.extensions["scheduler_jobs"] = (casework_jobs.add_to,)

@@ -236,7 +236,7 @@ def _owner_title_and_back(owner_type: str, owner_id: int) -> tuple[str, str]:
                 url_for("groups.detail", group_id=owner_id))
     family = db.session.get(Family, owner_id)
     return (_("Family %(reference)s", reference=f"{family.surname} {family.reference}"),
-            url_for("families.detail", family_id=owner_id))
+            url_for("casework.detail", family_id=owner_id))
 
 
 def _feed_form(*, blank: bool = False) -> FeedForm:

@@ -70,9 +70,6 @@ MIDNIGHT = time(0)
 SLOT_DAYS = 14
 SLOTS_SHOWN = 8
 SLOTS_PER_DAY = 2
-# Visits listed on a family's page, ahead and behind.
-FAMILY_VISITS_SHOWN = 5
-FAMILY_VISITS_RANGE = timedelta(days=366)
 # Families whose work goes on: visits can be booked for them.
 BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
 # Short titles shown in a day of the month view before "n more".
@@ -83,33 +80,6 @@ MONTH_EVENTS_SHOWN = 3
 def visit_label(code, vocabulary):
     """The translated label of a visit code; an unknown code is shown as it is."""
     return VOCABULARIES[vocabulary].get(code, code)
-
-
-@bp.app_template_global()
-def may_book_visit(family: Family) -> bool:
-    """Whether the user may book visits for a family they see (for its page)."""
-    return services.can_book_for(current_user, family)
-
-
-@dataclass
-class FamilyVisits:
-    """A family's visits as its page lists them."""
-
-    upcoming: list[HomeVisit]
-    recent: list[HomeVisit]
-
-
-@bp.app_template_global()
-def family_visits(family: Family) -> FamilyVisits:
-    """The family's next visits and its latest past ones, for the family's page."""
-    now = get_clock().now()
-    upcoming = services.visits_query(current_user, start=now, end=now + FAMILY_VISITS_RANGE,
-                                     family_id=family.id).limit(FAMILY_VISITS_SHOWN)
-    recent = (services.visits_query(current_user, start=now - FAMILY_VISITS_RANGE, end=now,
-                                    family_id=family.id)
-              .where(HomeVisit.end <= now).order_by(None)
-              .order_by(HomeVisit.start.desc()).limit(FAMILY_VISITS_SHOWN))
-    return FamilyVisits(list(db.session.scalars(upcoming)), list(db.session.scalars(recent)))
 
 
 # --- helpers ---------------------------------------------------------------
@@ -704,7 +674,7 @@ def delete_visit(visit_id):
         services.delete_visit(current_user, visit, clock=get_clock())
         db.session.commit()
         flash(_("The visit was deleted."), "success")
-        return redirect(url_for("families.detail", family_id=family_id))
+        return redirect(url_for("casework.detail", family_id=family_id))
     db.session.commit()  # the audit event of the read
     status = 422 if form.is_submitted() else 200
     return render_template("calendars/visit_delete.html", form=form, visit=visit), status

@@ -456,7 +456,7 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
 def _set_status(actor: User, family: Family, status: str, now) -> None:
     """A status; closing starts the retention period, reopening ends it.
 
-    Closing cancels bookings (``families.privacy.close_family``), which only
+    Closing cancels bookings (``casework.privacy.close_family``), which only
     coordinators and admins may do for a family.
     """
     if status not in STATUSES:

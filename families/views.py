@@ -1,16 +1,17 @@
-"""Pages of families: list, detail, registration, members and the plan.
+"""Pages of families: list, registration, details, members and the plan.
+
+The family's own page, its export and closing gather what other packages hold,
+so they live in casework (same URLs, under /families).
 
 Each view loads (404), checks access (403), acts through families.services
 and responds. A refused change is rolled back, so nothing half-done reaches
 the database; the read of the family is still written to the audit log.
 """
 
-import json
 from datetime import timedelta
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -22,17 +23,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.services import staff
-from calendars.services import CalendarSettings
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
 from core.http import page_arg, render_and_commit
-from core.localtime import local_today, unit_zone
+from core.localtime import local_today
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from extensions import db
-from families import privacy, services
+from families import services
 from families.forms import (
     MEMBER_ROLE_LABELS,
     REMINDER_CHANNEL_LABELS,
@@ -191,20 +191,6 @@ def list_families():
                              pagination=pagination, filter_args=filter_args)
 
 
-@bp.get("/<int:family_id>")
-@login_required
-def detail(family_id):
-    """A family with its members, plan and track history."""
-    family = _load_family(family_id)
-    return render_and_commit(
-        "families/detail.html", family=family, today=_today(),
-        address=services.shown_address(current_user, family),
-        may_edit=services.can_edit_family(current_user, family),
-        may_work=services.can_edit_members_and_plan(current_user, family),
-        may_export=privacy.can_export(current_user, family),
-        may_close=privacy.can_close(current_user, family))
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_family():
@@ -230,7 +216,7 @@ def new_family():
             db.session.commit()
             flash(_("The family %(reference)s was registered.",
                     reference=family.reference), "success")
-            return redirect(url_for(".detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         db.session.rollback()
     return _form_page("families/family_form.html", form, family=None,
                       duplicate=duplicates[0] if duplicates else None)
@@ -257,7 +243,7 @@ def edit_family(family_id):
                    form.service_fields(), clock=get_clock(), origin=_origin()):
             db.session.commit()
             flash(_("The family's details were saved."), "success")
-            return redirect(url_for(".detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     db.session.commit()  # the audit event of the read
     return _form_page("families/family_form.html", form, family=family)
@@ -284,7 +270,7 @@ def new_member(family_id):
                    clock=get_clock(), origin=_origin()):
             db.session.commit()
             flash(_("The member was added."), "success")
-            return redirect(url_for(".detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     db.session.commit()  # the audit event of the read
     return _form_page("families/member_form.html", form, family=family, member=None)
@@ -303,7 +289,7 @@ def edit_member(family_id, member_id):
                    form.service_fields(), clock=get_clock(), origin=_origin()):
             db.session.commit()
             flash(_("The member's details were saved."), "success")
-            return redirect(url_for(".detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
         member = _member_of(family, member_id)
     db.session.commit()  # the audit event of the read
@@ -322,7 +308,7 @@ def delete_member(family_id, member_id):
         services.remove_member(current_user, member, clock=get_clock(), origin=_origin())
         db.session.commit()
         flash(_("The member was removed."), "success")
-        return redirect(url_for(".detail", family_id=family.id))
+        return redirect(url_for("casework.detail", family_id=family.id))
     db.session.commit()  # the audit event of the read
     return _form_page("families/member_delete.html", form, family=family, member=member)
 
@@ -347,47 +333,7 @@ def plan(family_id):
                    origin=_origin(), **form.service_fields()):
             db.session.commit()
             flash(_("The plan was saved."), "success")
-            return redirect(url_for(".detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     db.session.commit()  # the audit event of the read
     return _form_page("families/plan_form.html", form, family=family)
-
-
-# --- data protection -------------------------------------------------------
-
-@bp.get("/<int:family_id>/export")
-@login_required
-def export_family(family_id):
-    """Everything held on the family as a JSON file, for a right-of-access request."""
-    family = _load_family(family_id)
-    document = privacy.export_family(current_user, family, clock=get_clock(),
-                                     origin=_origin())
-    name = privacy.export_filename(family, get_clock().now())
-    db.session.commit()
-    return Response(json.dumps(document, ensure_ascii=False, indent=2),
-                    mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@bp.route("/<int:family_id>/close", methods=["GET", "POST"])
-@login_required
-def close_family(family_id):
-    """Say what closing ends (GET), then close the family (POST)."""
-    family = _load_family(family_id)
-    privacy.check_may_close(current_user, family)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        effects = privacy.close_family(
-            current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
-            calendar_settings=CalendarSettings.from_config(current_app.config))
-        db.session.commit()
-        flash(_("The family's work was closed: %(visits)d visits cancelled, %(places)d"
-                " group places ended, %(reminders)d messages stopped.",
-                visits=effects.visits, places=effects.group_places,
-                reminders=effects.reminders), "success")
-        return redirect(url_for(".detail", family_id=family.id))
-    effects = privacy.closing_effects(family, get_clock().now())
-    page = render_template("families/close.html", form=form, family=family,
-                           effects=effects, retention=privacy.retention_period())
-    db.session.commit()  # the audit event of the read
-    return page, 422 if form.is_submitted() else 200

@@ -82,8 +82,12 @@ def can_record_attendance(user: User, group: PeerGroup) -> bool:
     return can_see_roster(user, group)
 
 
-def can_enroll(user: User, group: PeerGroup, family: Family) -> bool:
-    """Managers place families they see; a family worker their own families."""
+def can_enroll(user: User, group: PeerGroup | None, family: Family) -> bool:
+    """Managers place families they see; a family worker their own families.
+
+    Without a group: whether the user may place the family in some group (a
+    coordinator manages those serving their municipalities).
+    """
     if not can_see_family(user, family):
         return False
     if can_manage(user, group):

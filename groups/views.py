@@ -57,7 +57,6 @@ from groups.forms import (
     StatusForm,
 )
 from groups.models import (
-    ACTIVE_ENROLLMENT,
     GROUP_STATUSES,
     Attendance,
     Enrollment,
@@ -102,29 +101,6 @@ def series_instants(series: SessionSeries) -> tuple[datetime, datetime]:
     """A series' start and end on its first date, to show its times with |time."""
     start = local_datetime(series.first_date, series.start_time, unit_zone())
     return start, start + timedelta(minutes=series.duration_minutes)
-
-
-@bp.app_template_global()
-def family_group_places(family: Family) -> list[Enrollment]:
-    """The family's places and waiting positions, for the family's page."""
-    return list(db.session.scalars(
-        sa.select(Enrollment).where(Enrollment.family_id == family.id,
-                                    Enrollment.status.in_(ACTIVE_ENROLLMENT))
-        .order_by(Enrollment.requested_at, Enrollment.id)
-        .options(selectinload(Enrollment.group), selectinload(Enrollment.members))))
-
-
-@bp.app_template_global()
-def may_place_family(family: Family) -> bool:
-    """Whether the user may place a family they see in groups (see can_enroll)."""
-    return services.can_manage(current_user) or (
-        current_user.role == FAMILY_WORKER and current_user in family.family_workers)
-
-
-@bp.app_template_global()
-def may_change_place(enrollment: Enrollment) -> bool:
-    """Whether the user may withdraw this family from this group."""
-    return services.can_enroll(current_user, enrollment.group, enrollment.family)
 
 
 # --- helpers ---------------------------------------------------------------
@@ -609,7 +585,7 @@ def _groups_taking(family: Family) -> list[PeerGroup]:
 def place_in_group(family_id):
     """Place a family from its own page: choose the group and who attends."""
     family = _load_family(family_id)
-    if not may_place_family(family):
+    if not services.can_enroll(current_user, None, family):
         raise Forbidden(_("You may not place this family in a group."))
     groups = _groups_taking(family)
     initial = {"group_id": request.args.get("group_id", type=int),
@@ -625,7 +601,7 @@ def place_in_group(family_id):
         if enrollment is not None:
             db.session.commit()
             _flash_placement(enrollment)
-            return redirect(url_for("families.detail", family_id=family.id))
+            return redirect(url_for("casework.detail", family_id=family.id))
         db.session.rollback()
         family = _load_family(family_id)
     db.session.commit()  # the audit event of the read
@@ -642,7 +618,7 @@ def withdraw(enrollment_id):
     if not services.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not change this family's place."))
     back_to_family = request.args.get("from") == "family"
-    back = url_for("families.detail", family_id=family.id) if back_to_family else \
+    back = url_for("casework.detail", family_id=family.id) if back_to_family else \
         url_for(".detail", group_id=group.id)
     form = ConfirmForm()
     if form.validate_on_submit():

@@ -15,14 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.forms import ActionForm
-from core import audit
 from core.clock import get_clock
 from core.errors import Forbidden
 from core.forms import attempt
 from core.http import render_and_commit
 from core.localtime import unit_zone
 from core.places import all_municipalities
-from core.roles import ADMIN, COORDINATOR, login_required, roles_required
+from core.roles import COORDINATOR, login_required
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
@@ -35,13 +34,10 @@ from matching.forms import (
     ITEM_STATUS_LABELS,
     PROPOSAL_STATUS_LABELS,
     AcceptForm,
-    PolicyForm,
     ProposalForm,
     RejectForm,
-    policy_data,
 )
-from matching.models import MatchingPolicy, Proposal
-from matching.scoring import CRITERIA
+from matching.models import Proposal
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -323,37 +319,3 @@ def reject_proposal(proposal_id):
         proposal = services.get_proposal(current_user, proposal_id)
     status = 422 if form.is_submitted() else 200
     return render_template("matching/reject.html", proposal=proposal, form=form), status
-
-
-# --- the policy ------------------------------------------------------------
-
-def _save_policy(values: dict) -> MatchingPolicy:
-    """Write the one policy row, making it when absent."""
-    policy = db.session.scalar(sa.select(MatchingPolicy).order_by(MatchingPolicy.id).limit(1))
-    if policy is None:
-        policy = MatchingPolicy()
-        db.session.add(policy)
-    for name, value in values.items():
-        setattr(policy, name, value)
-    policy.updated_at = get_clock().now()
-    db.session.flush()
-    return policy
-
-
-@bp.route("/policy", methods=["GET", "POST"])
-@roles_required(ADMIN)
-def policy():
-    """The weights of the matching score and the limits of eligibility (admins)."""
-    form = PolicyForm(data=policy_data(services.weights()) if request.method == "GET" else None)
-    if form.validate_on_submit():
-        saved = _save_policy(form.policy_fields())
-        audit.record(current_user, "matching_policy.update", "matching_policy", saved.id,
-                     at=get_clock().now(), origin=_origin())
-        db.session.commit()
-        flash(_("The matching weights were saved. New matches and proposals use them."),
-              "success")
-        return redirect(url_for(".policy"))
-    current = services.weights()
-    shares = [(criterion, current.share(criterion)) for criterion in CRITERIA]
-    status = 422 if form.is_submitted() else 200
-    return render_template("matching/policy.html", form=form, shares=shares), status

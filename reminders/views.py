@@ -36,10 +36,7 @@ from reminders.forms import (
     STATUS_LABELS,
     ActionForm,
     OutboxFilterForm,
-    PolicyForm,
-    policy_data,
 )
-from reminders.models import POLICY_KINDS
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 # The opt-out link is short for SMS: /r/<secret>.
@@ -61,14 +58,6 @@ VOCABULARIES = {
 def reminder_label(code, vocabulary):
     """The translated label of a reminder code; an unknown code is shown as it is."""
     return VOCABULARIES[vocabulary].get(code, code)
-
-
-@bp.app_template_global()
-def family_reminders(family):
-    """A family's reminder settings and messages to come, for its page."""
-    return {"upcoming": services.upcoming_of_family(family.id),
-            "opted_out": services.opt_outs_of_family(family.id),
-            "may_see_outbox": services.may_see_outbox(current_user)}
 
 
 @bp.app_template_global()
@@ -161,30 +150,6 @@ def retry(reminder_id):
 def cancel(reminder_id):
     """Stop a pending message."""
     return _act(reminder_id, services.cancel, _("The message was cancelled."))
-
-
-# --- the policy ------------------------------------------------------------
-
-@bp.route("/policy", methods=["GET", "POST"])
-@roles_required(ADMIN)
-def policy():
-    """Lead times per kind of event, quiet hours and the horizon (admins)."""
-    current = services.current_policy()
-    form = PolicyForm(data=policy_data(current) if request.method == "GET" else None)
-    if form.validate_on_submit():
-        saved = attempt(form, services.set_policy, current_user,
-                        lead_hours=form.lead_hours(), quiet_start=form.quiet_start.data,
-                        quiet_end=form.quiet_end.data, horizon_days=form.horizon_days.data,
-                        clock=get_clock())
-        if saved is not None:
-            db.session.commit()
-            flash(_("The reminder policy was saved. Reminders planned from now on follow"
-                    " it."), "success")
-            return redirect(url_for(".policy"))
-        db.session.rollback()
-    status = 422 if form.is_submitted() else 200
-    return render_template("reminders/policy.html", form=form, kinds=POLICY_KINDS,
-                           current=current), status
 
 
 # --- opting out (no login) -------------------------------------------------

@@ -169,8 +169,8 @@ def family_urls(app, family: Family) -> list[str]:  # noqa: F811
                    f"&to={(visit_days[0] + timedelta(days=60)).isoformat()}")
     urls = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "families.export_family",
-                                                          "families_api.export_family"):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "casework.export_family",
+                                                          "casework_api.export_family"):
             continue
         if not set(rule.arguments) <= set(arguments):
             continue

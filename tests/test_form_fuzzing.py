@@ -241,8 +241,8 @@ def test_no_form_post_is_a_server_error(app, client, region, path_rule):
     [rule] = [rule for rule in app.url_map.iter_rules()
               if rule.rule == path_rule and "POST" in rule.methods]
     page_rule, via_link, role = FORM_PAGES.get(rule.endpoint, (None, False, "coordinator"))
-    if path_rule.startswith("/admin/") or rule.endpoint in ("reminders.policy",
-                                                            "matching.policy"):
+    if path_rule.startswith("/admin/") or rule.endpoint in ("policies.reminder_policy",
+                                                            "policies.matching_policy"):
         role = "admin"
     if rule.endpoint in ANONYMOUS:
         role = None

@@ -16,7 +16,7 @@ from calendars.models import FeedToken
 from core.clock import FixedClock
 from core.models import AuditEvent
 from extensions import db
-from tests.accounts.test_admin import edit_fields
+from tests.admin.test_views import edit_fields
 from tests.conftest import NOW, bearer, csrf_token_from, login, make_family, make_group, make_user
 
 

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
+from casework import privacy
 from config import TestConfig, settings
 from extensions import db
-from families import privacy
 from families.models import Family, ReferenceCounter
 from tests.conftest import NOW, bearer, make_family
 from tests.servers import at_once, gunicorn_app

@@ -11,7 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts import services
-from accounts.admin_forms import (
+from accounts.forms import ActionForm
+from accounts.models import User
+from admin.forms import (
     AuditFilterForm,
     BlackoutDateForm,
     MunicipalityForm,
@@ -22,8 +24,7 @@ from accounts.admin_forms import (
     UserFilterForm,
     VenueForm,
 )
-from accounts.forms import ActionForm
-from accounts.models import User
+from casework import privacy
 from core import audit, places
 from core.clock import get_clock
 from core.forms import attempt
@@ -33,7 +34,6 @@ from core.models import BlackoutDate, Municipality, Venue
 from core.roles import ADMIN, ROLES, roles_required
 from core.vocabulary import choices
 from extensions import db
-from families import privacy
 from families.models import Family
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -2,9 +2,9 @@
 
 import logging
 
+from casework import privacy
 from core.clock import get_clock
 from extensions import db
-from families import privacy
 
 logger = logging.getLogger("families")
 

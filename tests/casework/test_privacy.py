@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from calendars import services as calendar_services
 from calendars.models import FeedToken, HomeVisit
+from casework import jobs, privacy
 from core.clock import FixedClock, set_clock
 from core.models import AuditEvent
 from extensions import db
-from families import jobs, privacy
 from families.models import AvailabilityWindow, Family, Member
 from groups import services as group_services
 from groups.models import Enrollment
@@ -346,6 +346,17 @@ def test_the_scheduler_runs_the_anonymisation_daily(app):
     jobs.add_to(background, app)
     job = background.get_job(jobs.ANONYMISATION_JOB)
     assert job.trigger.interval == timedelta(days=1)
+
+
+def test_the_app_hands_the_anonymisation_job_to_the_scheduler(app):
+    """`scheduler run` adds the jobs the app lists; the reminders package does not
+    reach up for the families' data protection."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    background = BackgroundScheduler()
+    for add_to in app.extensions["scheduler_jobs"]:
+        add_to(background, app)
+    assert [job.id for job in background.get_jobs()] == [jobs.ANONYMISATION_JOB]
 
 
 def test_the_job_anonymises_in_its_own_app_context(app, coordinator, held):

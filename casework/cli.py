@@ -2,8 +2,8 @@
 
 import click
 
+from casework import jobs
 from core.cli import fix_clock, now_option
-from families import jobs
 
 
 @click.group("families")
