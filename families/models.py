@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from accounts.models import User
+from core import vocabulary
 from core.models import Municipality
 from core.text import nfc, search_key
 from extensions import db
@@ -21,9 +22,10 @@ EMAIL_MAX = 254
 CONTENT_MAX = 5000
 AGREED_WITH_MAX = 300
 
-STATUSES = ("referred", "planning", "active", "closed")
-MEMBER_ROLES = ("guardian", "child")
-REMINDER_CHANNELS = ("sms", "email", "none")
+# The codes of core.vocabulary, by the names the package has always given them.
+STATUSES = vocabulary.FAMILY_STATUSES.codes
+MEMBER_ROLES = vocabulary.MEMBER_ROLES.codes
+REMINDER_CHANNELS = vocabulary.REMINDER_CHANNELS.codes
 
 family_workers = sa.Table(
     "family_workers",
@@ -87,9 +89,8 @@ class Family(db.Model):
         order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_time)")
 
     __table_args__ = (
-        sa.CheckConstraint("track IN ('child_protection', 'preventive')", name="track"),
-        sa.CheckConstraint("status IN ('referred', 'planning', 'active', 'closed')",
-                           name="status"),
+        sa.CheckConstraint(vocabulary.TRACKS.check("track"), name="track"),
+        sa.CheckConstraint(vocabulary.FAMILY_STATUSES.check("status"), name="status"),
         # Rule 2 of the work, kept by the database too.
         sa.CheckConstraint(
             "track <> 'child_protection' OR (referral_source = 'social_worker'"
@@ -135,10 +136,10 @@ class Member(db.Model):
     family: Mapped[Family] = relationship(back_populates="members")
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('guardian', 'child')", name="role"),
+        sa.CheckConstraint(vocabulary.MEMBER_ROLES.check("role"), name="role"),
         sa.CheckConstraint("role <> 'child' OR birth_date IS NOT NULL",
                            name="child_birth_date"),
-        sa.CheckConstraint("reminder_channel IN ('sms', 'email', 'none')",
+        sa.CheckConstraint(vocabulary.REMINDER_CHANNELS.check("reminder_channel"),
                            name="reminder_channel"),
     )
 

@@ -24,7 +24,7 @@ from core.models import BlackoutDate
 from core.places import municipalities_named, venue_named
 from core.recurrence import Occurrence, Schedule, SeriesRule, materialise
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
-from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
+from core.vocabulary import ENROLLING_STATUSES, LANGUAGES, SUPPORT_AREAS, TRACKS
 from core.wording import forbidden_words, may_leave
 from extensions import db
 from families.models import Family, Member
@@ -34,6 +34,7 @@ from groups.models import (
     ACTIVE_ENROLLMENT,
     DESCRIPTION_MAX,
     NAME_MAX,
+    SESSION_STATUSES,
     Attendance,
     Enrollment,
     GroupSession,
@@ -56,7 +57,6 @@ TRANSITIONS = {
     "finished": set(),
     "cancelled": set(),
 }
-ENROLLING_STATUSES = ("open", "running")
 
 
 # --- who may do what -------------------------------------------------------
@@ -372,7 +372,7 @@ def change_session(actor: User, session: GroupSession, *, start=None, end=None,
     if new_end <= new_start:
         raise ValidationFailed(_("Check the session's times."),
                                fields={"end": _("The end must be after the start.")})
-    if status is not None and status not in ("scheduled", "cancelled"):
+    if status is not None and status not in SESSION_STATUSES:
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
     if (new_start, new_end) != (session.start, session.end) or status == "scheduled":
         # Time on the facilitators' calendars: a booking for them waits, then sees it.

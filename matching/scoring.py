@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from calendars.conflicts import distance_km
+from core import vocabulary
 
-CRITERIA = ("goals", "distance", "age", "timing", "waiting")
+CRITERIA = vocabulary.CRITERIA.codes
 
 # The hard rules, in the order they are applied; a pair's rule code is its
 # position here plus one (0: eligible).
