@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from accounts.models import User
 from core import vocabulary
+from core.localtime import age_in_months
 from core.models import Municipality
 from core.text import nfc, search_key
 from extensions import db
@@ -151,10 +152,7 @@ class Member(db.Model):
         """Whole months of age on a date, or None without a birth date."""
         if self.birth_date is None:
             return None
-        months = (on.year - self.birth_date.year) * 12 + on.month - self.birth_date.month
-        if on.day < self.birth_date.day:
-            months -= 1
-        return months
+        return age_in_months(self.birth_date, on)
 
 
 class Plan(db.Model):
