@@ -51,7 +51,7 @@ from core.forms import attempt
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.schema import read_whole_number
-from core.vocabulary import FEED_PRIVACY_LEVELS, choices
+from core.vocabulary import FEED_PRIVACY_LEVELS, LOCALE_NAMES, choices
 from extensions import db
 from families.models import Family
 from groups.models import PeerGroup
@@ -180,7 +180,7 @@ def _answer(subscription: services.FeedRead, now: datetime, *,
 
 PRIVACY_LABELS = FEED_PRIVACY_LEVELS
 
-LOCALE_LABELS = {"fi": "Suomi", "en": "English"}
+LOCALE_LABELS = LOCALE_NAMES
 
 
 @bp.app_template_global()

@@ -21,10 +21,12 @@ class Vocabulary(dict):
     A dict from code to label, so that it reads as the mappings it replaces
     (``TRACKS[code]``, ``code in TRACKS``, ``TRACKS.items()``). ``shown`` is
     false for codes that only the system reads (who owns a feed): those have
-    no labels, and the label filter never meets them.
+    no labels, and the label filter never meets them. ``translated`` is false
+    for labels that are the same in every language of the interface (each
+    language by its own name).
     """
 
-    def __init__(self, name: str, labels, *, shown: bool = True):
+    def __init__(self, name: str, labels, *, shown: bool = True, translated: bool = True):
         if shown:
             super().__init__(labels)
         else:
@@ -33,6 +35,7 @@ class Vocabulary(dict):
             raise ValueError(f"vocabulary {name!r} is registered twice")
         self.name = name
         self.shown = shown
+        self.translated = shown and translated
         REGISTRY[name] = self
 
     @property
@@ -155,6 +158,9 @@ LANGUAGES = Vocabulary("language", {
 
 # The languages of the interface, of reminders and of feeds.
 LOCALES = Vocabulary("locale", {"fi": _l("Finnish"), "en": _l("English")})
+# The same languages each by its own name, for choosing one: a reader finds
+# their language whatever the page's language is.
+LOCALE_NAMES = Vocabulary("locale_name", {"fi": "suomi", "en": "English"}, translated=False)
 
 FAMILY_STATUSES = Vocabulary("family_status", {
     "referred": _l("Referred"),
