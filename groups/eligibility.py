@@ -84,9 +84,9 @@ def refusals(family: FamilyTerms, group: GroupTerms, today: date, *,
     A place needs a group taking families (``takes_families``), a family the
     booking rule lets have a group place, a track the group is for, a session
     ahead and a child in the group's age range on the day of that session.
-    A ``proposal`` (matching's, or the demo's) also asks that the group serve
-    the family's municipality and speak one of its languages: a coordinator
-    enrolling by hand may choose otherwise.
+    A ``proposal`` (matching's) also asks that the group serve the family's
+    municipality and speak one of its languages: a coordinator enrolling by
+    hand may choose otherwise.
     """
     found = []
     closed = takes_families(group, today)
