@@ -26,10 +26,13 @@ from core.roles import ADMIN, FAMILY_WORKER
 from core.schema import read_whole_number
 from core.vocabulary import (
     FAMILY_STATUSES,
+    MESSAGE_CHANNELS,
     REFERRAL_SOURCES,
     REFERRAL_SOURCES_BY_TRACK,
+    REMINDER_STATUSES,
     TRACKS,
 )
+from core.vocabulary import REMINDER_CHANNELS as MEMBER_REMINDER_CHANNELS
 from extensions import db
 from families.models import STATUSES, Family, Member, Plan
 from families.services import record_listing, visible_families_query
@@ -613,8 +616,9 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
 
 # --- reminders ---------------------------------------------------------------------
 
-REMINDER_CHANNELS = {"sms": _l("Text message (SMS)"), "email": _l("E-mail")}
-DELIVERY_OUTCOMES = {"sent": _l("Sent"), "failed": _l("Failed")}
+# The channels messages go out on, labelled as a member's reminder channel is.
+REMINDER_CHANNELS = {code: MEMBER_REMINDER_CHANNELS[code] for code in MESSAGE_CHANNELS}
+DELIVERY_OUTCOMES = {code: REMINDER_STATUSES[code] for code in ("sent", "failed")}
 
 
 def reminders_report(user, filters: ReportFilters, *, zone) -> Report:
