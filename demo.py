@@ -37,6 +37,7 @@ from core.vocabulary import SOCIAL_WORKER as SOCIAL_WORKER_SOURCE
 from extensions import db
 from families import services as family_services
 from families.models import Family, Plan, TrackChange
+from groups import eligibility
 from groups import services as group_services
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
 
@@ -762,7 +763,7 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
     first_day = to_local(sessions[0].start, zone).date()
     # Families ask for places on working days between opening and the first session.
     last_ask = min(first_day - timedelta(days=2), today - timedelta(days=1))
-    candidates = _eligible(draft, first_day, last_ask, usage)
+    candidates = _eligible(draft, group, first_day, last_ask, usage)
     chosen = rng.sample(candidates, min(draft.families, len(candidates)))
     working_days = [day for day in (created + timedelta(days=days)
                                     for days in range(1, (last_ask - created).days + 1))
@@ -811,19 +812,19 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
     return group
 
 
-def _eligible(draft: GroupDraft, first_day: date, last_ask: date,
+def _eligible(draft: GroupDraft, group: PeerGroup, first_day: date, last_ask: date,
               usage: Counter) -> list[Family]:
     """Families the group is for, with a plan before enrollment closes for the demo.
 
-    The services check the track, the plan and the ages; the municipality and
-    the language are the demo's own choice, as a coordinator's would be.
+    The group's rule (``groups.eligibility``: the track, the plan, the ages)
+    decides, as enrollment will; the municipality and the language are the
+    demo's own choice, as a coordinator's would be.
     """
     families = db.session.scalars(
         db.select(Family).join(Family.municipality)
-        .where(Family.status == "active", Family.track.in_(draft.tracks),
-               Municipality.name.in_(draft.municipalities))
+        .where(Family.status == "active", Municipality.name.in_(draft.municipalities))
         .order_by(Family.reference))
-    low, high = draft.ages
+    terms = group_services.group_terms(group, first_day)
     result = []
     for family in families:
         if family.plan is None or family.plan.start_date > last_ask:
@@ -834,7 +835,7 @@ def _eligible(draft: GroupDraft, first_day: date, last_ask: date,
             continue
         if draft.attendees == "father" and not _fathers(family):
             continue
-        if any(low <= age <= high for age in _ages(family, first_day)):
+        if eligibility.refusal(group_services.family_terms(family), terms, last_ask) is None:
             result.append(family)
     return result
 
@@ -847,11 +848,6 @@ def _by_id(rows: list) -> list:
     the demo sees depends on garbage collection, so order explicitly.
     """
     return sorted(rows, key=lambda row: row.id)
-
-
-def _ages(family: Family, day: date) -> list[int]:
-    return [child.age_in_months(day) for child in family.children
-            if child.birth_date and child.birth_date <= day]
 
 
 def _fathers(family: Family) -> list:
@@ -873,8 +869,8 @@ def _attending(draft: GroupDraft, family: Family, first_day: date,
         return adults
     low, high = draft.ages
     children = [child for child in _by_id(family.children)
-                if child.birth_date and child.birth_date <= first_day
-                and low <= child.age_in_months(first_day) <= high]
+                if child.birth_date
+                and eligibility.age_in_range(child.birth_date, first_day, low, high)]
     return adults + children
 
 

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from accounts.models import EMAIL_MAX
 from core.forms import one_line
-from core.vocabulary import choices
+from core.vocabulary import LOCALE_NAMES, choices
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +25,7 @@ class CodeForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=choices({"fi": "suomi", "en": "English"}))
+    locale = SelectField(_l("Language"), choices=choices(LOCALE_NAMES))
     submit = SubmitField(_l("Change language"))
 
 

@@ -53,8 +53,7 @@ class User(UserMixin, db.Model):
         secondary=user_municipalities, order_by=Municipality.name)
 
     __table_args__ = (
-        sa.CheckConstraint(sa.text("role IN ({})".format(
-            ", ".join(f"'{role}'" for role in ROLES))), name="role"),
+        sa.CheckConstraint(ROLES.check("role"), name="role"),
     )
 
     @property

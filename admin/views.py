@@ -31,7 +31,7 @@ from core.forms import attempt
 from core.http import date_filter, page_arg
 from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
-from core.roles import ADMIN, ROLES, roles_required
+from core.roles import ADMIN, roles_required
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -43,12 +43,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required(ADMIN)
 def admins_only():
     """Anonymous callers go to the login page; other roles get 403."""
-
-
-@bp.app_template_filter("role_label")
-def role_label(code):
-    """The translated name of a role; an unknown code is shown as it is."""
-    return ROLES.get(code, code)
 
 
 # --- helpers ---------------------------------------------------------------

@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from calendars.events import HOME_VISIT, Event, family_events, worker_events
@@ -22,12 +21,13 @@ from calendars.sight import BUSY, Sight
 from calendars.sight import busy_time as busy_time_of
 from core.localtime import to_local
 from core.models import Municipality
+from core.vocabulary import ABSENCE_KINDS
 from extensions import db
 from groups.services import days_off_between
 
 EARTH_RADIUS_KM = 6371.0
-# Labels of calendars.models.ABSENCE_KINDS, in that order.
-ABSENCE_LABELS = {"leave": _l("Leave"), "training": _l("Training"), "other": _l("Other absence")}
+# The labels of the kinds of absence, from core.vocabulary.
+ABSENCE_LABELS = ABSENCE_KINDS
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from core.forms import attempt
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.schema import read_whole_number
-from core.vocabulary import choices
+from core.vocabulary import FEED_PRIVACY_LEVELS, LOCALE_NAMES, choices
 from extensions import db
 from families.models import Family
 from groups.models import PeerGroup
@@ -178,12 +178,9 @@ def _answer(subscription: services.FeedRead, now: datetime, *,
 
 # --- subscription pages ----------------------------------------------------
 
-PRIVACY_LABELS = {
-    "minimal": _l("Minimal: the family's reference and municipality"),
-    "detailed": _l("Detailed: also the surname and the street address"),
-}
+PRIVACY_LABELS = FEED_PRIVACY_LEVELS
 
-LOCALE_LABELS = {"fi": "Suomi", "en": "English"}
+LOCALE_LABELS = LOCALE_NAMES
 
 
 @bp.app_template_global()

@@ -26,23 +26,15 @@ from wtforms.validators import (
 from calendars.conflicts import ABSENCE_LABELS
 from calendars.models import NOTES_MAX, PLACE_MAX, REASON_MAX
 from calendars.services import MAX_VISIT_MINUTES
+from core import vocabulary
 from core.forms import ExistingLocalTime, multi_line, one_line, plausible_date
 from core.vocabulary import choices
 from families.forms import MultiCheckboxField, optional_id
 
-# Labels of the codes in calendars/models.py, in the order the models list them.
-VISIT_KIND_LABELS = {
-    "planning_meeting": _l("Planning meeting"),
-    "home_visit": _l("Home visit"),
-    "review_meeting": _l("Review meeting"),
-}
-VISIT_STATUS_LABELS = {
-    "scheduled": _l("Scheduled"),
-    "done": _l("Done"),
-    "cancelled": _l("Cancelled"),
-    "no_show": _l("Family not met"),
-}
-REPEAT_LABELS = {1: _l("Every week"), 2: _l("Every other week")}
+# The labels of the codes, from core.vocabulary by the names forms have used.
+VISIT_KIND_LABELS = vocabulary.VISIT_KINDS
+VISIT_STATUS_LABELS = vocabulary.VISIT_STATUSES
+REPEAT_LABELS = vocabulary.INTERVALS
 
 TIME_FORMATS = ["%H:%M", "%H.%M"]
 DEFAULT_DURATION_MINUTES = 60

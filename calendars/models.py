@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
+from core import vocabulary
 from core.models import Municipality
 from extensions import db
 from families.models import Family
@@ -14,9 +15,10 @@ PLACE_MAX = 200
 REASON_MAX = 300
 NOTES_MAX = 5000
 
-VISIT_KINDS = ("planning_meeting", "home_visit", "review_meeting")
-VISIT_STATUSES = ("scheduled", "done", "cancelled", "no_show")
-ABSENCE_KINDS = ("leave", "training", "other")
+# The codes of core.vocabulary, by the names the package has always given them.
+VISIT_KINDS = vocabulary.VISIT_KINDS.codes
+VISIT_STATUSES = vocabulary.VISIT_STATUSES.codes
+ABSENCE_KINDS = vocabulary.ABSENCE_KINDS.codes
 
 visit_workers = sa.Table(
     "visit_workers",
@@ -49,7 +51,7 @@ class VisitSeries(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
-        sa.CheckConstraint("interval_weeks IN (1, 2)", name="interval_weeks"),
+        sa.CheckConstraint(vocabulary.INTERVALS.check("interval_weeks"), name="interval_weeks"),
         sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
     )
 
@@ -93,9 +95,9 @@ class HomeVisit(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint('"end" > start', name="ends_after_start"),
-        sa.CheckConstraint("kind IN ('planning_meeting', 'home_visit', 'review_meeting')",
+        sa.CheckConstraint(vocabulary.VISIT_KINDS.check("kind"),
                            name="kind"),
-        sa.CheckConstraint("status IN ('scheduled', 'done', 'cancelled', 'no_show')",
+        sa.CheckConstraint(vocabulary.VISIT_STATUSES.check("status"),
                            name="status"),
         sa.Index("ix_home_visits_start_end", "start", "end"),
     )
@@ -135,12 +137,12 @@ class Absence(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint('"end" > start', name="ends_after_start"),
-        sa.CheckConstraint("kind IN ('leave', 'training', 'other')", name="kind"),
+        sa.CheckConstraint(vocabulary.ABSENCE_KINDS.check("kind"), name="kind"),
     )
 
 
-FEED_OWNER_TYPES = ("worker", "group", "family")
-FEED_PRIVACY_LEVELS = ("minimal", "detailed")
+FEED_OWNER_TYPES = vocabulary.FEED_OWNER_TYPES.codes
+FEED_PRIVACY_LEVELS = vocabulary.FEED_PRIVACY_LEVELS.codes
 
 
 class FeedToken(db.Model):
@@ -164,8 +166,8 @@ class FeedToken(db.Model):
     last_used_at: Mapped[datetime | None]
 
     __table_args__ = (
-        sa.CheckConstraint("owner_type IN ('worker', 'group', 'family')", name="owner_type"),
-        sa.CheckConstraint("privacy IN ('minimal', 'detailed')", name="privacy"),
+        sa.CheckConstraint(vocabulary.FEED_OWNER_TYPES.check("owner_type"), name="owner_type"),
+        sa.CheckConstraint(vocabulary.FEED_PRIVACY_LEVELS.check("privacy"), name="privacy"),
         sa.Index("ix_feed_tokens_owner", "owner_type", "owner_id"),
     )
 
@@ -188,6 +190,6 @@ class FeedStamp(db.Model):
     changed_at: Mapped[datetime | None]
 
     __table_args__ = (
-        sa.CheckConstraint("owner_type IN ('worker', 'group', 'family', 'all')",
+        sa.CheckConstraint(vocabulary.FEED_STAMP_OWNER_TYPES.check("owner_type"),
                            name="owner_type"),
     )

@@ -28,14 +28,12 @@ from flask_login import current_user
 from accounts.models import User
 from accounts.services import staff
 from calendars import conflicts, services, working_time
-from calendars.conflicts import ABSENCE_LABELS
 from calendars.events import Event, worker_events
 from calendars.forms import (
     DEFAULT_DURATION_MINUTES,
     MAX_REPEATS,
     REPEAT_LABELS,
     VISIT_KIND_LABELS,
-    VISIT_STATUS_LABELS,
     CancelForm,
     ConfirmForm,
     DoneForm,
@@ -53,7 +51,7 @@ from core.http import datetime_filter, render_and_commit
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
 from core.schema import MAX_ID, read_date, read_whole_number
-from core.vocabulary import choices
+from core.vocabulary import ONGOING_FAMILY_STATUSES, choices
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, shown_address, visible_families_query
@@ -62,24 +60,15 @@ from groups.services import series_rule
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
 
-# The translated labels of every code a calendar page shows, by vocabulary.
-VOCABULARIES = {"visit_kind": VISIT_KIND_LABELS, "visit_status": VISIT_STATUS_LABELS,
-                "absence_kind": ABSENCE_LABELS}
 MIDNIGHT = time(0)
 # Suggested times: the next two weeks, the best few, a couple a day at most.
 SLOT_DAYS = 14
 SLOTS_SHOWN = 8
 SLOTS_PER_DAY = 2
 # Families whose work goes on: visits can be booked for them.
-BOOKABLE_FAMILY_STATUSES = ("referred", "planning", "active")
+BOOKABLE_FAMILY_STATUSES = ONGOING_FAMILY_STATUSES
 # Short titles shown in a day of the month view before "n more".
 MONTH_EVENTS_SHOWN = 3
-
-
-@bp.app_template_filter("visit_label")
-def visit_label(code, vocabulary):
-    """The translated label of a visit code; an unknown code is shown as it is."""
-    return VOCABULARIES[vocabulary].get(code, code)
 
 
 # --- helpers ---------------------------------------------------------------

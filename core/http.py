@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from core import vocabulary
 from core.errors import BadRequest, DomainError, ValidationFailed
 from core.schema import SURROGATE, read_whole_number, surrogate_message, unstorable_text_message
 from extensions import db
@@ -296,6 +297,8 @@ def init_app(app):
     app.add_template_filter(datetime_filter, "datetime")
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(time_filter, "time")
+    # One filter for the label of every code: family.track|label("track").
+    app.add_template_filter(vocabulary.label, "label")
     app.add_template_global(current_locale)
 
 

@@ -10,6 +10,8 @@ from flask import current_app
 # overflow date arithmetic (year 1 less a day) or, before 2000, meet the zone's
 # local mean time, whose offset has seconds that ISO 8601 cannot write.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+# The same bounds as days: the first and the last day the app takes as input.
+EARLIEST_DAY, LATEST_DAY = date(EARLIEST_YEAR, 1, 1), date(LATEST_YEAR, 12, 31)
 # People are born before the work's years: a guardian's birth date may be older.
 EARLIEST_BIRTH_YEAR = 1900
 
@@ -17,6 +19,17 @@ EARLIEST_BIRTH_YEAR = 1900
 def plausible_day(day: date, earliest_year: int = EARLIEST_YEAR) -> bool:
     """Whether a date (or a date-time) falls in the years the app takes as input."""
     return earliest_year <= day.year <= LATEST_YEAR
+
+
+def age_in_months(born: date, on: date) -> int:
+    """Whole months of age on a date, as groups' age ranges count them.
+
+    A child born on the 31st turns a month older on the last day of a
+    shorter month only when that day is reached: the day of the month must
+    have come round (10 January to 9 February is 0 months, to 10 February 1).
+    """
+    months = (on.year - born.year) * 12 + on.month - born.month
+    return months - 1 if on.day < born.day else months
 
 
 class NonexistentLocalTime(ValueError):

@@ -14,8 +14,12 @@ from zoneinfo import ZoneInfo
 
 from core.localtime import local_datetime
 
-# A series longer than this is refused: it is a typing error, not a plan.
-MAX_OCCURRENCES = 260
+# The limits of a series, for groups' sessions and home visits alike: two
+# years of weekly occurrences. A longer series is a typing error, not a plan.
+MAX_OCCURRENCES = 104
+# The last date of a series is at most this long after its first: 104 weekly
+# dates at most, whichever weekday the first date falls on.
+MAX_SPAN = timedelta(weeks=MAX_OCCURRENCES - 1, days=6)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.errors import Forbidden
+from core.vocabulary import ROLES
 from extensions import login_manager
 
 ADMIN = "admin"
@@ -13,12 +14,6 @@ COORDINATOR = "coordinator"
 FAMILY_WORKER = "family_worker"
 SOCIAL_WORKER = "social_worker"
 
-ROLES = {
-    ADMIN: _l("Administrator"),
-    COORDINATOR: _l("Coordinator"),
-    FAMILY_WORKER: _l("Family worker"),
-    SOCIAL_WORKER: _l("Social worker"),
-}
 
 
 def roles_required(*roles):

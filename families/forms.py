@@ -15,7 +15,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import multi_line, one_line, plausible_birth_date, plausible_date
-from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
+from core.vocabulary import (
+    FAMILY_STATUSES,
+    LANGUAGES,
+    LOCALES,
+    MEMBER_ROLES,
+    REFERRAL_SOURCES,
+    REMINDER_CHANNELS,
+    SUPPORT_AREAS,
+    TRACKS,
+    choices,
+)
 from families.models import (
     ADDRESS_MAX,
     AGREED_WITH_MAX,
@@ -26,20 +36,11 @@ from families.models import (
     SURNAME_MAX,
 )
 
-# Labels of the codes in families/models.py, in the order the models list them.
-STATUS_LABELS = {
-    "referred": _l("Referred"),
-    "planning": _l("Planning"),
-    "active": _l("Active"),
-    "closed": _l("Closed"),
-}
-MEMBER_ROLE_LABELS = {"guardian": _l("Guardian"), "child": _l("Child")}
-REMINDER_CHANNEL_LABELS = {
-    "sms": _l("Text message (SMS)"),
-    "email": _l("E-mail"),
-    "none": _l("No reminders"),
-}
-REMINDER_LOCALES = {"fi": _l("Finnish"), "en": _l("English")}
+# The labels of the codes, from core.vocabulary by the names forms have used.
+STATUS_LABELS = FAMILY_STATUSES
+MEMBER_ROLE_LABELS = MEMBER_ROLES
+REMINDER_CHANNEL_LABELS = REMINDER_CHANNELS
+REMINDER_LOCALES = LOCALES
 
 SEARCH_TEXT_MAX = 100
 

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from accounts.models import User
+from core import vocabulary
+from core.localtime import age_in_months
 from core.models import Municipality
 from core.text import nfc, search_key
 from extensions import db
@@ -21,9 +23,10 @@ EMAIL_MAX = 254
 CONTENT_MAX = 5000
 AGREED_WITH_MAX = 300
 
-STATUSES = ("referred", "planning", "active", "closed")
-MEMBER_ROLES = ("guardian", "child")
-REMINDER_CHANNELS = ("sms", "email", "none")
+# The codes of core.vocabulary, by the names the package has always given them.
+STATUSES = vocabulary.FAMILY_STATUSES.codes
+MEMBER_ROLES = vocabulary.MEMBER_ROLES.codes
+REMINDER_CHANNELS = vocabulary.REMINDER_CHANNELS.codes
 
 family_workers = sa.Table(
     "family_workers",
@@ -87,9 +90,8 @@ class Family(db.Model):
         order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_time)")
 
     __table_args__ = (
-        sa.CheckConstraint("track IN ('child_protection', 'preventive')", name="track"),
-        sa.CheckConstraint("status IN ('referred', 'planning', 'active', 'closed')",
-                           name="status"),
+        sa.CheckConstraint(vocabulary.TRACKS.check("track"), name="track"),
+        sa.CheckConstraint(vocabulary.FAMILY_STATUSES.check("status"), name="status"),
         # Rule 2 of the work, kept by the database too.
         sa.CheckConstraint(
             "track <> 'child_protection' OR (referral_source = 'social_worker'"
@@ -135,10 +137,10 @@ class Member(db.Model):
     family: Mapped[Family] = relationship(back_populates="members")
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('guardian', 'child')", name="role"),
+        sa.CheckConstraint(vocabulary.MEMBER_ROLES.check("role"), name="role"),
         sa.CheckConstraint("role <> 'child' OR birth_date IS NOT NULL",
                            name="child_birth_date"),
-        sa.CheckConstraint("reminder_channel IN ('sms', 'email', 'none')",
+        sa.CheckConstraint(vocabulary.REMINDER_CHANNELS.check("reminder_channel"),
                            name="reminder_channel"),
     )
 
@@ -150,10 +152,7 @@ class Member(db.Model):
         """Whole months of age on a date, or None without a birth date."""
         if self.birth_date is None:
             return None
-        months = (on.year - self.birth_date.year) * 12 + on.month - self.birth_date.month
-        if on.day < self.birth_date.day:
-            months -= 1
-        return months
+        return age_in_months(self.birth_date, on)
 
 
 class Plan(db.Model):

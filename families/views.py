@@ -30,14 +30,10 @@ from core.http import page_arg, render_and_commit
 from core.localtime import local_today
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
-from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
+from core.vocabulary import choices
 from extensions import db
 from families import services
 from families.forms import (
-    MEMBER_ROLE_LABELS,
-    REMINDER_CHANNEL_LABELS,
-    REMINDER_LOCALES,
-    STATUS_LABELS,
     ConfirmForm,
     FamilyForm,
     FamilySearchForm,
@@ -50,25 +46,6 @@ bp = Blueprint("families", __name__, url_prefix="/families")
 
 # A new plan's first review, unless the people agreeing it choose otherwise.
 DEFAULT_REVIEW_AFTER = timedelta(days=90)
-
-# The translated labels of every code a family page shows, by vocabulary.
-VOCABULARIES = {
-    "track": TRACKS,
-    "referral_source": REFERRAL_SOURCES,
-    "support_area": SUPPORT_AREAS,
-    "language": LANGUAGES,
-    "status": STATUS_LABELS,
-    "member_role": MEMBER_ROLE_LABELS,
-    "reminder_channel": REMINDER_CHANNEL_LABELS,
-    "reminder_locale": REMINDER_LOCALES,
-}
-
-
-@bp.app_template_filter("label")
-def label(code, vocabulary):
-    """The translated label of a code; an unknown code is shown as it is."""
-    return VOCABULARIES[vocabulary].get(code, code)
-
 
 @bp.app_template_global()
 def may_register_families() -> bool:

@@ -20,45 +20,20 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextArea
 
+from core import vocabulary
 from core.forms import ExistingLocalTime, multi_line, one_line, plausible_date
 from core.localtime import plausible_day
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS, choices
 from families.forms import MultiCheckboxField, optional_id
 from groups.models import DESCRIPTION_MAX, NAME_MAX
 
-# Labels of the codes in groups/models.py, in the order the models list them.
-GROUP_STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "open": _l("Open for enrollment"),
-    "running": _l("Running"),
-    "finished": _l("Finished"),
-    "cancelled": _l("Cancelled"),
-}
-SESSION_STATUS_LABELS = {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")}
-ENROLLMENT_STATUS_LABELS = {
-    "enrolled": _l("Has a place"),
-    "waitlisted": _l("On the waiting list"),
-    "withdrawn": _l("Withdrawn"),
-    "completed": _l("Completed"),
-}
-# What the button that moves a group to a status says.
-STATUS_ACTIONS = {
-    "draft": _l("Return to draft"),
-    "open": _l("Open enrollment"),
-    "running": _l("Mark as running"),
-    "finished": _l("Mark as finished"),
-    "cancelled": _l("Cancel the group"),
-}
-WEEKDAYS = {
-    1: _l("Monday"),
-    2: _l("Tuesday"),
-    3: _l("Wednesday"),
-    4: _l("Thursday"),
-    5: _l("Friday"),
-    6: _l("Saturday"),
-    7: _l("Sunday"),
-}
-INTERVALS = {1: _l("Every week"), 2: _l("Every other week")}
+# The labels of the codes, from core.vocabulary by the names forms have used.
+GROUP_STATUS_LABELS = vocabulary.GROUP_STATUSES
+SESSION_STATUS_LABELS = vocabulary.SESSION_STATUSES
+ENROLLMENT_STATUS_LABELS = vocabulary.ENROLLMENT_STATUSES
+STATUS_ACTIONS = vocabulary.GROUP_STATUS_ACTIONS
+WEEKDAYS = vocabulary.WEEKDAYS
+INTERVALS = vocabulary.INTERVALS
 
 SEARCH_TEXT_MAX = 100
 DATES_TEXT_MAX = 2000

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
+from core import vocabulary
 from core.models import Municipality, Venue
 from extensions import db
 from families.models import Family, Member
@@ -13,9 +14,10 @@ from families.models import Family, Member
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
 
-GROUP_STATUSES = ("draft", "open", "running", "finished", "cancelled")
-SESSION_STATUSES = ("scheduled", "cancelled")
-ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn", "completed")
+# The codes of core.vocabulary, by the names the package has always given them.
+GROUP_STATUSES = vocabulary.GROUP_STATUSES.codes
+SESSION_STATUSES = vocabulary.SESSION_STATUSES.codes
+ENROLLMENT_STATUSES = vocabulary.ENROLLMENT_STATUSES.codes
 # An enrollment that holds a place or a position on the waiting list.
 ACTIVE_ENROLLMENT = ("enrolled", "waitlisted")
 
@@ -90,8 +92,7 @@ class PeerGroup(db.Model):
         sa.CheckConstraint("capacity >= 1", name="capacity"),
         sa.CheckConstraint("min_age_months >= 0 AND max_age_months >= min_age_months",
                            name="age_range"),
-        sa.CheckConstraint(
-            "status IN ('draft', 'open', 'running', 'finished', 'cancelled')", name="status"),
+        sa.CheckConstraint(vocabulary.GROUP_STATUSES.check("status"), name="status"),
     )
 
     def __str__(self):
@@ -127,7 +128,7 @@ class SessionSeries(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
-        sa.CheckConstraint("interval_weeks IN (1, 2)", name="interval_weeks"),
+        sa.CheckConstraint(vocabulary.INTERVALS.check("interval_weeks"), name="interval_weeks"),
         sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
     )
 
@@ -161,7 +162,7 @@ class GroupSession(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint('"end" > start', name="ends_after_start"),
-        sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
+        sa.CheckConstraint(vocabulary.SESSION_STATUSES.check("status"), name="status"),
     )
 
     @property
@@ -193,8 +194,7 @@ class Enrollment(db.Model):
                                                  order_by=Member.id)
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('enrolled', 'waitlisted', 'withdrawn', 'completed')", name="status"),
+        sa.CheckConstraint(vocabulary.ENROLLMENT_STATUSES.check("status"), name="status"),
         sa.CheckConstraint("(status = 'waitlisted') = (position IS NOT NULL)",
                            name="position_only_when_waiting"),
         # A family holds at most one place or waiting position in a group...

@@ -18,22 +18,40 @@ from accounts.models import User
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.holidays import days_off
-from core.localtime import local_datetime, local_today, to_local
+from core.localtime import EARLIEST_DAY, LATEST_DAY, local_datetime, local_today, to_local
 from core.locks import lock_calendars
 from core.models import BlackoutDate
 from core.places import municipalities_named, venue_named
-from core.recurrence import Occurrence, Schedule, SeriesRule, materialise
+from core.recurrence import (
+    MAX_OCCURRENCES,
+    MAX_SPAN,
+    Occurrence,
+    Schedule,
+    SeriesRule,
+    materialise,
+)
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
-from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
+from core.vocabulary import (
+    ENROLLING_STATUSES,  # noqa: F401 (importable from here)
+    LANGUAGES,
+    SUPPORT_AREAS,
+    TRACKS,
+)
 from core.wording import forbidden_words, may_leave
 from extensions import db
 from families.models import Family, Member
+from families.services import (
+    booking_refusal,
+    ensure_bookable,
+    family_plan_state,
+)
 from families.services import can_see as can_see_family
-from families.services import ensure_bookable
+from groups import eligibility
 from groups.models import (
     ACTIVE_ENROLLMENT,
     DESCRIPTION_MAX,
     NAME_MAX,
+    SESSION_STATUSES,
     Attendance,
     Enrollment,
     GroupSession,
@@ -44,7 +62,7 @@ from groups.signals import group_changed, sessions_changed
 
 MAX_AGE_MONTHS = 18 * 12
 # Dates outside these are typing errors (and would overflow date arithmetic).
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+EARLIEST, LATEST = EARLIEST_DAY, LATEST_DAY
 MAX_CAPACITY = 100
 MAX_DURATION_MINUTES = 12 * 60
 
@@ -56,7 +74,6 @@ TRANSITIONS = {
     "finished": set(),
     "cancelled": set(),
 }
-ENROLLING_STATUSES = ("open", "running")
 
 
 # --- who may do what -------------------------------------------------------
@@ -258,11 +275,11 @@ def series_rule(*, weekday, start_time, duration_minutes, first_date, count=None
         errors["interval_weeks"] = _("A series meets every week or every other week.")
     if (count is None) == (until is None):
         errors["count"] = _("Give either the number of sessions or the last date.")
-    elif count is not None and not 1 <= count <= 104:
-        errors["count"] = _("A series has 1 to 104 sessions.")
+    elif count is not None and not 1 <= count <= MAX_OCCURRENCES:
+        errors["count"] = _("A series has 1 to %(n)d sessions.", n=MAX_OCCURRENCES)
     elif until is not None and until < first_date:
         errors["until"] = _("The last date cannot be before the first date.")
-    elif until is not None and until > first_date + timedelta(days=2 * 366):
+    elif until is not None and until > first_date + MAX_SPAN:
         errors["until"] = _("A series lasts at most two years.")
     if errors:
         raise ValidationFailed(_("Check the session series."), fields=errors)
@@ -285,12 +302,12 @@ def preview(plan: SeriesPlan, zone, language="fi") -> Schedule:
     Dates removed by hand are reported as skipped with their own reason; dates
     added by hand join the occurrences in order.
     """
-    limit = plan.rule.first_date + timedelta(days=2 * 366)
+    limit = plan.rule.first_date + MAX_SPAN
     if any(not plan.rule.first_date - timedelta(days=366) <= day <= limit
            for day in plan.added):
         message = _("Added dates are within two years of the series.")
         raise ValidationFailed(message, fields={"added_dates": message})
-    horizon = plan.rule.until or plan.rule.first_date + timedelta(weeks=2 * 104 + 60)
+    horizon = plan.rule.until or plan.rule.first_date + timedelta(weeks=2 * MAX_OCCURRENCES + 60)
     last_added = max(plan.added, default=plan.rule.first_date)
     calendar = days_off_between(plan.rule.first_date, max(horizon, last_added), language)
     removed = set(plan.removed)
@@ -376,7 +393,7 @@ def change_session(actor: User, session: GroupSession, *, start=None, end=None,
     if new_end <= new_start:
         raise ValidationFailed(_("Check the session's times."),
                                fields={"end": _("The end must be after the start.")})
-    if status is not None and status not in ("scheduled", "cancelled"):
+    if status is not None and status not in SESSION_STATUSES:
         raise ValidationFailed(_("Unknown status."), fields={"status": _("Unknown status.")})
     if (new_start, new_end) != (session.start, session.end) or status == "scheduled":
         # Time on the facilitators' calendars: a booking for them waits, then sees it.
@@ -652,29 +669,70 @@ def first_day_ahead(group: PeerGroup, now: datetime, zone=None) -> date:
     return to_local(upcoming[0].start if upcoming else now, zone).date()
 
 
+def family_terms(family: Family) -> eligibility.FamilyTerms:
+    """A family's facts as the eligibility rule reads them."""
+    refused = booking_refusal(status=family.status, track=family.track,
+                              plan=family_plan_state(family), kind="group_place")
+    return eligibility.FamilyTerms(
+        track=family.track, municipality_id=family.municipality_id,
+        languages=frozenset(family.languages or ()),
+        child_birth_dates=tuple(child.birth_date for child in family.children),
+        booking_refusal=refused.code if refused is not None else None)
+
+
+def group_terms(group: PeerGroup, first_day: date | None) -> eligibility.GroupTerms:
+    """A group's facts as the eligibility rule reads them, its first session
+    ahead on ``first_day`` (None without one)."""
+    return eligibility.GroupTerms(
+        status=group.status, tracks=frozenset(group.tracks), language=group.language,
+        municipality_ids=frozenset(place.id for place in group.municipalities),
+        min_age_months=group.min_age_months, max_age_months=group.max_age_months,
+        first_day=first_day, enrollment_opens=group.enrollment_opens,
+        enrollment_closes=group.enrollment_closes)
+
+
+def _refuse(reason: str, group: PeerGroup, family: Family, today: date) -> None:
+    """Raise the domain error of a reason the eligibility rule gave."""
+    if reason == eligibility.GROUP_NOT_OPEN:
+        raise Conflict(_("The group is not taking families now."), code="group_not_open")
+    if reason == eligibility.ENROLLMENT_CLOSED:
+        if group.enrollment_opens and today < group.enrollment_opens:
+            raise Conflict(_("Enrollment to this group opens on %(day)s.",
+                             day=group.enrollment_opens.isoformat()),
+                           code="enrollment_closed")
+        raise Conflict(_("Enrollment to this group has closed."), code="enrollment_closed")
+    if reason == eligibility.TRACK_NOT_ALLOWED:
+        raise RuleViolation(_("The group is not for families on this track."),
+                            code="track_not_allowed")
+    if reason == eligibility.NO_UPCOMING_SESSIONS:
+        raise Conflict(_("The group has no sessions ahead."), code="no_upcoming_sessions")
+    # The families' booking rule refused a group place: its own error says why.
+    ensure_bookable(family, "group_place")
+
+
 def check_family_fits(group: PeerGroup, family: Family, members, day: date) -> None:
     """The one rule of who may hold a place in a group, on every path that
     enrolls, promotes from the waiting list or changes who attends.
 
     The family may have a group place booked (``ensure_bookable``), its track
-    is one of the group's, the members who attend are its own, every attending
-    child is within the group's age range on ``day``, and the family has a
-    child in that range (guardians may attend without their children, as in a
-    parents' group, but for the sake of a child of the group's ages).
+    is one of the group's (``groups.eligibility``), the members who attend are
+    its own, every attending child is within the group's age range on ``day``,
+    and the family has a child in that range (guardians may attend without
+    their children, as in a parents' group, but for the sake of a child of the
+    group's ages).
     """
-    _check_family_may_join(group, family)
+    terms = family_terms(family)
+    # What still holds for a family that has its place: its own refusals, not
+    # the group's status, enrollment window or calendar.
+    for reason in eligibility.refusals(terms, group_terms(group, day), day):
+        if reason in (terms.booking_refusal, eligibility.TRACK_NOT_ALLOWED):
+            _refuse(reason, group, family, day)
     _check_attending(group, family, members, day)
 
 
-def _check_family_may_join(group: PeerGroup, family: Family) -> None:
-    ensure_bookable(family, "group_place")
-    if family.track not in group.tracks:
-        raise RuleViolation(_("The group is not for families on this track."),
-                            code="track_not_allowed")
-
-
 def _in_range(group: PeerGroup, child: Member, day: date) -> bool:
-    return group.min_age_months <= child.age_in_months(day) <= group.max_age_months
+    return child.birth_date is not None and eligibility.age_in_range(
+        child.birth_date, day, group.min_age_months, group.max_age_months)
 
 
 def _check_attending(group: PeerGroup, family: Family, members, day: date) -> None:
@@ -706,18 +764,14 @@ def check_eligible(group: PeerGroup, family: Family, *, now: datetime, zone,
     fit it (``check_family_fits``) with the ``members`` who attend, by default
     its guardians and its children in the age range.
     """
-    if group.status not in ENROLLING_STATUSES:
-        raise Conflict(_("The group is not taking families now."), code="group_not_open")
     today = local_today(now, zone)
-    if group.enrollment_opens and today < group.enrollment_opens:
-        raise Conflict(_("Enrollment to this group opens on %(day)s.",
-                         day=group.enrollment_opens.isoformat()), code="enrollment_closed")
-    if group.enrollment_closes and today > group.enrollment_closes:
-        raise Conflict(_("Enrollment to this group has closed."), code="enrollment_closed")
-    _check_family_may_join(group, family)
-    if not upcoming_sessions(group, now):
-        raise Conflict(_("The group has no sessions ahead."), code="no_upcoming_sessions")
-    day = first_day_ahead(group, now, zone)
+    upcoming = upcoming_sessions(group, now)
+    day = to_local(upcoming[0].start, zone).date() if upcoming else None
+    reason = eligibility.refusal(family_terms(family), group_terms(group, day), today)
+    if reason not in (None, eligibility.NO_CHILD_IN_AGE_RANGE):
+        _refuse(reason, group, family, today)
+    # Who attends is checked with the ages: a member of another family is a
+    # mistake in the request, before any rule of the group.
     if members is None:
         members = default_attending(group, family, day)
     _check_attending(group, family, members, day)

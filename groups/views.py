@@ -39,13 +39,8 @@ from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
 from groups import services
 from groups.forms import (
-    ENROLLMENT_STATUS_LABELS,
     GROUP_STATUS_LABELS,
-    INTERVALS,
     SERIES_FIELDS,
-    SESSION_STATUS_LABELS,
-    STATUS_ACTIONS,
-    WEEKDAYS,
     AttendanceForm,
     ChooseFamilyForm,
     ConfirmForm,
@@ -67,27 +62,12 @@ from groups.models import (
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
-# The translated labels of every code a group page shows, by vocabulary.
-VOCABULARIES = {
-    "group_status": GROUP_STATUS_LABELS,
-    "session_status": SESSION_STATUS_LABELS,
-    "enrollment_status": ENROLLMENT_STATUS_LABELS,
-    "status_action": STATUS_ACTIONS,
-    "weekday": WEEKDAYS,
-    "interval": INTERVALS,
-}
 # Status changes that end the group for its families: asked again before done.
 CONFIRMED_STATUSES = ("finished", "cancelled")
 # Sensible starting values for a new group.
 NEW_GROUP_DATA = {"language": "fi", "min_age_months": 0, "max_age_months": 72,
                   "capacity": 8, "duration_minutes": 90, "interval_weeks": 1,
                   "count": 10, "tracks": ["preventive"]}
-
-
-@bp.app_template_filter("group_label")
-def group_label(code, vocabulary):
-    """The translated label of a group code; an unknown code is shown as it is."""
-    return VOCABULARIES[vocabulary].get(code, code)
 
 
 @bp.app_template_filter("attendance_rate")

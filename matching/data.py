@@ -7,11 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from calendars.models import HomeVisit
-from core.localtime import to_local
+from core.localtime import local_today, to_local
 from core.models import Municipality, Venue
 from extensions import db
 from families.models import AvailabilityWindow, Family, Member, Plan
 from families.services import booking_refusal, plan_state
+from groups import eligibility
 from groups.models import (
     Enrollment,
     GroupSession,
@@ -35,7 +36,9 @@ def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
     query = sa.select(PeerGroup.id, PeerGroup.name, PeerGroup.status, PeerGroup.tracks,
                       PeerGroup.language, Venue.municipality_id, PeerGroup.themes,
                       PeerGroup.min_age_months, PeerGroup.max_age_months,
-                      PeerGroup.capacity).outerjoin(Venue, Venue.id == PeerGroup.venue_id)
+                      PeerGroup.capacity, PeerGroup.enrollment_opens,
+                      PeerGroup.enrollment_closes).outerjoin(Venue,
+                                                             Venue.id == PeerGroup.venue_id)
     if group_ids is not None:
         query = query.where(PeerGroup.id.in_(group_ids))
     else:
@@ -61,12 +64,20 @@ def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
         sessions[group_id].append((local_start.date(), start, end, local_start.time(),
                                    local_end.time()))
     facts = []
+    today = local_today(now, zone)
     for (group_id, name, status, tracks, language, meets_in, themes, low, high,
-         capacity) in rows:
+         capacity, opens, closes) in rows:
         ahead = tuple(sessions[group_id])
         weekdays = [day.isoweekday() for day, *_ in ahead]
+        # Open: taking families today (its status and enrollment window, as
+        # enrollment will judge them) with a session ahead.
+        takes = eligibility.takes_families(eligibility.GroupTerms(
+            status=status, tracks=frozenset(tracks), language=language,
+            municipality_ids=frozenset(served[group_id]), min_age_months=low,
+            max_age_months=high, first_day=ahead[0][0] if ahead else None,
+            enrollment_opens=opens, enrollment_closes=closes), today) is None
         facts.append(GroupFacts(
-            id=group_id, name=name, open=status in ENROLLING_STATUSES and bool(ahead),
+            id=group_id, name=name, open=takes and bool(ahead),
             tracks=frozenset(tracks), language=language,
             municipality_ids=frozenset(served[group_id]), meets_in=meets_in,
             themes=frozenset(themes), min_age_months=low, max_age_months=high,

@@ -5,31 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from core import vocabulary
 from families.forms import MultiCheckboxField
 from matching.scoring import CRITERIA
 
-# Labels of the codes in matching/scoring.py and matching/models.py.
-CRITERION_LABELS = {
-    "goals": _l("Goals"),
-    "distance": _l("Distance"),
-    "age": _l("Age"),
-    "timing": _l("Timing"),
-    "waiting": _l("Waiting time"),
-}
-PROPOSAL_STATUS_LABELS = {
-    "open": _l("Waiting for review"),
-    "accepted": _l("Accepted"),
-    "partly_accepted": _l("Partly accepted"),
-    "rejected": _l("Rejected"),
-    "stale": _l("Outdated"),
-}
-ITEM_STATUS_LABELS = {
-    "proposed": _l("Proposed"),
-    "accepted": _l("Placed"),
-    "rejected": _l("Not accepted"),
-    "failed": _l("Not placed"),
-    "left_out": _l("Left out"),
-}
+# The labels of the codes, from core.vocabulary by the names forms have used.
+CRITERION_LABELS = vocabulary.CRITERIA
+PROPOSAL_STATUS_LABELS = vocabulary.PROPOSAL_STATUSES
+ITEM_STATUS_LABELS = vocabulary.PROPOSAL_ITEM_STATUSES
 
 
 class ProposalForm(FlaskForm):

@@ -5,10 +5,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import vocabulary
 from extensions import db
 
-PROPOSAL_STATUSES = ("open", "accepted", "partly_accepted", "rejected", "stale")
-ITEM_STATUSES = ("proposed", "accepted", "rejected", "failed", "left_out")
+# The codes of core.vocabulary, by the names the package has always given them.
+PROPOSAL_STATUSES = vocabulary.PROPOSAL_STATUSES.codes
+ITEM_STATUSES = vocabulary.PROPOSAL_ITEM_STATUSES.codes
 
 
 class MatchingPolicy(db.Model):
@@ -53,9 +55,7 @@ class Proposal(db.Model):
                  " ProposalItem.family_id)")
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('open', 'accepted', 'partly_accepted', 'rejected', 'stale')",
-            name="status"),
+        sa.CheckConstraint(vocabulary.PROPOSAL_STATUSES.check("status"), name="status"),
     )
 
 
@@ -82,7 +82,6 @@ class ProposalItem(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="items")
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('proposed', 'accepted', 'rejected', 'failed', 'left_out')",
-            name="status"),
+        sa.CheckConstraint(vocabulary.PROPOSAL_ITEM_STATUSES.check("status"),
+                           name="status"),
     )

@@ -18,8 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from calendars.conflicts import distance_km
+from core import vocabulary
+from core.localtime import age_in_months  # noqa: F401 (imported from here)
 
-CRITERIA = ("goals", "distance", "age", "timing", "waiting")
+CRITERIA = vocabulary.CRITERIA.codes
 
 # The hard rules, in the order they are applied; a pair's rule code is its
 # position here plus one (0: eligible).
@@ -121,11 +123,6 @@ class Match:
     @property
     def score(self) -> float:
         return self.score_tenths / 10
-
-
-def age_in_months(born: date, on: date) -> int:
-    months = (on.year - born.year) * 12 + on.month - born.month
-    return months - 1 if on.day < born.day else months
 
 
 # --- facts column by column ----------------------------------------------------

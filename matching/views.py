@@ -30,9 +30,6 @@ from groups.models import PeerGroup
 from matching import services
 from matching.explain import item_json, match_json
 from matching.forms import (
-    CRITERION_LABELS,
-    ITEM_STATUS_LABELS,
-    PROPOSAL_STATUS_LABELS,
     AcceptForm,
     ProposalForm,
     RejectForm,
@@ -41,20 +38,8 @@ from matching.models import Proposal
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
-# The translated labels of every code a matching page shows, by vocabulary.
-VOCABULARIES = {
-    "criterion": CRITERION_LABELS,
-    "proposal_status": PROPOSAL_STATUS_LABELS,
-    "item_status": ITEM_STATUS_LABELS,
-}
 # How many proposals the list shows, newest first.
 PROPOSALS_SHOWN = 50
-
-
-@bp.app_template_filter("matching_label")
-def matching_label(code, vocabulary):
-    """The translated label of a matching code; an unknown code is shown as it is."""
-    return VOCABULARIES[vocabulary].get(code, code)
 
 
 @bp.app_template_filter("points")

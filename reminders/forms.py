@@ -5,39 +5,18 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from core import vocabulary
 from core.forms import one_line
 from core.vocabulary import choices
 from reminders.models import POLICY_KINDS
 
-STATUS_LABELS = {
-    "pending": _l("Waiting"),
-    "sending": _l("Sending"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
-    "cancelled": _l("Cancelled"),
-}
-PURPOSE_LABELS = {
-    "reminder": _l("Reminder"),
-    "change": _l("Change notice"),
-    "cancellation": _l("Cancellation notice"),
-}
-CHANNEL_LABELS = {"sms": _l("SMS"), "email": _l("E-mail")}
-EVENT_TYPE_LABELS = {"home_visit": _l("Visit"), "group_session": _l("Group session")}
-CANCEL_REASON_LABELS = {
-    "event_changed": _l("the event changed"),
-    "event_cancelled": _l("the event was cancelled"),
-    "not_recipient": _l("the family no longer takes part"),
-    "opted_out": _l("the guardian stopped reminders"),
-    "no_consent": _l("the guardian no longer gets reminders on this channel"),
-    "too_late": _l("too late to send"),
-    "staff": _l("cancelled by staff"),
-}
-POLICY_KIND_LABELS = {
-    "planning_meeting": _l("Planning meetings"),
-    "home_visit": _l("Home visits"),
-    "review_meeting": _l("Review meetings"),
-    "group_session": _l("Group sessions"),
-}
+# The labels of the codes, from core.vocabulary by the names forms have used.
+STATUS_LABELS = vocabulary.REMINDER_STATUSES
+PURPOSE_LABELS = vocabulary.MESSAGE_PURPOSES
+CHANNEL_LABELS = vocabulary.MESSAGE_CHANNELS
+EVENT_TYPE_LABELS = vocabulary.EVENT_TYPES
+CANCEL_REASON_LABELS = vocabulary.CANCEL_REASONS
+POLICY_KIND_LABELS = vocabulary.POLICY_KINDS
 
 
 class OutboxFilterForm(FlaskForm):

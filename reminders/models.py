@@ -9,6 +9,7 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import vocabulary
 from extensions import db
 from families.models import Family, Member
 
@@ -17,25 +18,21 @@ ERROR_MAX = 500
 
 # What a row tells: a reminder ahead of an event, a notice that it changed,
 # or a notice that it was cancelled.
-PURPOSES = ("reminder", "change", "cancellation")
-STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
-CHANNELS = ("sms", "email")
+# The codes of core.vocabulary, by the names the package has always given them.
+PURPOSES = vocabulary.MESSAGE_PURPOSES.codes
+STATUSES = vocabulary.REMINDER_STATUSES.codes
+CHANNELS = vocabulary.MESSAGE_CHANNELS.codes
 # Events: a home visit (any kind) or a group session, as calendars.events names them.
-EVENT_TYPES = ("home_visit", "group_session")
+EVENT_TYPES = vocabulary.EVENT_TYPES.codes
 # Why a row was cancelled rather than sent.
-CANCEL_REASONS = ("event_changed", "event_cancelled", "not_recipient", "opted_out",
-                  "no_consent", "too_late", "staff")
+CANCEL_REASONS = vocabulary.CANCEL_REASONS.codes
 
 # Policies are set per kind of event: the three kinds of visit and group sessions.
-POLICY_KINDS = ("planning_meeting", "home_visit", "review_meeting", "group_session")
+POLICY_KINDS = vocabulary.POLICY_KINDS.codes
 DEFAULT_LEAD_HOURS = (24,)
 DEFAULT_QUIET_START = time(21, 0)
 DEFAULT_QUIET_END = time(8, 0)
 DEFAULT_HORIZON_DAYS = 30
-
-
-def _in(column: str, codes) -> str:
-    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
 class Reminder(db.Model):
@@ -83,10 +80,10 @@ class Reminder(db.Model):
     member: Mapped[Member] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(_in("purpose", PURPOSES), name="purpose"),
-        sa.CheckConstraint(_in("status", STATUSES), name="status"),
-        sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
-        sa.CheckConstraint(_in("event_type", EVENT_TYPES), name="event_type"),
+        sa.CheckConstraint(vocabulary.MESSAGE_PURPOSES.check("purpose"), name="purpose"),
+        sa.CheckConstraint(vocabulary.REMINDER_STATUSES.check("status"), name="status"),
+        sa.CheckConstraint(vocabulary.MESSAGE_CHANNELS.check("channel"), name="channel"),
+        sa.CheckConstraint(vocabulary.EVENT_TYPES.check("event_type"), name="event_type"),
         sa.CheckConstraint("attempts >= 0", name="attempts"),
         # The dispatcher's question: which pending rows are due.
         sa.Index("ix_reminders_status_send_at", "status", "send_at"),
@@ -130,7 +127,8 @@ class ReminderPolicy(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
 
-    __table_args__ = (sa.CheckConstraint(_in("event_kind", POLICY_KINDS), name="event_kind"),)
+    __table_args__ = (
+        sa.CheckConstraint(vocabulary.POLICY_KINDS.check("event_kind"), name="event_kind"),)
 
 
 class ReminderSettings(db.Model):

@@ -28,12 +28,6 @@ from extensions import db
 from families.services import record_listing
 from reminders import services
 from reminders.forms import (
-    CANCEL_REASON_LABELS,
-    CHANNEL_LABELS,
-    EVENT_TYPE_LABELS,
-    POLICY_KIND_LABELS,
-    PURPOSE_LABELS,
-    STATUS_LABELS,
     ActionForm,
     OutboxFilterForm,
 )
@@ -43,22 +37,6 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
 
 PER_PAGE = 50
-
-VOCABULARIES = {
-    "status": STATUS_LABELS,
-    "purpose": PURPOSE_LABELS,
-    "channel": CHANNEL_LABELS,
-    "event_type": EVENT_TYPE_LABELS,
-    "cancel_reason": CANCEL_REASON_LABELS,
-    "policy_kind": POLICY_KIND_LABELS,
-}
-
-
-@bp.app_template_filter("reminder_label")
-def reminder_label(code, vocabulary):
-    """The translated label of a reminder code; an unknown code is shown as it is."""
-    return VOCABULARIES[vocabulary].get(code, code)
-
 
 @bp.app_template_global()
 def event_reminders(event_type, event_id):

@@ -24,7 +24,15 @@ from core.localtime import local_datetime, local_today, plausible_day, to_local
 from core.models import Municipality
 from core.roles import ADMIN, FAMILY_WORKER
 from core.schema import read_whole_number
-from core.vocabulary import REFERRAL_SOURCES, REFERRAL_SOURCES_BY_TRACK, TRACKS
+from core.vocabulary import (
+    FAMILY_STATUSES,
+    MESSAGE_CHANNELS,
+    REFERRAL_SOURCES,
+    REFERRAL_SOURCES_BY_TRACK,
+    REMINDER_STATUSES,
+    TRACKS,
+)
+from core.vocabulary import REMINDER_CHANNELS as MEMBER_REMINDER_CHANNELS
 from extensions import db
 from families.models import STATUSES, Family, Member, Plan
 from families.services import record_listing, visible_families_query
@@ -77,12 +85,7 @@ MAX_MONTHS = 60
 FILTER_TEXT_MAX = 120
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
-STATUS_LABELS = {
-    "referred": _l("Referred"),
-    "planning": _l("Planning"),
-    "active": _l("Active"),
-    "closed": _l("Closed"),
-}
+STATUS_LABELS = FAMILY_STATUSES
 # The outcomes of a visit that reports count; a scheduled visit has none yet.
 VISIT_OUTCOMES = {
     "done": _l("Done"),
@@ -613,8 +616,9 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
 
 # --- reminders ---------------------------------------------------------------------
 
-REMINDER_CHANNELS = {"sms": _l("Text message (SMS)"), "email": _l("E-mail")}
-DELIVERY_OUTCOMES = {"sent": _l("Sent"), "failed": _l("Failed")}
+# The channels messages go out on, labelled as a member's reminder channel is.
+REMINDER_CHANNELS = {code: MEMBER_REMINDER_CHANNELS[code] for code in MESSAGE_CHANNELS}
+DELIVERY_OUTCOMES = {code: REMINDER_STATUSES[code] for code in ("sent", "failed")}
 
 
 def reminders_report(user, filters: ReportFilters, *, zone) -> Report:
