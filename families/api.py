@@ -90,10 +90,6 @@ FAMILY = Schema("Family", {
                                    " otherwise a 409 probable_duplicate names it"),
 })
 
-def _origin():
-    return request.remote_addr
-
-
 @bp.get("/families")
 @login_required
 def list_families():
@@ -111,9 +107,7 @@ def list_families():
     # The body is made before the commit, which would expire what it reads.
     response = jsonify([family_json(family, current_user, detail=False)
                         for family in pagination.items])
-    services.record_listing(current_user, pagination.items, clock=get_clock(),
-                            origin=_origin())
-    db.session.commit()
+    services.record_listing(current_user, pagination.items, clock=get_clock())
     response.headers["X-Total-Count"] = str(pagination.total)
     if pagination.has_next:
         next_url = url_for(".list_families", _external=False,
@@ -131,9 +125,8 @@ def create_family():
     if "status" in fields:
         raise ValidationFailed(_("Check the fields."),
                                fields={"status": _("A new family starts as referred.")})
-    family = services.create_family(current_user, clock=get_clock(), origin=_origin(),
+    family = services.create_family(current_user, clock=get_clock(),
                                     **fields)
-    db.session.commit()
     response = jsonify(family_json(family, current_user))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_family", family_id=family.id)
@@ -143,9 +136,7 @@ def create_family():
 @bp.get("/families/<int:family_id>")
 @login_required
 def get_family(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
-    db.session.commit()
+    family = services.get_family(current_user, family_id, clock=get_clock())
     return jsonify(family_json(family, current_user))
 
 
@@ -159,15 +150,12 @@ def update_family(family_id):
     if "confirm" in changes:
         raise ValidationFailed(_("Check the fields."), fields={
             "confirm": _("Only a registration is confirmed.")})
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     if changes.get("status") == "closed" and family.status != "closed":
         message = _("Close a family through /families/{id}/close, which cancels its"
                     " bookings.")
         raise ValidationFailed(message, code="use_close", fields={"status": message})
-    services.update_family(current_user, family, changes, clock=get_clock(),
-                           origin=_origin())
-    db.session.commit()
+    services.update_family(current_user, family, changes, clock=get_clock())
     return jsonify(family_json(family, current_user))
 
 
@@ -176,21 +164,18 @@ def update_family(family_id):
 def close_family(family_id):
     """End the family's work; without ``"confirm": true`` only say what it would end."""
     fields = CLOSING.parse(json_body())
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     privacy.check_may_close(current_user, family)
     if not fields.get("confirm"):
         effects = privacy.closing_effects(family, get_clock().now())
-        db.session.commit()  # the audit event of the read
         raise Conflict(_("Please confirm: closing cancels %(visits)d visits, ends"
                          " %(places)d group places and stops %(reminders)d messages.",
                          visits=effects.visits, places=effects.group_places,
                          reminders=effects.reminders),
                        code="confirmation_required", details=[effects.as_dict()])
     effects = privacy.close_family(
-        current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
+        current_user, family, zone=unit_zone(), clock=get_clock(),
         calendar_settings=CalendarSettings.from_config(current_app.config))
-    db.session.commit()
     return jsonify({"family": family_json(family, current_user), "ended": effects.as_dict()})
 
 
@@ -198,12 +183,9 @@ def close_family(family_id):
 @login_required
 def export_family(family_id):
     """Everything held on the family, as a JSON file (right of access)."""
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
-    document = privacy.export_family(current_user, family, clock=get_clock(),
-                                     origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
+    document = privacy.export_family(current_user, family, clock=get_clock())
     name = privacy.export_filename(family, get_clock().now())
-    db.session.commit()
     response = current_app.response_class(
         json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -213,29 +195,23 @@ def export_family(family_id):
 @bp.put("/families/<int:family_id>/plan")
 @login_required
 def put_plan(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     fields = PLAN.parse(json_body())
-    services.set_plan(current_user, family, clock=get_clock(), origin=_origin(), **fields)
-    db.session.commit()
+    services.set_plan(current_user, family, clock=get_clock(), **fields)
     return jsonify(plan_json(family))
 
 
 @bp.post("/families/<int:family_id>/members")
 @login_required
 def add_member(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     fields = MEMBER.parse(json_body())
-    member = services.add_member(current_user, family, fields, clock=get_clock(),
-                                 origin=_origin())
-    db.session.commit()
+    member = services.add_member(current_user, family, fields, clock=get_clock())
     return jsonify(member_json(member)), 201
 
 
 def _member(family_id, member_id) -> Member:
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     member = db.session.get(Member, member_id)
     if member is None or member.family_id != family.id:
         raise NotFound(_("No such member."))
@@ -247,9 +223,7 @@ def _member(family_id, member_id) -> Member:
 def update_member(family_id, member_id):
     fields = MEMBER.parse(json_body(), partial=True)
     member = _member(family_id, member_id)
-    services.update_member(current_user, member, fields, clock=get_clock(),
-                           origin=_origin())
-    db.session.commit()
+    services.update_member(current_user, member, fields, clock=get_clock())
     return jsonify(member_json(member))
 
 
@@ -257,8 +231,7 @@ def update_member(family_id, member_id):
 @login_required
 def delete_member(family_id, member_id):
     member = _member(family_id, member_id)
-    services.remove_member(current_user, member, clock=get_clock(), origin=_origin())
-    db.session.commit()
+    services.remove_member(current_user, member, clock=get_clock())
     return "", 204
 
 

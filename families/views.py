@@ -26,10 +26,11 @@ from calendars.services import CalendarSettings
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
-from core.http import page_arg, render_and_commit
+from core.http import page_arg
 from core.localtime import local_today, unit_zone
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
+from core.unit_of_work import discard
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from extensions import db
 from families import privacy, services
@@ -78,18 +79,13 @@ def may_register_families() -> bool:
 
 # --- helpers ---------------------------------------------------------------
 
-def _origin():
-    return request.remote_addr
-
-
 def _today():
     return local_today(get_clock().now())
 
 
 def _load_family(family_id, action="family.read") -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
-    return services.get_family(current_user, family_id, clock=get_clock(),
-                               origin=_origin(), action=action)
+    return services.get_family(current_user, family_id, clock=get_clock(), action=action)
 
 
 def _reload_after_refusal(family_id) -> Family:
@@ -98,7 +94,7 @@ def _reload_after_refusal(family_id) -> Family:
     The rollback also drops this request's audit event of the read, so the
     family is read again through the service, which writes it anew.
     """
-    db.session.rollback()
+    discard()
     return _load_family(family_id)
 
 
@@ -185,10 +181,9 @@ def list_families():
     # The filters stay in the links to other pages of the list.
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
-    services.record_listing(current_user, pagination.items, clock=get_clock(),
-                            origin=_origin())
-    return render_and_commit("families/list.html", status, form=form,
-                             pagination=pagination, filter_args=filter_args)
+    services.record_listing(current_user, pagination.items, clock=get_clock())
+    return render_template("families/list.html", form=form,
+                           pagination=pagination, filter_args=filter_args), status
 
 
 @bp.get("/<int:family_id>")
@@ -196,7 +191,7 @@ def list_families():
 def detail(family_id):
     """A family with its members, plan and track history."""
     family = _load_family(family_id)
-    return render_and_commit(
+    return render_template(
         "families/detail.html", family=family, today=_today(),
         address=services.shown_address(current_user, family),
         may_edit=services.can_edit_family(current_user, family),
@@ -218,8 +213,7 @@ def new_family():
 
     def register():
         try:
-            return services.create_family(current_user, clock=get_clock(),
-                                          origin=_origin(), **form.service_fields())
+            return services.create_family(current_user, clock=get_clock(), **form.service_fields())
         except services.ProbableDuplicate as warning:
             duplicates.append(warning)
             raise
@@ -227,11 +221,10 @@ def new_family():
     if form.validate_on_submit():
         family = attempt(form, register)
         if family is not None:
-            db.session.commit()
             flash(_("The family %(reference)s was registered.",
                     reference=family.reference), "success")
             return redirect(url_for(".detail", family_id=family.id))
-        db.session.rollback()
+        discard()
     return _form_page("families/family_form.html", form, family=None,
                       duplicate=duplicates[0] if duplicates else None)
 
@@ -254,12 +247,10 @@ def edit_family(family_id):
                                if choice.value != "closed"]
     if form.validate_on_submit():
         if attempt(form, services.update_family, current_user, family,
-                   form.service_fields(), clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   form.service_fields(), clock=get_clock()):
             flash(_("The family's details were saved."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
     return _form_page("families/family_form.html", form, family=family)
 
 
@@ -281,12 +272,10 @@ def new_member(family_id):
     form = MemberForm(data=initial if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.add_member, current_user, family, form.service_fields(),
-                   clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   clock=get_clock()):
             flash(_("The member was added."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
     return _form_page("families/member_form.html", form, family=family, member=None)
 
 
@@ -300,13 +289,11 @@ def edit_member(family_id, member_id):
     form = MemberForm(obj=member if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.update_member, current_user, member,
-                   form.service_fields(), clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   form.service_fields(), clock=get_clock()):
             flash(_("The member's details were saved."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
         member = _member_of(family, member_id)
-    db.session.commit()  # the audit event of the read
     return _form_page("families/member_form.html", form, family=family, member=member)
 
 
@@ -319,11 +306,9 @@ def delete_member(family_id, member_id):
     _check_may_work_with(family)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.remove_member(current_user, member, clock=get_clock(), origin=_origin())
-        db.session.commit()
+        services.remove_member(current_user, member, clock=get_clock())
         flash(_("The member was removed."), "success")
         return redirect(url_for(".detail", family_id=family.id))
-    db.session.commit()  # the audit event of the read
     return _form_page("families/member_delete.html", form, family=family, member=member)
 
 
@@ -344,12 +329,10 @@ def plan(family_id):
         form = PlanForm()
     if form.validate_on_submit():
         if attempt(form, services.set_plan, current_user, family, clock=get_clock(),
-                   origin=_origin(), **form.service_fields()):
-            db.session.commit()
+                   **form.service_fields()):
             flash(_("The plan was saved."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
     return _form_page("families/plan_form.html", form, family=family)
 
 
@@ -360,10 +343,8 @@ def plan(family_id):
 def export_family(family_id):
     """Everything held on the family as a JSON file, for a right-of-access request."""
     family = _load_family(family_id)
-    document = privacy.export_family(current_user, family, clock=get_clock(),
-                                     origin=_origin())
+    document = privacy.export_family(current_user, family, clock=get_clock())
     name = privacy.export_filename(family, get_clock().now())
-    db.session.commit()
     return Response(json.dumps(document, ensure_ascii=False, indent=2),
                     mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -378,9 +359,8 @@ def close_family(family_id):
     form = ConfirmForm()
     if form.validate_on_submit():
         effects = privacy.close_family(
-            current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
+            current_user, family, zone=unit_zone(), clock=get_clock(),
             calendar_settings=CalendarSettings.from_config(current_app.config))
-        db.session.commit()
         flash(_("The family's work was closed: %(visits)d visits cancelled, %(places)d"
                 " group places ended, %(reminders)d messages stopped.",
                 visits=effects.visits, places=effects.group_places,
@@ -389,5 +369,4 @@ def close_family(family_id):
     effects = privacy.closing_effects(family, get_clock().now())
     page = render_template("families/close.html", form=form, family=family,
                            effects=effects, retention=privacy.retention_period())
-    db.session.commit()  # the audit event of the read
     return page, 422 if form.is_submitted() else 200

@@ -8,7 +8,6 @@ from flask import current_app
 
 from core.cli import fix_clock, now_option
 from extensions import scheduler as background
-from families import jobs as family_jobs
 from reminders import dispatcher
 from reminders.dispatcher import jobs
 
@@ -51,15 +50,13 @@ def scheduler():
 
 @scheduler.command("run")
 def run():
-    """Run the dispatcher, the planning and the daily anonymisation jobs until stopped
-    (SIGINT or SIGTERM)."""
+    """Run the jobs listed in ``create_app`` (the dispatcher, the planning, the daily
+    anonymisation) until stopped (SIGINT or SIGTERM)."""
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stopping.set())
     try:
-        app = current_app._get_current_object()
-        family_jobs.add_to(background, app)
-        jobs.start(app)
+        jobs.start(current_app._get_current_object())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo("Scheduler running; stop it with Ctrl-C or SIGTERM.")
