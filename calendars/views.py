@@ -53,7 +53,7 @@ from core.http import datetime_filter
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
 from core.schema import MAX_ID, read_date, read_whole_number
-from core.unit_of_work import discard
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -556,6 +556,7 @@ def new_visit():
     suggestions = _suggested_times(form, family)
     if families:  # the choice of family lists them by surname and reference
         record_listing(current_user, families, clock=get_clock())
+    keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("calendars/visit_form.html", form=form, family=family,
                            family_address=shown_address(current_user, family)
                            if family else None,
@@ -627,6 +628,7 @@ def _change(visit_id, form, form_name, changes_of, done_message, refusal=None):
         discard()
         visit = _load_visit(visit_id)
         refusal.tidy(form)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _visit_page(visit, 422, refusal=refusal, **{form_name: form})
 
 
@@ -696,5 +698,6 @@ def delete_visit(visit_id):
         services.delete_visit(current_user, visit, clock=get_clock())
         flash(_("The visit was deleted."), "success")
         return redirect(url_for("families.detail", family_id=family_id))
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     status = 422 if form.is_submitted() else 200
     return render_template("calendars/visit_delete.html", form=form, visit=visit), status

@@ -10,23 +10,27 @@ back), never a 200 over a lost write; and a streamed answer's body starts only
 after its transaction is committed.
 
 Some writes must survive an answer of 400 or more: a failed sign-in counted
-(and the account's lock audited), a wrong two-factor code counted. A view
-marks them with `keep_regardless`, the one way to do so: the request's writes
-then commit whatever the answer's status. An exception still discards them:
+(and the account's lock audited), a wrong two-factor code counted, the secret
+of a started two-factor set-up, and the audit event of a read that a refusing
+page (a form answered 422) still shows. A view marks them with
+`keep_regardless`, the one way to do so: the request's writes then commit
+whatever the answer's status, so a view calls it only once what it must not
+keep is discarded (`discard`). An exception still discards everything:
 ``error_answer`` rolls back what a failing request wrote.
 
 Command-line commands, the scheduler's jobs and the reminder dispatcher are
 units of work of their own and commit themselves.
 """
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 
-# Set by `keep_regardless` for the rest of the request.
-_KEEP_FLAG = "unit_of_work_keep_regardless"
+# Set by `keep_regardless` for the rest of the request: in the request's own
+# environ, as ``g`` can outlive a request (an app context pushed around several).
+_KEEP_FLAG = "perhetyo.keep_regardless"
 CONFLICT_MESSAGE = _l("Someone else changed the same records at the same time. "
                       "Nothing was saved; try again.")
 
@@ -35,11 +39,12 @@ def keep_regardless() -> None:
     """Commit this request's writes even when its answer is 400 or more.
 
     For writes that record a refusal itself (a failed sign-in counted, a lock
-    audited, a wrong two-factor code counted): the refusal is the answer, and
-    it must not erase its own trace.
+    audited, a wrong two-factor code counted), and for the audit event of what
+    a refusing page still shows: the refusal is the answer, and it must not
+    erase its own trace. Whatever the refused change wrote is discarded first.
     """
     if has_request_context():
-        setattr(g, _KEEP_FLAG, True)
+        request.environ[_KEEP_FLAG] = True
 
 
 def discard() -> None:
@@ -60,7 +65,7 @@ def finish_request(response):
     """Commit the request's writes when its answer is below 400 (or the writes
     are marked to be kept), else roll them back; a failing commit answers as an
     error instead."""
-    if response.status_code < 400 or g.get(_KEEP_FLAG, False):
+    if response.status_code < 400 or request.environ.get(_KEEP_FLAG, False):
         try:
             db.session.commit()
         except Exception as error:

@@ -30,7 +30,7 @@ from core.http import page_arg
 from core.localtime import local_today, unit_zone
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
-from core.unit_of_work import discard
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS, choices
 from extensions import db
 from families import privacy, services
@@ -182,6 +182,7 @@ def list_families():
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
     services.record_listing(current_user, pagination.items, clock=get_clock())
+    keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("families/list.html", form=form,
                            pagination=pagination, filter_args=filter_args), status
 
@@ -251,6 +252,7 @@ def edit_family(family_id):
             flash(_("The family's details were saved."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/family_form.html", form, family=family)
 
 
@@ -276,6 +278,7 @@ def new_member(family_id):
             flash(_("The member was added."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_form.html", form, family=family, member=None)
 
 
@@ -294,6 +297,7 @@ def edit_member(family_id, member_id):
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
         member = _member_of(family, member_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_form.html", form, family=family, member=member)
 
 
@@ -309,6 +313,7 @@ def delete_member(family_id, member_id):
         services.remove_member(current_user, member, clock=get_clock())
         flash(_("The member was removed."), "success")
         return redirect(url_for(".detail", family_id=family.id))
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_delete.html", form, family=family, member=member)
 
 
@@ -333,6 +338,7 @@ def plan(family_id):
             flash(_("The plan was saved."), "success")
             return redirect(url_for(".detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/plan_form.html", form, family=family)
 
 
@@ -369,4 +375,5 @@ def close_family(family_id):
     effects = privacy.closing_effects(family, get_clock().now())
     page = render_template("families/close.html", form=form, family=family,
                            effects=effects, retention=privacy.retention_period())
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return page, 422 if form.is_submitted() else 200

@@ -33,7 +33,7 @@ from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
 from core.schema import MAX_ID
-from core.unit_of_work import discard
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -532,6 +532,7 @@ def session_page(session_id):
     if expected:
         record_listing(current_user, list(dict.fromkeys(m.family for m in expected)),
                        clock=clock)
+        keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("groups/session.html",
                            session=session, group=group, move_form=move_form,
                            status_form=status_form,
@@ -582,6 +583,7 @@ def place_family(group_id):
             return redirect(url_for(".detail", group_id=group.id))
         discard()
         group, family = services.get_group(group_id), _load_family(family_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=group, family=family, groups=None)
 
 
@@ -616,6 +618,7 @@ def place_in_group(family_id):
             return redirect(url_for("families.detail", family_id=family.id))
         discard()
         family = _load_family(family_id)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=None, family=family, groups=groups)
 
 
@@ -640,5 +643,6 @@ def withdraw(enrollment_id):
             flash(_("The family %(reference)s moved up from the waiting list and has a"
                     " place.", reference=entry.family.reference), "success")
         return redirect(back)
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
                       group=group, back=back, from_family=back_to_family)

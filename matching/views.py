@@ -22,7 +22,7 @@ from core.forms import attempt
 from core.localtime import unit_zone
 from core.places import all_municipalities
 from core.roles import ADMIN, COORDINATOR, login_required, roles_required
-from core.unit_of_work import discard
+from core.unit_of_work import discard, keep_regardless
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
@@ -209,6 +209,7 @@ def _proposal_page(proposal: Proposal, form: AcceptForm, status=200):
         block.items.append(item_json(item))
     if families:
         record_listing(current_user, list(families.values()), clock=get_clock())
+        keep_regardless()  # the page shows them: their reads stay audited on a refusal
     chosen = set(form.item_ids.data) if form.is_submitted() and form.item_ids.data \
         else {item.id for item in items if item.status == "proposed"}
     is_open = proposal.status == "open"

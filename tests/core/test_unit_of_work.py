@@ -8,13 +8,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Blueprint, Response, redirect, stream_with_context
 
+from accounts.models import User
 from app import create_app
 from config import TestConfig, settings
 from core import audit, unit_of_work
 from core.errors import Conflict
 from core.models import AuditEvent, Municipality, Venue
 from extensions import db
-from tests.conftest import NOW, login, make_family
+from families.models import Member
+from tests.conftest import NOW, csrf_token_from, login, make_family
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_DIRECTORIES = {"tests", "migrations", "benchmarks", "instance", "node_modules"}
@@ -263,3 +265,39 @@ def test_a_family_page_read_is_audited_and_committed(app, client, coordinator):
     assert actions[0] == "family.create"
     assert "family.read" in actions[1:]
 
+
+
+def _family_reads(family_id: int) -> int:
+    with db.engine.connect() as connection:
+        return connection.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "family.read", AuditEvent.target_id == family_id))
+
+
+def test_a_refusing_page_keeps_the_audit_of_its_read_and_nothing_of_the_change(
+        app, client, coordinator):
+    family = make_family(coordinator, members=[])
+    login(client, coordinator)
+    url = f"/families/{family.id}/members/new"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    reads = _family_reads(family.id)
+    response = client.post(url, data={
+        "role": "child", "first_name": "Eeli", "birth_date": "2024-02-31",
+        "reminder_channel": "none", "locale": "fi", "csrf_token": token})
+    assert response.status_code == 422
+    assert "Eeli" in response.get_data(as_text=True)  # the page shows the family
+    assert _family_reads(family.id) == reads + 1
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(Member).where(
+            Member.family_id == family.id)) == 0
+
+
+def test_a_failed_sign_in_is_counted_although_the_answer_refuses(app, client, coordinator):
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": coordinator.email,
+                                           "password": "not the password",
+                                           "csrf_token": token})
+    assert response.status_code == 422
+    with db.engine.connect() as connection:
+        failures = connection.scalar(sa.select(User.failed_sign_ins).where(
+            User.id == coordinator.id))
+    assert failures == 1
