@@ -10,6 +10,7 @@ from core.http import json_error
 from core.localtime import iso_local, unit_zone
 from core.roles import login_required
 from core.schema import Integer, ListOf, Schema, String
+from core.unit_of_work import keep_regardless
 from families.services import get_family
 from groups.services import get_group
 from matching import services
@@ -78,6 +79,7 @@ def accept_proposal(proposal_id):
     result = services.accept(current_user, proposal, fields.get("item_ids"),
                              now=get_clock().now(), zone=unit_zone())
     if result.stale:
+        keep_regardless()  # the new proposal the refusal names
         response = json_error(409, "proposal_stale", _(
             "The families or groups changed since the proposal was made. A new proposal"
             " was computed: review it before accepting."),
