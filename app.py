@@ -65,9 +65,8 @@ def create_app(config=None):
     compress.init_app(app)
 
     from accounts import auth
-    from calendars import receivers as calendar_receivers
     from calendars import serving
-    from core import clock, http, security
+    from core import clock, http, security, unit_of_work
 
     auth.init_app(login_manager)
 
@@ -79,20 +78,59 @@ def create_app(config=None):
     _register_blueprints(app)
     serving.init_app(app)
     security.trust_proxies(app)
-    # A closed account's feeds are revoked with it.
-    calendar_receivers.connect()
+    # One commit per request. Registered after the other after_request hooks, so
+    # that it runs before them: the answer of a failed commit still gets their
+    # headers.
+    unit_of_work.init_app(app)
+    _connect_side_effects(app)
     _register_cli(app)
-    _start_reminders(app)
+    _start_scheduler(app)
     return app
 
 
-def _start_reminders(app):
-    """Plan reminders on every change of visits and sessions; dispatch them here
-    only under `flask run` with SCHEDULER_ENABLED (`make run`), and only in the
-    reloader's serving process."""
-    from reminders import receivers
+def _connect_side_effects(app):
+    """Connect every side effect of a change, by name: the one place that does.
 
-    receivers.connect()
+    Two mechanisms, each for one kind of effect:
+
+    - Session hooks for what follows from the rows written, whoever writes
+      them: the audit log's refusal to change or delete an event, and the feed
+      stamps and event revisions. A hook sees every flush, so no service,
+      present or future, can forget them.
+    - Named blinker signals for domain events with intent, sent by a service
+      after it acts ("a visit was booked", "a family joined group 7", "an
+      account was deactivated"): planning reminders and revoking a closed
+      account's feeds. The service says in the domain's words what happened,
+      where a flush hook would have to guess it from dirty rows (and run
+      queries in the middle of a flush); the sending package stays unaware of
+      the receiving one, which sits to its right in the dependency order.
+
+    Both run in the transaction of the change, so their writes commit or roll
+    back with it. Connecting again (a second app in one process) adds nothing.
+    The scheduler's jobs are listed here too; ``_start_scheduler`` and
+    `flask --app app scheduler run` start them.
+    """
+    from calendars import receivers as calendar_receivers
+    from calendars import stamps
+    from casework import jobs as casework_jobs
+    from core import audit
+    from reminders import receivers as reminder_receivers
+    from reminders.dispatcher import jobs as reminder_jobs
+
+    # Session hooks.
+    audit.connect()
+    stamps.connect()
+    # Signals.
+    reminder_receivers.connect()
+    calendar_receivers.connect()
+    # The scheduler's jobs.
+    app.extensions[reminder_jobs.SCHEDULED_JOBS] = (reminder_jobs.add_to,
+                                                    casework_jobs.add_to)
+
+
+def _start_scheduler(app):
+    """Run the scheduler's jobs here only under `flask run` with SCHEDULER_ENABLED
+    (`make run`), and only in the reloader's serving process."""
     if (app.config["SCHEDULER_ENABLED"] and not app.testing
             and os.environ.get("FLASK_RUN_FROM_CLI") == "true"
             and (not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true")):
@@ -178,7 +216,6 @@ def _register_cli(app):
     import demo
     from accounts import cli as accounts_cli
     from casework import cli as casework_cli
-    from casework import jobs as casework_jobs
     from core import cli as core_cli
     from matching import cli as matching_cli
     from reminders import cli as reminders_cli
@@ -190,6 +227,3 @@ def _register_cli(app):
     app.cli.add_command(matching_cli.matching)
     app.cli.add_command(reminders_cli.reminders)
     app.cli.add_command(reminders_cli.scheduler)
-    # `scheduler run` adds these beside the reminders' own jobs; the reminders
-    # package knows nothing of the families' data protection.
-    app.extensions["scheduler_jobs"] = (casework_jobs.add_to,)

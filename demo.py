@@ -477,19 +477,18 @@ def _register_family(draft: FamilyDraft, staff: dict, rng: random.Random, today:
         responsible_social_worker_id=(social_worker.id if draft.track == CHILD_PROTECTION
                                       else None),
         family_worker_ids=[worker.id for worker in assigned], languages=spoken,
-        members=members, clock=_clock_on(draft.referral_date, now), origin=None)
+        members=members, clock=_clock_on(draft.referral_date, now))
     for name, born in born_later:
         family_services.add_member(
             admin, family, {"role": "child", "first_name": name, "birth_date": born},
-            clock=_clock_on(min(born + timedelta(days=14), today - timedelta(days=1)), now),
-            origin=None)
+            clock=_clock_on(min(born + timedelta(days=14), today - timedelta(days=1)), now))
     if draft.status == "referred":
         return family
     if draft.status == "planning":
         meeting = min(draft.referral_date + timedelta(days=rng.randint(3, 10)),
                       today - timedelta(days=1))
         family_services.update_family(admin, family, {"status": "planning"},
-                                      clock=_clock_on(meeting, now), origin=None)
+                                      clock=_clock_on(meeting, now))
         return family
     start = min(draft.referral_date + timedelta(days=rng.randint(10, 35)),
                 today - timedelta(days=2))
@@ -506,7 +505,7 @@ def _register_family(draft: FamilyDraft, staff: dict, rng: random.Random, today:
         family_services.update_family(admin, family, {
             "track": CHILD_PROTECTION, "referral_source": SOCIAL_WORKER_SOURCE,
             "responsible_social_worker_id": social_worker.id},
-            clock=_clock_on(changed_on, now), origin=None)
+            clock=_clock_on(changed_on, now))
         # The plan is revised with the social worker once the track has changed.
         revised = min(changed_on + timedelta(days=7), today - timedelta(days=1))
         review = max(review, revised + timedelta(days=30))
@@ -514,7 +513,7 @@ def _register_family(draft: FamilyDraft, staff: dict, rng: random.Random, today:
     if draft.status == "closed":
         closed_on = min(review + timedelta(days=rng.randint(0, 14)), today - timedelta(days=1))
         family_services.update_family(admin, family, {"status": "closed"},
-                                      clock=_clock_on(closed_on, now, hour=14), origin=None)
+                                      clock=_clock_on(closed_on, now, hour=14))
     return family
 
 
@@ -547,7 +546,7 @@ def _set_plan(family: Family, actor: User, draft: FamilyDraft, social_worker: Us
         actor, family, goals=goals, content="\n".join(lines), agreed_with=", ".join(agreed),
         start_date=start, review_date=review,
         social_worker_participated=family.track == CHILD_PROTECTION,
-        clock=_clock_on(start, now, hour=13), origin=None)
+        clock=_clock_on(start, now, hour=13))
 
 
 # --- peer groups -----------------------------------------------------------

@@ -56,11 +56,7 @@ def load_user_from_request(req):
     if token is None:
         BEARER_FAILURES.fail(config, address)
         return None
-    user = user_for_token(token, clock=get_clock())
-    if user is not None:
-        # The token's last use is worth keeping even on a read-only request.
-        db.session.commit()
-    return user
+    return user_for_token(token, clock=get_clock())
 
 
 def unauthorized():

@@ -25,6 +25,7 @@ from core.clock import get_clock
 from core.forms import attempt
 from core.http import local_target
 from core.roles import login_required
+from core.unit_of_work import discard, keep_regardless
 from extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -132,7 +133,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data,
                                      now=get_clock().now(), lockout=_lockout())
-        db.session.commit()  # the count of failures, or its reset
+        keep_regardless()  # the count of failures (and a lock), or its reset
         if user is None:
             _wrong_sign_in(form)
         else:
@@ -167,7 +168,7 @@ def second_factor():
         used = services.verify_second_factor(
             user, form.code.data, secret_key=_secret_keys(),
             now=get_clock().now(), lockout=_lockout())
-        db.session.commit()  # the code taken, or the failure counted
+        keep_regardless()  # the code taken, or the failure counted
         if used is not None:
             left = services.recovery_codes_left(user) if used == "recovery" else None
             target = _finish_sign_in(user)
@@ -210,7 +211,6 @@ def logout_everywhere():
     form = ActionForm()
     if form.validate_on_submit():
         services.end_sessions(current_user)
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You have signed out on every device."), "info")
@@ -225,7 +225,6 @@ def language():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-            db.session.commit()
         else:
             session["locale"] = form.locale.data
     return redirect(_safe_next(request.form.get("next")))
@@ -278,14 +277,15 @@ def two_factor_setup():
         codes = attempt(form, services.confirm_two_factor, user, form.code.data,
                         secret_key=secret_key, now=get_clock().now())
         if codes is not None:
-            db.session.commit()
             target = _finish_sign_in(user) if not current_user.is_authenticated \
                 else url_for(".account")
             return _recovery_codes_page(codes, target)
-        db.session.rollback()
+        discard()
         user = _enrolling_user()
     secret = services.start_two_factor_enrolment(user, secret_key=secret_key)
-    db.session.commit()
+    # The secret shown must be the one the next code is checked against, after a
+    # wrong code too.
+    keep_regardless()
     uri = two_factor.provisioning_uri(secret, user.email)
     return render_template(
         "accounts/two_factor_setup.html", form=form, secret=secret,
@@ -300,7 +300,6 @@ def new_recovery_codes():
     if not current_user.two_factor_enrolled or not ActionForm().validate_on_submit():
         return redirect(url_for(".account"))
     codes = services.replace_recovery_codes(current_user)
-    db.session.commit()
     return _recovery_codes_page(codes, url_for(".account"))
 
 
@@ -319,7 +318,6 @@ def create_token():
     and the secret never travels in the (signed, not encrypted) session cookie."""
     if ActionForm().validate_on_submit():
         secret = services.issue_api_token(current_user, clock=get_clock())
-        db.session.commit()
         flash(_("A new API token was created. Copy it now: it is shown only once."),
               "success")
         return _account_page(new_token=secret)
@@ -331,6 +329,5 @@ def create_token():
 def revoke_token(token_id):
     if ActionForm().validate_on_submit():
         services.revoke_api_token(current_user, token_id, clock=get_clock())
-        db.session.commit()
         flash(_("The token was revoked."), "success")
     return redirect(url_for("accounts.account"))

@@ -32,6 +32,7 @@ from core.http import date_filter, page_arg
 from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
 from core.roles import ADMIN, roles_required
+from core.unit_of_work import discard
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -49,8 +50,7 @@ def admins_only():
 
 def _audit(action: str, target_type: str, target_id: int | None, **detail) -> None:
     """Write a change to the audit log: codes and field names, never the values."""
-    audit.record(current_user, action, target_type, target_id, at=get_clock().now(),
-                 origin=request.remote_addr, detail=detail)
+    audit.record(current_user, action, target_type, target_id, at=get_clock().now(), detail=detail)
 
 
 def _form_page(template, form, status=None, **context):
@@ -102,10 +102,9 @@ def new_user():
                        **form.service_fields())
         if user is not None:
             _audit("user.create", "user", user.id, role=user.role)
-            db.session.commit()
             flash(_("The user %(name)s was created.", name=user.name), "success")
             return redirect(url_for(".users"))
-        db.session.rollback()
+        discard()
     return _form_page("admin/user_form.html", form, user=None)
 
 
@@ -137,10 +136,9 @@ def edit_user(user_id):
         if changed is not None:
             if changed:
                 _audit("user.update", "user", user.id, fields=changed)
-            db.session.commit()
             flash(_("The details of %(name)s were saved.", name=user.name), "success")
             return redirect(url_for(".users"))
-        db.session.rollback()
+        discard()
         user = _load_user(user_id)
     status = 422 if form.is_submitted() else 200
     return _edit_page(user, form, PasswordForm(formdata=None), status)
@@ -155,10 +153,9 @@ def set_password(user_id):
         attempt(password_form, services.set_password, user, password_form.password.data)
         if not password_form.form_errors:
             _audit("user.update", "user", user.id, fields=["password"])
-            db.session.commit()
             flash(_("A new password was set for %(name)s.", name=user.name), "success")
             return redirect(url_for(".edit_user", user_id=user.id))
-        db.session.rollback()
+        discard()
         user = _load_user(user_id)
     return _edit_page(user, _user_edit_form(user), password_form, 422)
 
@@ -170,7 +167,6 @@ def unlock_user(user_id):
     if ActionForm().validate_on_submit():
         services.unlock(user)
         _audit("user.unlock", "user", user.id)
-        db.session.commit()
         flash(_("%(name)s can sign in again.", name=user.name), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
@@ -182,7 +178,6 @@ def reset_two_factor(user_id):
     if ActionForm().validate_on_submit():
         services.reset_two_factor(user)
         _audit("user.two_factor_reset", "user", user.id)
-        db.session.commit()
         flash(_("The two-factor sign-in of %(name)s was reset.", name=user.name), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
@@ -196,10 +191,9 @@ def deactivate_user(user_id):
         attempt(form, services.deactivate, current_user, user, clock=get_clock())
         if not form.form_errors:
             _audit("user.update", "user", user.id, fields=["active"])
-            db.session.commit()
             flash(_("The account of %(name)s was deactivated.", name=user.name), "success")
             return redirect(url_for(".users"))
-        db.session.rollback()
+        discard()
         user = _load_user(user_id)
     return _form_page("admin/user_deactivate.html", form, user=user)
 
@@ -220,10 +214,9 @@ def new_municipality():
         municipality = attempt(form, places.create_municipality, **form.service_fields())
         if municipality is not None:
             _audit("municipality.create", "municipality", municipality.id)
-            db.session.commit()
             flash(_("%(name)s was added.", name=municipality.name), "success")
             return redirect(url_for(".municipalities"))
-        db.session.rollback()
+        discard()
     return _form_page("admin/municipality_form.html", form, municipality=None)
 
 
@@ -235,10 +228,9 @@ def edit_municipality(municipality_id):
         if attempt(form, places.update_municipality, municipality,
                    **form.service_fields()) is not None:
             _audit("municipality.update", "municipality", municipality.id)
-            db.session.commit()
             flash(_("%(name)s was saved.", name=municipality.name), "success")
             return redirect(url_for(".municipalities"))
-        db.session.rollback()
+        discard()
         municipality = db.get_or_404(Municipality, municipality_id)
     return _form_page("admin/municipality_form.html", form, municipality=municipality)
 
@@ -262,10 +254,9 @@ def _remove_unused(model, row_id, kind: str, list_endpoint: str):
         attempt(form, places.delete_unused, row)
         if not form.form_errors:
             _audit(f"{kind}.delete", kind, row_id)
-            db.session.commit()
             flash(_("%(name)s was removed.", name=row.name), "success")
             return redirect(url_for(list_endpoint))
-        db.session.rollback()
+        discard()
         row = db.get_or_404(model, row_id)
     return _delete_page(form, heading=_("Remove %(name)s?", name=row.name),
                         uses=places.records_using(row), cancel_url=url_for(list_endpoint),
@@ -299,10 +290,9 @@ def new_venue():
         venue = attempt(form, places.create_venue, **form.service_fields())
         if venue is not None:
             _audit("venue.create", "venue", venue.id)
-            db.session.commit()
             flash(_("%(name)s was added.", name=venue.name), "success")
             return redirect(url_for(".venues"))
-        db.session.rollback()
+        discard()
     return _form_page("admin/venue_form.html", form, venue=None)
 
 
@@ -313,10 +303,9 @@ def edit_venue(venue_id):
     if form.validate_on_submit():
         if attempt(form, places.update_venue, venue, **form.service_fields()) is not None:
             _audit("venue.update", "venue", venue.id)
-            db.session.commit()
             flash(_("%(name)s was saved.", name=venue.name), "success")
             return redirect(url_for(".venues"))
-        db.session.rollback()
+        discard()
         venue = db.get_or_404(Venue, venue_id)
     return _form_page("admin/venue_form.html", form, venue=venue)
 
@@ -349,11 +338,10 @@ def add_blackout():
                            reason=form.reason.data)
         if blackout is not None:
             _audit("blackout_date.create", "blackout_date", blackout.id)
-            db.session.commit()
             flash(_("%(day)s is now a blackout date.", day=date_filter(blackout.day)),
                   "success")
             return redirect(url_for(".blackouts"))
-        db.session.rollback()
+        discard()
     return _blackouts_page(form, 422)
 
 
@@ -365,7 +353,6 @@ def delete_blackout(blackout_id):
     if form.validate_on_submit():
         places.remove_blackout_date(blackout)
         _audit("blackout_date.delete", "blackout_date", blackout_id)
-        db.session.commit()
         flash(_("%(day)s is no longer a blackout date.", day=date_filter(blackout.day)),
               "success")
         return redirect(url_for(".blackouts"))
@@ -430,13 +417,11 @@ def retention():
                          if request.method == "GET" else None)
     if form.validate_on_submit():
         saved = attempt(form, privacy.set_retention_period, current_user,
-                        years=form.years.data, months=form.months.data, clock=get_clock(),
-                        origin=request.remote_addr)
+                        years=form.years.data, months=form.months.data, clock=get_clock())
         if saved is not None:
-            db.session.commit()
             flash(_("The retention period was saved."), "success")
             return redirect(url_for(".retention"))
-        db.session.rollback()
+        discard()
     due = db.session.scalar(sa.select(sa.func.count()).select_from(
         privacy.due_for_anonymisation(get_clock().now(), period).subquery()))
     return _form_page("admin/retention.html", form, period=period, due=due)

@@ -162,8 +162,7 @@ def list_visits():
     shown = {visit.family_id: visit.family for visit in visits}
     if shown:
         record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock(), origin=request.remote_addr)
-        db.session.commit()  # the audit event of the families shown
+                       clock=get_clock())
     return jsonify([visit_json(visit, current_user) for visit in visits])
 
 
@@ -175,8 +174,7 @@ def create_visit():
     fields = VISIT.parse(json_body())
     for name in ("status", "status_reason"):
         fields.pop(name, None)
-    family = get_family(current_user, fields.pop("family_id"), clock=get_clock(),
-                        origin=request.remote_addr)
+    family = get_family(current_user, fields.pop("family_id"), clock=get_clock())
     series = fields.pop("series", None)
     common = dict(kind=fields["kind"], worker_ids=fields["worker_ids"],
                   place=fields.get("place"), confirm=fields.get("confirm", False),
@@ -190,7 +188,6 @@ def create_visit():
         visits, skipped = services.book_series(
             current_user, family, rule=rule, removed=series.get("removed_dates", ()),
             **common)
-        db.session.commit()
         return jsonify({"visits": [visit_json(visit, current_user) for visit in visits],
                         "skipped": [{"date": s.day.isoformat(), "reason": s.reason}
                                     for s in skipped]}), 201
@@ -201,7 +198,6 @@ def create_visit():
     visit = services.book_visit(current_user, family, start=fields["start"],
                                 end=fields["end"], municipality=fields.get("municipality"),
                                 notes=fields.get("notes", ""), **common)
-    db.session.commit()
     response = jsonify(visit_json(visit, current_user))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
@@ -211,9 +207,7 @@ def create_visit():
 @bp.get("/visits/<int:visit_id>")
 @login_required
 def get_visit(visit_id):
-    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
-                               origin=request.remote_addr)
-    db.session.commit()
+    visit = services.get_visit(current_user, visit_id, clock=get_clock())
     return jsonify(visit_json(visit, current_user))
 
 
@@ -226,21 +220,17 @@ def update_visit(visit_id):
             name: _("Cannot be changed.") for name in ("family_id", "series")
             if name in fields})
     confirm = fields.pop("confirm", False)
-    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
-                               origin=request.remote_addr)
+    visit = services.get_visit(current_user, visit_id, clock=get_clock())
     services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
                           settings=_settings(), clock=get_clock())
-    db.session.commit()
     return jsonify(visit_json(visit, current_user))
 
 
 @bp.delete("/visits/<int:visit_id>")
 @login_required
 def delete_visit(visit_id):
-    visit = services.get_visit(current_user, visit_id, clock=get_clock(),
-                               origin=request.remote_addr)
+    visit = services.get_visit(current_user, visit_id, clock=get_clock())
     services.delete_visit(current_user, visit, clock=get_clock())
-    db.session.commit()
     return "", 204
 
 
@@ -253,8 +243,7 @@ def worker_event_list(worker_id):
     events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
                            local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
                            include_cancelled=request.args.get("cancelled") == "true")
-    shown = shown_to(current_user, events, clock=get_clock(), origin=request.remote_addr)
-    db.session.commit()  # the audit event of the families shown
+    shown = shown_to(current_user, events, clock=get_clock())
     return jsonify([event_json(event) for event in shown])
 
 
@@ -270,13 +259,11 @@ def worker_free_slots(worker_id):
     if with_worker:
         worker_ids.append(services.get_worker(current_user, with_worker).id)
     family_id = query_int("family")
-    family = get_family(current_user, family_id, clock=get_clock(),
-                        origin=request.remote_addr) if family_id else None
+    family = get_family(current_user, family_id, clock=get_clock()) if family_id else None
     slots = services.free_slots(worker_ids, first_day=first, last_day=last,
                                 duration_minutes=duration, family=family,
                                 zone=unit_zone(), settings=_settings(),
                                 now=get_clock().now())
-    db.session.commit()
     limit = query_int("limit", 50, high=500)
     return jsonify([{"start": iso_local(slot.start), "end": iso_local(slot.end),
                      "travel_minutes": slot.travel_minutes, "preferred": slot.preferred}
@@ -357,7 +344,6 @@ def put_working_hours(worker_id):
                 weekday=day["weekday"])})
         days[day["weekday"]] = (day["start"], day["end"])
     working_time.set_hours(current_user, worker, days)
-    db.session.commit()
     return jsonify(working_hours_json(worker))
 
 
@@ -366,7 +352,6 @@ def put_working_hours(worker_id):
 def delete_working_hours(worker_id):
     worker = working_time.get_worker(current_user, worker_id)
     working_time.use_default_hours(current_user, worker)
-    db.session.commit()
     return "", 204
 
 
@@ -388,7 +373,6 @@ def create_absence(worker_id):
         current_user, worker, kind=fields["kind"], start=fields["start"],
         end=fields["end"], note=fields.get("note", ""),
         confirm=fields.get("confirm", False))
-    db.session.commit()
     return jsonify({**absence_json(absence),
                     "booked": [event_json(event) for event in booked]}), 201
 
@@ -398,7 +382,6 @@ def create_absence(worker_id):
 def delete_absence(absence_id):
     absence = working_time.get_absence(current_user, absence_id)
     working_time.delete_absence(current_user, absence)
-    db.session.commit()
     return "", 204
 
 
@@ -444,7 +427,6 @@ def create_feed():
     feed, secret = services.create_feed(
         current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock(), **fields)
-    db.session.commit()
     return _with_secret(feed_json(feed, secret))
 
 
@@ -455,7 +437,6 @@ def rotate_feed(feed_id):
     new, secret = services.rotate_feed(
         current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock())
-    db.session.commit()
     return _with_secret(feed_json(new, secret))
 
 
@@ -472,7 +453,6 @@ def _with_secret(document: dict):
 def delete_feed(feed_id):
     services.revoke_feed(current_user, services.get_feed(current_user, feed_id),
                          clock=get_clock())
-    db.session.commit()
     return "", 204
 
 

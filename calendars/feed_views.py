@@ -40,7 +40,7 @@ from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
 from accounts.models import User
-from calendars import feeds, services, serving, stamps
+from calendars import feeds, services, serving
 from calendars.api import feed_urls
 from calendars.events import Event as CalendarEvent
 from calendars.events import events_of
@@ -51,17 +51,13 @@ from core.forms import attempt
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.schema import read_whole_number
+from core.unit_of_work import discard
 from core.vocabulary import FEED_PRIVACY_LEVELS, LOCALE_NAMES, choices
 from extensions import db
 from families.models import Family
 from groups.models import PeerGroup
 
 bp = Blueprint("feeds", __name__, url_prefix=serving.PREFIX)
-
-
-@bp.record_once
-def _listen_for_changes(_state) -> None:
-    stamps.register()
 
 
 @bp.route(f"/<token>{serving.SUFFIX}", methods=["GET", "HEAD"])
@@ -299,12 +295,11 @@ def subscribe():
                        clock=get_clock())
         if made is not None:
             _feed, secret = made
-            db.session.commit()
             flash(_("A subscription link was created. Copy it now: it is shown only "
                     "once."), "success")
             return _subscribe_page(owner_type, owner_id, _feed_form(blank=True),
                                    secret=secret)
-        db.session.rollback()
+        discard()
     return _subscribe_page(owner_type, owner_id, form, status=422)
 
 
@@ -326,7 +321,6 @@ def rotate(feed_id):
         new, secret = services.rotate_feed(
             current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
             clock=get_clock())
-        db.session.commit()
         flash(_("A new subscription link was made and the old one stopped working. Copy "
                 "the new one now: it is shown only once."), "success")
         return _subscribe_page(new.owner_type, new.owner_id, _feed_form(blank=True),
@@ -342,7 +336,6 @@ def revoke(feed_id):
     form = FeedActionForm()
     if form.validate_on_submit():
         services.revoke_feed(current_user, feed, clock=get_clock())
-        db.session.commit()
         flash(_("The subscription link was revoked. Calendars that use it no longer "
                 "update."), "success")
         return redirect(_subscribe_url(feed.owner_type, feed.owner_id))

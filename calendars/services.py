@@ -89,13 +89,13 @@ def can_see_calendar(user: User, worker: User) -> bool:
         set(user.municipalities) & set(worker.municipalities))
 
 
-def get_visit(actor: User, visit_id: int, *, clock, origin=None) -> HomeVisit:
+def get_visit(actor: User, visit_id: int, *, clock) -> HomeVisit:
     """A visit the actor may see (its read is audited), or not found."""
     visit = db.session.get(HomeVisit, visit_id)
     if visit is None or not can_see_visit(actor, visit):
         raise NotFound(_("No such visit."))
     audit.record(actor, "visit.read", "family", visit.family_id, at=clock.now(),
-                 origin=origin, detail={"visit_id": visit.id})
+                 detail={"visit_id": visit.id})
     return visit
 
 

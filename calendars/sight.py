@@ -74,18 +74,18 @@ class Sight:
         shown = [self.shown(event) for event in events]
         return for_reader(shown, self.reader) if self.reader is not None else shown
 
-    def record_read(self, *, clock, origin=None) -> None:
+    def record_read(self, *, clock) -> None:
         """Write one audit event naming the families the answer showed, if any."""
         if self._shown:
             families = [self._families.get(family_id) or db.session.get(Family, family_id)
                         for family_id in sorted(self._shown)]
-            record_listing(self.reader, families, clock=clock, origin=origin)
+            record_listing(self.reader, families, clock=clock)
 
 
-def shown_to(reader: User, events, *, clock, origin=None) -> list[Event]:
+def shown_to(reader: User, events, *, clock) -> list[Event]:
     """Events as a reader may see them, the read of their families audited."""
     sight = Sight(reader, events)
     shown = sight.show(events)
-    sight.record_read(clock=clock, origin=origin)
+    sight.record_read(clock=clock)
     return shown
 

@@ -5,9 +5,9 @@ A calendar service asks for a feed every hour or so and almost always gets a
 304. To answer that without reading every event of the feed, each feed owner
 has a counter (`FeedStamp`) that is raised whenever something its feed shows
 is written. The raising is done here, in a `before_flush` hook of the
-session, rather than by each service: then no service, present or future,
-can forget it, and a rename of a group or a family reaches every feed that
-shows it.
+session, rather than by each service (``create_app`` says why a session hook
+for this), and a rename of a group or a family reaches every feed that shows
+it.
 
 What a flush touches, and whose feeds that reaches:
 
@@ -343,7 +343,8 @@ def _before_flush(session: Session, _context, _instances) -> None:
             touch(session, reach.owners)
 
 
-def register() -> None:
-    """Listen to every session of the app's `db` (once per process)."""
+def connect() -> None:
+    """Listen to every session of the app's `db` (once per process: connecting
+    again adds nothing). Connected by name in ``create_app``."""
     if not sa.event.contains(db.session, "before_flush", _before_flush):
         sa.event.listen(db.session, "before_flush", _before_flush)

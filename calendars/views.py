@@ -47,10 +47,11 @@ from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
-from core.http import datetime_filter, render_and_commit
+from core.http import datetime_filter
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
 from core.schema import MAX_ID, read_date, read_whole_number
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ONGOING_FAMILY_STATUSES, choices
 from extensions import db
 from families.models import Family
@@ -72,10 +73,6 @@ MONTH_EVENTS_SHOWN = 3
 
 
 # --- helpers ---------------------------------------------------------------
-
-def _origin():
-    return request.remote_addr
-
 
 def _settings() -> services.CalendarSettings:
     return services.CalendarSettings.from_config(current_app.config)
@@ -122,14 +119,14 @@ def _worker_arg() -> User:
 
 def _load_family(family_id) -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock(), origin=_origin())
+    return get_family(current_user, family_id, clock=get_clock())
 
 
 def _load_visit(visit_id) -> HomeVisit:
     """A visit the user may see, its read written to the audit log; else 404."""
     if visit_id > MAX_ID:  # beyond the database's integers: SQLite would overflow
         raise NotFound(_("No such visit."))
-    return services.get_visit(current_user, visit_id, clock=get_clock(), origin=_origin())
+    return services.get_visit(current_user, visit_id, clock=get_clock())
 
 
 # --- clashes on forms ------------------------------------------------------
@@ -228,7 +225,7 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
                   local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
     sight = Sight(current_user)
     events = sight.show(worker_events(worker_id, start, end, include_cancelled=True))
-    sight.record_read(clock=get_clock(), origin=_origin())
+    sight.record_read(clock=get_clock())
     by_day: dict[date, list[Event]] = defaultdict(list)
     for event in events:
         # An event that began the evening before is shown on the first day.
@@ -250,7 +247,7 @@ def week():
     day = _date_arg(today)
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
-    return render_and_commit(
+    return render_template(
         "calendars/week.html", worker=worker, own=worker.id == current_user.id,
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
         sunday=sunday, week_number=monday.isocalendar().week, today=today,
@@ -274,7 +271,7 @@ def month():
     days = _calendar_days(worker.id, grid_first, grid_last, today)
     weekdays = [(format_date(grid_first + timedelta(days=n), "EEE"), WEEKDAYS[n + 1])
                 for n in range(7)]
-    return render_and_commit(
+    return render_template(
         "calendars/month.html", worker=worker, own=worker.id == current_user.id,
         weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
         month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
@@ -315,8 +312,8 @@ def coordinators_day():
                                                          include_cancelled=True)),
                          _absences_by_day(away.get(worker.id, []), day, day).get(day, []))
                for worker in workers]
-    sight.record_read(clock=get_clock(), origin=_origin())
-    return render_and_commit(
+    sight.record_read(clock=get_clock())
+    return render_template(
         "calendars/day.html", day=day, columns=columns, today=today,
         previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
@@ -504,13 +501,12 @@ def new_visit():
         family = _load_family(form.family_id.data)
         visit = _book(form, family, refusal)
         if visit is not None:
-            db.session.commit()
             if not form.repeat.data:
                 flash(_("The visit to %(reference)s on %(when)s was booked.",
                       reference=family.reference, when=datetime_filter(visit.start)),
                       "success")
             return redirect(url_for(".visit", visit_id=visit.id))
-        db.session.rollback()
+        discard()
         family = _load_family(form.family_id.data)
         refusal.tidy(form)
         status = 422
@@ -518,8 +514,8 @@ def new_visit():
         status = 422
     suggestions = _suggested_times(form, family)
     if families:  # the choice of family lists them by surname and reference
-        record_listing(current_user, families, clock=get_clock(), origin=_origin())
-    db.session.commit()  # the audit events of the families' reads
+        record_listing(current_user, families, clock=get_clock())
+    keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("calendars/visit_form.html", form=form, family=family,
                            family_address=shown_address(current_user, family)
                            if family else None,
@@ -573,7 +569,6 @@ def _visit_page(visit: HomeVisit, status=200, *, refusal=None, **forms):
 def visit_page(visit_id):
     """A visit's details and notes, and the forms that change it."""
     visit = _load_visit(visit_id)
-    db.session.commit()  # the audit event of the read
     return _visit_page(visit)
 
 
@@ -587,13 +582,12 @@ def _change(visit_id, form, form_name, changes_of, done_message, refusal=None):
         if attempt(form, _checked, refusal, services.update_visit, current_user, visit,
                    changes, confirm=confirm, zone=unit_zone(), settings=_settings(),
                    clock=get_clock()) is not None:
-            db.session.commit()
             flash(done_message, "success")
             return redirect(url_for(".visit", visit_id=visit.id))
-        db.session.rollback()
+        discard()
         visit = _load_visit(visit_id)
         refusal.tidy(form)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _visit_page(visit, 422, refusal=refusal, **{form_name: form})
 
 
@@ -661,9 +655,8 @@ def delete_visit(visit_id):
     if form.validate_on_submit():
         family_id = visit.family_id
         services.delete_visit(current_user, visit, clock=get_clock())
-        db.session.commit()
         flash(_("The visit was deleted."), "success")
         return redirect(url_for("casework.detail", family_id=family_id))
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     status = 422 if form.is_submitted() else 200
     return render_template("calendars/visit_delete.html", form=form, visit=visit), status

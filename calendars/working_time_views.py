@@ -31,7 +31,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.schema import read_whole_number
-from extensions import db
+from core.unit_of_work import discard
 from groups.forms import WEEKDAYS
 
 bp = Blueprint("working_time", __name__, url_prefix="/calendars/working-time")
@@ -86,19 +86,16 @@ def _render(worker: User, *, hours_form=None, absence_form=None, booked=(), stat
                                                            absence.end, sight))
             for absence in working_time.absences_of(worker, now)]
     booked = sight.show(booked)
-    sight.record_read(clock=get_clock(), origin=request.remote_addr)
+    sight.record_read(clock=get_clock())
     hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
-    page = render_template(
+    return render_template(
         "calendars/working_time.html", worker=worker, own=worker.id == current_user.id,
         hours=hours, hours_form=hours_form or _stored_hours_form(hours),
         default_form=DefaultHoursForm(),
         absence_form=absence_form or AbsenceForm(formdata=None),
         delete_form=DeleteAbsenceForm(), absences=rows, booked=booked,
         weekdays=WEEKDAYS, absence_labels=ABSENCE_LABELS,
-        page_url=_page_url(worker))
-    if status < 400:
-        db.session.commit()  # the audit event of the families shown
-    return page, status
+        page_url=_page_url(worker)), status
 
 
 @bp.get("")
@@ -119,10 +116,9 @@ def save_hours():
         try:
             working_time.set_hours(current_user, worker, days)
         except ValidationFailed as error:
-            db.session.rollback()
+            discard()
             _attach_day_errors(form, error)
         else:
-            db.session.commit()
             flash(_("The working hours were saved."), "success")
             return redirect(_page_url(worker))
     return _render(worker, hours_form=form, status=422)
@@ -144,7 +140,6 @@ def default_hours():
     worker = _worker()
     if DefaultHoursForm().validate_on_submit():
         working_time.use_default_hours(current_user, worker)
-        db.session.commit()
         flash(_("The unit's default working hours apply again."), "success")
     return redirect(_page_url(worker))
 
@@ -174,14 +169,13 @@ def add_absence():
                 current_user, worker, kind=form.kind.data, start=start, end=end,
                 note=form.note.data or "", confirm=form.confirm.data)
         except Conflict as error:
-            db.session.rollback()
+            discard()
             booked = working_time.booked_during(worker, start, end, Sight(current_user))
             form.form_errors.append(str(error.message))
         except ValidationFailed as error:
-            db.session.rollback()
+            discard()
             _attach_absence_errors(form, error)
         else:
-            db.session.commit()
             if covered:
                 flash(ngettext("The absence was recorded. %(num)d visit or session is still "
                                "booked in it: move it.",
@@ -209,6 +203,5 @@ def delete_absence(absence_id):
     worker = absence.user
     if DeleteAbsenceForm().validate_on_submit():
         working_time.delete_absence(current_user, absence)
-        db.session.commit()
         flash(_("The absence was removed."), "success")
     return redirect(_page_url(worker))

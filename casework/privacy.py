@@ -65,7 +65,7 @@ def check_may_close(user: User, family: Family) -> None:
 
 # --- right of access ------------------------------------------------------------
 
-def export_family(actor: User, family: Family, *, clock, origin=None) -> dict:
+def export_family(actor: User, family: Family, *, clock) -> dict:
     """Everything held on a family, for the family itself (right of access).
 
     Secrets (feed and opt-out tokens, message keys) are left out: they open
@@ -110,7 +110,7 @@ def export_family(actor: User, family: Family, *, clock, origin=None) -> dict:
                 FeedToken.owner_type == "family", FeedToken.owner_id == family.id)
                 .order_by(FeedToken.id))],
     }
-    audit.record(actor, "family.export", "family", family.id, at=now, origin=origin)
+    audit.record(actor, "family.export", "family", family.id, at=now)
     return document
 
 
@@ -202,8 +202,7 @@ def closing_effects(family: Family, now: datetime) -> ClosingEffects:
                           len(_pending_reminders(family)))
 
 
-def close_family(actor: User, family: Family, *, zone, calendar_settings, clock,
-                 origin=None) -> ClosingEffects:
+def close_family(actor: User, family: Family, *, zone, calendar_settings, clock) -> ClosingEffects:
     """End a family's work: its future visits are cancelled, its group places
     and waiting-list positions end, and no pending message is sent.
 
@@ -221,12 +220,12 @@ def close_family(actor: User, family: Family, *, zone, calendar_settings, clock,
     places = _active_places(family)
     for enrollment in places:
         group_services.withdraw(actor, enrollment, clock=clock)
-    services.update_family(actor, family, {"status": "closed"}, clock=clock, origin=origin)
+    services.update_family(actor, family, {"status": "closed"}, clock=clock)
     reminders = _pending_reminders(family)
     for reminder in reminders:
         reminder_services.cancel(actor, reminder, now=now)
     effects = ClosingEffects(len(visits), len(places), len(reminders))
-    audit.record(actor, "family.close", "family", family.id, at=now, origin=origin,
+    audit.record(actor, "family.close", "family", family.id, at=now,
                  detail=effects.as_dict())
     return effects
 
@@ -254,8 +253,7 @@ def retention_period() -> RetentionPeriod:
     return RetentionPeriod(policy.years, policy.months)
 
 
-def set_retention_period(actor: User, *, years, months, clock,
-                         origin=None) -> RetentionPeriod:
+def set_retention_period(actor: User, *, years, months, clock) -> RetentionPeriod:
     """Change how long closed families keep their identity (admins only)."""
     if actor.role != ADMIN:
         raise Forbidden(_("Only an admin sets the retention period."))
@@ -276,7 +274,7 @@ def set_retention_period(actor: User, *, years, months, clock,
     policy.years, policy.months = years, months
     policy.updated_at, policy.updated_by_id = now, actor.id
     db.session.flush()
-    audit.record(actor, "retention.update", "retention_policy", 1, at=now, origin=origin,
+    audit.record(actor, "retention.update", "retention_policy", 1, at=now,
                  detail={"years": years, "months": months})
     return RetentionPeriod(years, months)
 

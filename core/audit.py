@@ -2,7 +2,8 @@
 
 The log is written, never edited: no page or endpoint changes it, and the
 session refuses to flush an update or a delete of an event, or to run an
-UPDATE or DELETE statement on the table through the ORM.
+UPDATE or DELETE statement on the table through the ORM (once `connect`ed by
+``create_app``).
 """
 
 from dataclasses import dataclass
@@ -50,7 +51,6 @@ def record(actor, action: str, target_type: str, target_id: int | None, *,
 
 # --- the log cannot be edited ------------------------------------------------
 
-@sa.event.listens_for(Session, "before_flush")
 def _refuse_changes_to_events(session, _flush_context, _instances):
     """An audit event is only ever inserted."""
     for instance in session.deleted:
@@ -61,12 +61,25 @@ def _refuse_changes_to_events(session, _flush_context, _instances):
             raise AuditLogImmutable("audit events cannot be changed")
 
 
-@sa.event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_changes_to_events(state):
     """Nor through ``session.execute(update(AuditEvent))`` or ``delete(...)``."""
     if (state.is_update or state.is_delete) and any(
             mapper.class_ is AuditEvent for mapper in state.all_mappers):
         raise AuditLogImmutable("audit events cannot be changed or deleted")
+
+
+# Every ORM session, not only the app's: a script's or a test's own session is
+# held to the same rule.
+LISTENERS = (("before_flush", _refuse_changes_to_events),
+             ("do_orm_execute", _refuse_bulk_changes_to_events))
+
+
+def connect() -> None:
+    """Make every ORM session refuse to change or delete audit events (once per
+    process: connecting again adds nothing)."""
+    for name, listener in LISTENERS:
+        if not sa.event.contains(Session, name, listener):
+            sa.event.listen(Session, name, listener)
 
 
 # --- searching the log -------------------------------------------------------

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from core import vocabulary
 from core.errors import BadRequest, DomainError, ValidationFailed
 from core.schema import SURROGATE, read_whole_number, surrogate_message, unstorable_text_message
-from extensions import db
+from core.unit_of_work import discard
 
 API_PREFIX = "/api/"
 # No body the API declares is nested more than a few levels (a group's series'
@@ -95,7 +95,7 @@ def error_answer(status: int, code: str, message, fields=None, details=None):
     an exception that escaped here would reach the WSGI server, whose bare page
     is not an answer at all.
     """
-    _roll_back()
+    discard()
     if wants_json():
         try:
             return json_error(status, code, message, fields, details)
@@ -108,17 +108,6 @@ def error_answer(status: int, code: str, message, fields=None, details=None):
     except Exception:
         current_app.logger.exception("The error page could not be made")
         return _fallback_page(status)
-
-
-def _roll_back():
-    try:
-        db.session.rollback()
-    except Exception:
-        current_app.logger.exception("Rolling back after an error failed")
-        try:
-            db.session.close()
-        except Exception:
-            current_app.logger.exception("Closing the session after an error failed")
 
 
 def _fallback_messages(status: int) -> tuple[str, str]:
@@ -269,17 +258,6 @@ def time_filter(instant):
     if instant is None:
         return ""
     return format_datetime(instant, _pattern(TIME_PATTERNS))
-
-
-def render_and_commit(template: str, status: int = 200, **context):
-    """Render a page, then commit what the request wrote (its audit events).
-
-    Committing first would expire every object the page shows, and rendering
-    would then load each one again, a query apiece.
-    """
-    page = render_template(template, **context)
-    db.session.commit()
-    return page, status
 
 
 def current_locale() -> str:

@@ -88,10 +88,6 @@ FAMILY = Schema("Family", {
                                    " otherwise a 409 probable_duplicate names it"),
 })
 
-def _origin():
-    return request.remote_addr
-
-
 @bp.get("/families")
 @login_required
 def list_families():
@@ -109,9 +105,7 @@ def list_families():
     # The body is made before the commit, which would expire what it reads.
     response = jsonify([family_json(family, current_user, detail=False)
                         for family in pagination.items])
-    services.record_listing(current_user, pagination.items, clock=get_clock(),
-                            origin=_origin())
-    db.session.commit()
+    services.record_listing(current_user, pagination.items, clock=get_clock())
     response.headers["X-Total-Count"] = str(pagination.total)
     if pagination.has_next:
         next_url = url_for(".list_families", _external=False,
@@ -129,9 +123,8 @@ def create_family():
     if "status" in fields:
         raise ValidationFailed(_("Check the fields."),
                                fields={"status": _("A new family starts as referred.")})
-    family = services.create_family(current_user, clock=get_clock(), origin=_origin(),
+    family = services.create_family(current_user, clock=get_clock(),
                                     **fields)
-    db.session.commit()
     response = jsonify(family_json(family, current_user))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_family", family_id=family.id)
@@ -141,9 +134,7 @@ def create_family():
 @bp.get("/families/<int:family_id>")
 @login_required
 def get_family(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
-    db.session.commit()
+    family = services.get_family(current_user, family_id, clock=get_clock())
     return jsonify(family_json(family, current_user))
 
 
@@ -157,44 +148,35 @@ def update_family(family_id):
     if "confirm" in changes:
         raise ValidationFailed(_("Check the fields."), fields={
             "confirm": _("Only a registration is confirmed.")})
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     if changes.get("status") == "closed" and family.status != "closed":
         message = _("Close a family through /families/{id}/close, which cancels its"
                     " bookings.")
         raise ValidationFailed(message, code="use_close", fields={"status": message})
-    services.update_family(current_user, family, changes, clock=get_clock(),
-                           origin=_origin())
-    db.session.commit()
+    services.update_family(current_user, family, changes, clock=get_clock())
     return jsonify(family_json(family, current_user))
 
 
 @bp.put("/families/<int:family_id>/plan")
 @login_required
 def put_plan(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     fields = PLAN.parse(json_body())
-    services.set_plan(current_user, family, clock=get_clock(), origin=_origin(), **fields)
-    db.session.commit()
+    services.set_plan(current_user, family, clock=get_clock(), **fields)
     return jsonify(plan_json(family))
 
 
 @bp.post("/families/<int:family_id>/members")
 @login_required
 def add_member(family_id):
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     fields = MEMBER.parse(json_body())
-    member = services.add_member(current_user, family, fields, clock=get_clock(),
-                                 origin=_origin())
-    db.session.commit()
+    member = services.add_member(current_user, family, fields, clock=get_clock())
     return jsonify(member_json(member)), 201
 
 
 def _member(family_id, member_id) -> Member:
-    family = services.get_family(current_user, family_id, clock=get_clock(),
-                                 origin=_origin())
+    family = services.get_family(current_user, family_id, clock=get_clock())
     member = db.session.get(Member, member_id)
     if member is None or member.family_id != family.id:
         raise NotFound(_("No such member."))
@@ -206,9 +188,7 @@ def _member(family_id, member_id) -> Member:
 def update_member(family_id, member_id):
     fields = MEMBER.parse(json_body(), partial=True)
     member = _member(family_id, member_id)
-    services.update_member(current_user, member, fields, clock=get_clock(),
-                           origin=_origin())
-    db.session.commit()
+    services.update_member(current_user, member, fields, clock=get_clock())
     return jsonify(member_json(member))
 
 
@@ -216,8 +196,7 @@ def update_member(family_id, member_id):
 @login_required
 def delete_member(family_id, member_id):
     member = _member(family_id, member_id)
-    services.remove_member(current_user, member, clock=get_clock(), origin=_origin())
-    db.session.commit()
+    services.remove_member(current_user, member, clock=get_clock())
     return "", 204
 
 

@@ -98,7 +98,7 @@ def can_create_families(user: User) -> bool:
     return user.role in (ADMIN, COORDINATOR, SOCIAL_WORKER)
 
 
-def get_family(actor: User, family_id: int, *, clock, origin=None,
+def get_family(actor: User, family_id: int, *, clock,
                action="family.read") -> Family:
     """A family the actor may see, with the read written to the audit log.
 
@@ -109,13 +109,13 @@ def get_family(actor: User, family_id: int, *, clock, origin=None,
         visible_families_query(actor).where(Family.id == family_id))
     if family is None:
         raise NotFound(_("No such family."))
-    audit.record(actor, action, "family", family.id, at=clock.now(), origin=origin)
+    audit.record(actor, action, "family", family.id, at=clock.now())
     return family
 
 
-def record_listing(actor: User, families, *, clock, origin=None) -> None:
+def record_listing(actor: User, families, *, clock) -> None:
     """A list shows families too: write which ones the actor was shown."""
-    audit.record(actor, "family.list", "family", None, at=clock.now(), origin=origin,
+    audit.record(actor, "family.list", "family", None, at=clock.now(),
                  detail={"family_ids": [family.id for family in families]})
 
 
@@ -335,8 +335,7 @@ def _next_reference(year: int) -> str:
 def create_family(actor: User, *, surname, municipality, track, referral_source,
                   referral_date, address="", responsible_social_worker_id=None,
                   family_worker_ids=(), languages=("fi",), members=(),
-                  address_non_disclosure=False, confirm=False, clock,
-                  origin=None) -> Family:
+                  address_non_disclosure=False, confirm=False, clock) -> Family:
     """Register a referred family; ``municipality`` is given by name.
 
     ``members`` are dicts of member fields, added as with ``add_member``. A
@@ -384,20 +383,19 @@ def create_family(actor: User, *, surname, municipality, track, referral_source,
     for fields in members:
         family.members.append(_build_member(fields, today))
     db.session.flush()
-    audit.record(actor, "family.create", "family", family.id, at=now, origin=origin)
+    audit.record(actor, "family.create", "family", family.id, at=now)
     if family.address_non_disclosure:
-        _record_non_disclosure(actor, family, now, origin)
+        _record_non_disclosure(actor, family, now)
     return family
 
 
-def _record_non_disclosure(actor: User, family: Family, now, origin) -> None:
+def _record_non_disclosure(actor: User, family: Family, now) -> None:
     """Setting or lifting the address's non-disclosure is an audit event of its own."""
     audit.record(actor, "family.address_non_disclosure", "family", family.id, at=now,
-                 origin=origin, detail={"address_non_disclosure": family.address_non_disclosure})
+                 detail={"address_non_disclosure": family.address_non_disclosure})
 
 
-def update_family(actor: User, family: Family, changes: dict, *, clock,
-                  origin=None) -> Family:
+def update_family(actor: User, family: Family, changes: dict, *, clock) -> Family:
     """Change a family's details; a track change is recorded with its date."""
     if not can_edit_family(actor, family):
         raise Forbidden(_("You may not edit this family."))
@@ -447,9 +445,9 @@ def update_family(actor: User, family: Family, changes: dict, *, clock,
     family.updated_at = clock.now()
     db.session.flush()
     audit.record(actor, "family.update", "family", family.id, at=clock.now(),
-                 origin=origin, detail={"fields": sorted(changes)})
+                 detail={"fields": sorted(changes)})
     if flag_changed:
-        _record_non_disclosure(actor, family, clock.now(), origin)
+        _record_non_disclosure(actor, family, clock.now())
     return family
 
 
@@ -552,8 +550,7 @@ def _build_member(fields: dict, today: date, member: Member | None = None) -> Me
     return member
 
 
-def add_member(actor: User, family: Family, fields: dict, *, clock,
-               origin=None) -> Member:
+def add_member(actor: User, family: Family, fields: dict, *, clock) -> Member:
     """Add a guardian or a child to a family."""
     _check_may_work_with(actor, family)
     member = _build_member(fields, local_today(clock.now()))
@@ -561,29 +558,28 @@ def add_member(actor: User, family: Family, fields: dict, *, clock,
     family.updated_at = clock.now()
     db.session.flush()
     audit.record(actor, "member.create", "family", family.id, at=clock.now(),
-                 origin=origin, detail={"member_id": member.id})
+                 detail={"member_id": member.id})
     return member
 
 
-def update_member(actor: User, member: Member, fields: dict, *, clock,
-                  origin=None) -> Member:
+def update_member(actor: User, member: Member, fields: dict, *, clock) -> Member:
     """Change a member's details."""
     _check_may_work_with(actor, member.family)
     _build_member(fields, local_today(clock.now()), member)
     member.family.updated_at = clock.now()
     audit.record(actor, "member.update", "family", member.family_id, at=clock.now(),
-                 origin=origin, detail={"member_id": member.id, "fields": sorted(fields)})
+                 detail={"member_id": member.id, "fields": sorted(fields)})
     return member
 
 
-def remove_member(actor: User, member: Member, *, clock, origin=None) -> None:
+def remove_member(actor: User, member: Member, *, clock) -> None:
     """Remove a member from a family."""
     family = member.family
     _check_may_work_with(actor, family)
     family.members.remove(member)
     family.updated_at = clock.now()
     audit.record(actor, "member.delete", "family", family.id, at=clock.now(),
-                 origin=origin, detail={"member_id": member.id})
+                 detail={"member_id": member.id})
 
 
 def _check_may_work_with(actor: User, family: Family) -> None:
@@ -594,8 +590,7 @@ def _check_may_work_with(actor: User, family: Family) -> None:
 # --- the plan --------------------------------------------------------------
 
 def set_plan(actor: User, family: Family, *, goals, start_date, review_date, content="",
-             agreed_with="", social_worker_participated=False, clock,
-             origin=None) -> Plan:
+             agreed_with="", social_worker_participated=False, clock) -> Plan:
     """Record or revise the family's plan (rule 4 of the work).
 
     A family with a plan and no later status becomes active: regular home
@@ -632,7 +627,7 @@ def set_plan(actor: User, family: Family, *, goals, start_date, review_date, con
         family.status = "active"
     family.updated_at = now
     db.session.flush()
-    audit.record(actor, "plan.update", "family", family.id, at=now, origin=origin)
+    audit.record(actor, "plan.update", "family", family.id, at=now)
     return plan
 
 

@@ -26,10 +26,11 @@ from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
 from core.forms import attempt
-from core.http import page_arg, render_and_commit
+from core.http import page_arg
 from core.localtime import local_today
 from core.places import all_municipalities
 from core.roles import FAMILY_WORKER, SOCIAL_WORKER, login_required
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
 from families import services
@@ -55,18 +56,13 @@ def may_register_families() -> bool:
 
 # --- helpers ---------------------------------------------------------------
 
-def _origin():
-    return request.remote_addr
-
-
 def _today():
     return local_today(get_clock().now())
 
 
 def _load_family(family_id, action="family.read") -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
-    return services.get_family(current_user, family_id, clock=get_clock(),
-                               origin=_origin(), action=action)
+    return services.get_family(current_user, family_id, clock=get_clock(), action=action)
 
 
 def _reload_after_refusal(family_id) -> Family:
@@ -75,7 +71,7 @@ def _reload_after_refusal(family_id) -> Family:
     The rollback also drops this request's audit event of the read, so the
     family is read again through the service, which writes it anew.
     """
-    db.session.rollback()
+    discard()
     return _load_family(family_id)
 
 
@@ -162,10 +158,10 @@ def list_families():
     # The filters stay in the links to other pages of the list.
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
-    services.record_listing(current_user, pagination.items, clock=get_clock(),
-                            origin=_origin())
-    return render_and_commit("families/list.html", status, form=form,
-                             pagination=pagination, filter_args=filter_args)
+    services.record_listing(current_user, pagination.items, clock=get_clock())
+    keep_regardless()  # the page shows them: their reads stay audited on a refusal
+    return render_template("families/list.html", form=form,
+                           pagination=pagination, filter_args=filter_args), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -181,8 +177,7 @@ def new_family():
 
     def register():
         try:
-            return services.create_family(current_user, clock=get_clock(),
-                                          origin=_origin(), **form.service_fields())
+            return services.create_family(current_user, clock=get_clock(), **form.service_fields())
         except services.ProbableDuplicate as warning:
             duplicates.append(warning)
             raise
@@ -190,11 +185,10 @@ def new_family():
     if form.validate_on_submit():
         family = attempt(form, register)
         if family is not None:
-            db.session.commit()
             flash(_("The family %(reference)s was registered.",
                     reference=family.reference), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
-        db.session.rollback()
+        discard()
     return _form_page("families/family_form.html", form, family=None,
                       duplicate=duplicates[0] if duplicates else None)
 
@@ -217,12 +211,11 @@ def edit_family(family_id):
                                if choice.value != "closed"]
     if form.validate_on_submit():
         if attempt(form, services.update_family, current_user, family,
-                   form.service_fields(), clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   form.service_fields(), clock=get_clock()):
             flash(_("The family's details were saved."), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/family_form.html", form, family=family)
 
 
@@ -244,12 +237,11 @@ def new_member(family_id):
     form = MemberForm(data=initial if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.add_member, current_user, family, form.service_fields(),
-                   clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   clock=get_clock()):
             flash(_("The member was added."), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_form.html", form, family=family, member=None)
 
 
@@ -263,13 +255,12 @@ def edit_member(family_id, member_id):
     form = MemberForm(obj=member if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.update_member, current_user, member,
-                   form.service_fields(), clock=get_clock(), origin=_origin()):
-            db.session.commit()
+                   form.service_fields(), clock=get_clock()):
             flash(_("The member's details were saved."), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
         member = _member_of(family, member_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_form.html", form, family=family, member=member)
 
 
@@ -282,11 +273,10 @@ def delete_member(family_id, member_id):
     _check_may_work_with(family)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.remove_member(current_user, member, clock=get_clock(), origin=_origin())
-        db.session.commit()
+        services.remove_member(current_user, member, clock=get_clock())
         flash(_("The member was removed."), "success")
         return redirect(url_for("casework.detail", family_id=family.id))
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/member_delete.html", form, family=family, member=member)
 
 
@@ -307,10 +297,9 @@ def plan(family_id):
         form = PlanForm()
     if form.validate_on_submit():
         if attempt(form, services.set_plan, current_user, family, clock=get_clock(),
-                   origin=_origin(), **form.service_fields()):
-            db.session.commit()
+                   **form.service_fields()):
             flash(_("The plan was saved."), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("families/plan_form.html", form, family=family)

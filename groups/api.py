@@ -229,7 +229,6 @@ def create_group():
                                fields={"status": _("A new group starts as a draft.")})
     group = services.create_group(current_user, zone=unit_zone(), clock=get_clock(),
                                   **fields)
-    db.session.commit()
     response = jsonify(group_json(group))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_group", group_id=group.id)
@@ -257,7 +256,6 @@ def update_group(group_id):
     fields = _group_fields(json_body(), partial=True)
     group = services.get_group(group_id)
     services.update_group(current_user, group, fields, zone=unit_zone(), clock=get_clock())
-    db.session.commit()
     return jsonify(group_json(group))
 
 
@@ -274,7 +272,6 @@ def update_session(session_id):
     fields = SESSION.parse(json_body(), partial=True)
     session = services.get_session(session_id)
     services.change_session(current_user, session, clock=get_clock(), **fields)
-    db.session.commit()
     return jsonify(session_json(session))
 
 
@@ -294,11 +291,9 @@ def list_enrollments(group_id):
 def create_enrollment(group_id):
     fields = ENROLLMENT.parse(json_body())
     group = services.get_group(group_id)
-    family = get_family(current_user, fields["family_id"], clock=get_clock(),
-                        origin=request.remote_addr)
+    family = get_family(current_user, fields["family_id"], clock=get_clock())
     enrollment = services.enroll(current_user, group, family, fields["member_ids"],
                                  zone=unit_zone(), clock=get_clock())
-    db.session.commit()
     return jsonify(enrollment_json(enrollment)), 201
 
 
@@ -307,10 +302,8 @@ def create_enrollment(group_id):
 def delete_enrollment(enrollment_id):
     """Withdraw; answers the withdrawn enrollment and whoever moved up."""
     enrollment = services.get_enrollment(enrollment_id)
-    get_family(current_user, enrollment.family_id, clock=get_clock(),
-               origin=request.remote_addr)
+    get_family(current_user, enrollment.family_id, clock=get_clock())
     promoted = services.withdraw(current_user, enrollment, clock=get_clock())
-    db.session.commit()
     return jsonify({**enrollment_json(enrollment),
                     "promoted": [enrollment_json(entry) for entry in promoted]})
 
@@ -325,7 +318,6 @@ def put_attendance(session_id):
     services.record_attendance(current_user, session,
                                {entry["member_id"]: entry["present"] for entry in entries},
                                clock=get_clock())
-    db.session.commit()
     rates = services.attendance_rates(session.group)
     present, recorded = rates.by_session.get(session.id, (0, 0))
     return jsonify({"session_id": session.id, "present": present, "recorded": recorded,

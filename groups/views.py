@@ -27,12 +27,13 @@ from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
-from core.http import current_locale, render_and_commit
+from core.http import current_locale
 from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
 from core.schema import MAX_ID
+from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
 from families.models import Family
@@ -85,10 +86,6 @@ def series_instants(series: SessionSeries) -> tuple[datetime, datetime]:
 
 # --- helpers ---------------------------------------------------------------
 
-def _origin():
-    return request.remote_addr
-
-
 def _form_page(template, form, **context):
     """Render a form page: a submitted form that comes back here was refused (422)."""
     status = 422 if form.is_submitted() else 200
@@ -97,7 +94,7 @@ def _form_page(template, form, **context):
 
 def _load_family(family_id) -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock(), origin=_origin())
+    return get_family(current_user, family_id, clock=get_clock())
 
 
 def _municipality_names(group: PeerGroup | None = None) -> list[tuple[str, str]]:
@@ -226,9 +223,8 @@ def detail(group_id):
                                     if status in services.TRANSITIONS[group.status]]
         context["confirmed_statuses"] = CONFIRMED_STATUSES
     if shown:
-        record_listing(current_user, list(dict.fromkeys(shown)), clock=get_clock(),
-                       origin=_origin())
-    return render_and_commit("groups/detail.html", **context)
+        record_listing(current_user, list(dict.fromkeys(shown)), clock=get_clock())
+    return render_template("groups/detail.html", **context)
 
 
 @bp.route("/<int:group_id>/status", methods=["GET", "POST"])
@@ -249,7 +245,6 @@ def change_status(group_id):
                                status=status)
     services.update_group(current_user, group, {"status": status},
                           zone=unit_zone(), clock=get_clock())
-    db.session.commit()
     flash(_("The group's status is now: %(status)s.",
             status=GROUP_STATUS_LABELS[group.status]), "success")
     return redirect(url_for(".detail", group_id=group.id))
@@ -337,11 +332,10 @@ def new_group():
         group = plan and attempt(form, services.create_group, current_user, series=plan,
                                  zone=unit_zone(), clock=get_clock(), **form.group_fields())
         if group is not None:
-            db.session.commit()
             flash(_("The group %(name)s was created as a draft. Open it for enrollment"
                     " when it is ready.", name=group.name), "success")
             return redirect(url_for(".detail", group_id=group.id))
-        db.session.rollback()
+        discard()
     return _form_page("groups/group_form.html", form, schedule=None, **context)
 
 
@@ -402,10 +396,9 @@ def edit_group(group_id):
         if changes.get("series", True) is not None and attempt(
                 form, services.update_group, current_user, group, changes, zone=zone,
                 clock=clock):
-            db.session.commit()
             flash(_("The group's details were saved."), "success")
             return redirect(url_for(".detail", group_id=group.id))
-        db.session.rollback()
+        discard()
         group = services.get_group(group_id)
         context["group"] = group
     return _form_page("groups/group_form.html", form, schedule=None, **context)
@@ -454,10 +447,9 @@ def session_page(session_id):
         end = local_datetime(day, move_form.end.data, zone)
         if attempt(move_form, services.change_session, current_user, session, start=start,
                    end=end, venue=move_form.venue.data or None, clock=clock):
-            db.session.commit()
             flash(_("The session was changed. Calendars show the new details."), "success")
             return redirect(url_for(".session_page", session_id=session.id))
-        db.session.rollback()
+        discard()
         session = services.get_session(session_id)
         group = session.group
     elif action in ("cancel", "restore"):
@@ -466,7 +458,6 @@ def session_page(session_id):
             services.change_session(
                 current_user, session,
                 status="cancelled" if action == "cancel" else "scheduled", clock=clock)
-            db.session.commit()
             flash(_("The session was cancelled.") if action == "cancel"
                   else _("The session was restored."), "success")
             return redirect(url_for(".session_page", session_id=session.id))
@@ -491,18 +482,19 @@ def session_page(session_id):
             if attempt(attendance_form, services.record_attendance, current_user, session,
                        {member.id: member.id in chosen for member in expected},
                        clock=clock) is not None:
-                db.session.commit()
                 flash(_("The attendance was saved."), "success")
                 return redirect(url_for(".session_page", session_id=session.id))
-            db.session.rollback()
+            discard()
     if expected:
         record_listing(current_user, list(dict.fromkeys(m.family for m in expected)),
-                       clock=clock, origin=_origin())
-    return render_and_commit("groups/session.html", 422 if action else 200,
-                             session=session, group=group, move_form=move_form,
-                             status_form=status_form,
-                             attendance_form=attendance_form if show_attendance else None,
-                             may_manage=may_manage, rates=services.attendance_rates(group))
+                       clock=clock)
+        keep_regardless()  # the page shows them: their reads stay audited on a refusal
+    return render_template("groups/session.html",
+                           session=session, group=group, move_form=move_form,
+                           status_form=status_form,
+                           attendance_form=attendance_form if show_attendance else None,
+                           may_manage=may_manage, rates=services.attendance_rates(group)), \
+        422 if action else 200
 
 
 # --- places and the waiting list -------------------------------------------
@@ -543,12 +535,11 @@ def place_family(group_id):
         enrollment = attempt(form, services.enroll, current_user, group, family,
                              form.member_ids.data, zone=unit_zone(), clock=get_clock())
         if enrollment is not None:
-            db.session.commit()
             _flash_placement(enrollment)
             return redirect(url_for(".detail", group_id=group.id))
-        db.session.rollback()
+        discard()
         group, family = services.get_group(group_id), _load_family(family_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=group, family=family, groups=None)
 
 
@@ -579,12 +570,11 @@ def place_in_group(family_id):
         enrollment = attempt(form, services.enroll, current_user, group, family,
                              form.member_ids.data, zone=unit_zone(), clock=get_clock())
         if enrollment is not None:
-            db.session.commit()
             _flash_placement(enrollment)
             return redirect(url_for("casework.detail", family_id=family.id))
-        db.session.rollback()
+        discard()
         family = _load_family(family_id)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=None, family=family, groups=groups)
 
 
@@ -603,13 +593,12 @@ def withdraw(enrollment_id):
     form = ConfirmForm()
     if form.validate_on_submit():
         promoted = services.withdraw(current_user, enrollment, clock=get_clock())
-        db.session.commit()
         flash(_("The family %(reference)s was withdrawn from %(group)s.",
                 reference=family.reference, group=group.name), "success")
         for entry in promoted:
             flash(_("The family %(reference)s moved up from the waiting list and has a"
                     " place.", reference=entry.family.reference), "success")
         return redirect(back)
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
                       group=group, back=back, from_family=back_to_family)

@@ -1,6 +1,6 @@
 """Matching over JSON: ranked matches and bulk proposals."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from core.http import json_error
 from core.localtime import iso_local, unit_zone
 from core.roles import login_required
 from core.schema import Integer, ListOf, Schema, String
-from extensions import db
+from core.unit_of_work import keep_regardless
 from families.services import get_family
 from groups.services import get_group
 from matching import services
@@ -41,11 +41,9 @@ def proposal_json(proposal: Proposal) -> dict:
 @bp.get("/families/<int:family_id>/group-matches")
 @login_required
 def group_matches(family_id):
-    family = get_family(current_user, family_id, clock=get_clock(),
-                        origin=request.remote_addr)
+    family = get_family(current_user, family_id, clock=get_clock())
     matches = services.group_matches(current_user, family, now=get_clock().now(),
                                      zone=unit_zone())
-    db.session.commit()
     return jsonify([match_json(match) for match in matches])
 
 
@@ -64,7 +62,6 @@ def create_proposal():
     fields = PROPOSAL_REQUEST.parse(json_body())
     proposal = services.propose(current_user, municipalities=fields.get("municipalities", ()),
                                 now=get_clock().now(), zone=unit_zone())
-    db.session.commit()
     return jsonify(proposal_json(proposal)), 201
 
 
@@ -81,8 +78,8 @@ def accept_proposal(proposal_id):
     proposal = services.get_proposal(current_user, proposal_id)
     result = services.accept(current_user, proposal, fields.get("item_ids"),
                              now=get_clock().now(), zone=unit_zone())
-    db.session.commit()
     if result.stale:
+        keep_regardless()  # the new proposal the refusal names
         response = json_error(409, "proposal_stale", _(
             "The families or groups changed since the proposal was made. A new proposal"
             " was computed: review it before accepting."),
@@ -96,7 +93,6 @@ def accept_proposal(proposal_id):
 def reject_proposal(proposal_id):
     proposal = services.get_proposal(current_user, proposal_id)
     services.reject(current_user, proposal, now=get_clock().now())
-    db.session.commit()
     return jsonify(proposal_json(proposal))
 
 

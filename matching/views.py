@@ -18,10 +18,10 @@ from accounts.forms import ActionForm
 from core.clock import get_clock
 from core.errors import Forbidden
 from core.forms import attempt
-from core.http import render_and_commit
 from core.localtime import unit_zone
 from core.places import all_municipalities
 from core.roles import COORDINATOR, login_required
+from core.unit_of_work import discard, keep_regardless
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
@@ -49,10 +49,6 @@ def points(value):
 
 
 # --- helpers ---------------------------------------------------------------
-
-def _origin():
-    return request.remote_addr
-
 
 def _require_proposer() -> None:
     if not services.can_propose(current_user):
@@ -84,7 +80,7 @@ class RankedRow:
 @login_required
 def family_groups(family_id):
     """The groups that fit a family best, each explained; the excluded after."""
-    family = get_family(current_user, family_id, clock=get_clock(), origin=_origin())
+    family = get_family(current_user, family_id, clock=get_clock())
     matches = services.group_matches(current_user, family, now=get_clock().now(),
                                      zone=unit_zone())
     peer_groups = _by_id(PeerGroup, [match.group_id for match in matches])
@@ -96,7 +92,6 @@ def family_groups(family_id):
             place_url = url_for("groups.place_in_group", family_id=family.id,
                                 group_id=group.id)
         rows.append(RankedRow(match_json(match), group, family, place_url))
-    db.session.commit()  # the audit event of the read
     return render_template("matching/family_groups.html", family=family,
                            eligible=[row for row in rows if row.match["eligible"]],
                            excluded=[row for row in rows if not row.match["eligible"]])
@@ -119,11 +114,10 @@ def group_families(group_id):
                                 family_id=family.id)
         rows.append(RankedRow(match_json(match), group, family, place_url))
     if rows:
-        record_listing(current_user, [row.family for row in rows], clock=get_clock(),
-                       origin=_origin())
-    return render_and_commit("matching/group_families.html", group=group,
-                             eligible=[row for row in rows if row.match["eligible"]],
-                             excluded=[row for row in rows if not row.match["eligible"]])
+        record_listing(current_user, [row.family for row in rows], clock=get_clock())
+    return render_template("matching/group_families.html", group=group,
+                           eligible=[row for row in rows if row.match["eligible"]],
+                           excluded=[row for row in rows if not row.match["eligible"]])
 
 
 # --- proposals -------------------------------------------------------------
@@ -164,10 +158,9 @@ def create_proposal():
                            municipalities=form.municipalities.data or (),
                            now=get_clock().now(), zone=unit_zone())
         if proposal is not None:
-            db.session.commit()
             flash(_("A proposal was computed. Review it before accepting."), "success")
             return redirect(url_for(".proposal", proposal_id=proposal.id))
-        db.session.rollback()
+        discard()
     return _index_page(form, 422)
 
 
@@ -196,9 +189,8 @@ def _proposal_page(proposal: Proposal, form: AcceptForm, status=200):
         block = blocks.setdefault(item.group_id, ProposedGroup(peer_groups[item.group_id]))
         block.items.append(item_json(item))
     if families:
-        record_listing(current_user, list(families.values()), clock=get_clock(),
-                       origin=_origin())
-        db.session.commit()  # the audit event of the families shown
+        record_listing(current_user, list(families.values()), clock=get_clock())
+        keep_regardless()  # the page shows them: their reads stay audited on a refusal
     chosen = set(form.item_ids.data) if form.is_submitted() and form.item_ids.data \
         else {item.id for item in items if item.status == "proposed"}
     is_open = proposal.status == "open"
@@ -248,9 +240,8 @@ def accept_proposal(proposal_id):
             result = attempt(form, services.accept, current_user, proposal, item_ids,
                              now=get_clock().now(), zone=unit_zone())
             if result is not None:
-                db.session.commit()
                 return _after_acceptance(result)
-            db.session.rollback()
+            discard()
             proposal = services.get_proposal(current_user, proposal_id)
     return _proposal_page(proposal, form, 422)
 
@@ -265,7 +256,6 @@ def recompute_proposal(proposal_id):
         return redirect(url_for(".proposal", proposal_id=proposal.id))
     fresh = services.recompute(current_user, proposal, now=get_clock().now(),
                                zone=unit_zone())
-    db.session.commit()
     flash(_("A proposal was computed. Review it before accepting."), "success")
     return redirect(url_for(".proposal", proposal_id=fresh.id))
 
@@ -297,10 +287,9 @@ def reject_proposal(proposal_id):
     if form.validate_on_submit():
         attempt(form, services.reject, current_user, proposal, now=get_clock().now())
         if not form.form_errors:
-            db.session.commit()
             flash(_("The proposal was rejected. Nobody was placed."), "success")
             return redirect(url_for(".proposal", proposal_id=proposal.id))
-        db.session.rollback()
+        discard()
         proposal = services.get_proposal(current_user, proposal_id)
     status = 422 if form.is_submitted() else 200
     return render_template("matching/reject.html", proposal=proposal, form=form), status

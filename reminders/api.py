@@ -100,7 +100,6 @@ def retry(reminder_id):
     """Send a failed message (or one cancelled by staff) again, now."""
     reminder = services.get_reminder(current_user, reminder_id)
     services.retry(current_user, reminder, now=get_clock().now())
-    db.session.commit()
     return jsonify(reminder_json(reminder))
 
 
@@ -110,7 +109,6 @@ def cancel(reminder_id):
     """Stop a pending message."""
     reminder = services.get_reminder(current_user, reminder_id)
     services.cancel(current_user, reminder, now=get_clock().now())
-    db.session.commit()
     return jsonify(reminder_json(reminder))
 
 
@@ -127,7 +125,6 @@ def put_policy():
     """Set the whole policy (admins)."""
     fields = POLICY_REQUEST.parse(json_body())
     policy = services.set_policy(current_user, clock=get_clock(), **fields)
-    db.session.commit()
     return jsonify(policy_json(policy))
 
 

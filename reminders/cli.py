@@ -50,16 +50,13 @@ def scheduler():
 
 @scheduler.command("run")
 def run():
-    """Run the dispatcher, the planning and the jobs the app adds (the daily
+    """Run the jobs listed in ``create_app`` (the dispatcher, the planning, the daily
     anonymisation) until stopped (SIGINT or SIGTERM)."""
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stopping.set())
     try:
-        app = current_app._get_current_object()
-        for add_to in app.extensions["scheduler_jobs"]:
-            add_to(background, app)
-        jobs.start(app)
+        jobs.start(current_app._get_current_object())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo("Scheduler running; stop it with Ctrl-C or SIGTERM.")

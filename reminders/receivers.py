@@ -5,12 +5,7 @@ The calendar and group services send blinker signals (``calendars.signals``,
 change a group's roster; the receivers here plan that event's reminders
 through the same database session, so the outbox rows commit or roll back
 with the change (the outbox pattern), and a refused change leaves none.
-
-Signals rather than SQLAlchemy session hooks: the services say in the words
-of the domain what changed ("a family joined group 7"), where a flush hook
-would have to guess it from dirty rows, and would run queries in the middle
-of a flush. The emitting packages stay unaware of reminders (they sit to the
-left of it), and a service called with no receiver connected works as before.
+Connected by name in ``create_app``, which says why signals here.
 """
 
 from calendars.events import GROUP_SESSION, HOME_VISIT
@@ -33,7 +28,7 @@ def on_group_changed(_sender, *, group_id, now, **_extra):
 
 
 def connect() -> None:
-    """Connect the receivers (again is harmless: blinker keeps one of each)."""
+    """Connect the receivers (again adds nothing: blinker keeps one of each)."""
     visits_changed.connect(on_visits_changed)
     sessions_changed.connect(on_sessions_changed)
     group_changed.connect(on_group_changed)

@@ -617,7 +617,7 @@ def token_for(secret: str) -> OptOutToken | None:
         OptOutToken.token_hash == hash_secret(secret)))
 
 
-def opt_out(token: OptOutToken, *, now: datetime, origin=None) -> Member:
+def opt_out(token: OptOutToken, *, now: datetime) -> Member:
     """Stop all reminders to the guardian of a link, at once.
 
     The member's channel becomes "none" (what staff see on the family page),
@@ -631,7 +631,7 @@ def opt_out(token: OptOutToken, *, now: datetime, origin=None) -> Member:
         Reminder.member_id == member.id, Reminder.status == "pending")).all()
     _cancel_rows(pending, "opted_out", now)
     audit.record(None, "reminders.opt_out", "family", member.family_id, at=now,
-                 origin=origin, detail={"member_id": member.id})
+                 detail={"member_id": member.id})
     return member
 
 

@@ -24,6 +24,7 @@ from core.forms import attempt
 from core.http import local_target, page_arg
 from core.roles import ADMIN, COORDINATOR, roles_required
 from core.schema import read_whole_number
+from core.unit_of_work import discard
 from extensions import db
 from families.services import record_listing
 from reminders import services
@@ -46,12 +47,8 @@ def event_reminders(event_type, event_id):
     shown = {reminder.family_id: reminder.family for reminder in rows}
     if shown:
         record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock(), origin=_origin())
+                       clock=get_clock())
     return rows
-
-
-def _origin():
-    return request.remote_addr
 
 
 # --- the outbox ------------------------------------------------------------
@@ -87,13 +84,10 @@ def outbox():
     shown = {reminder.family_id: reminder.family for reminder in pagination.items}
     if shown:
         record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock(), origin=request.remote_addr)
-    answer = render_template("reminders/outbox.html", form=form, pagination=pagination,
-                             filter_args=filter_args, action_form=ActionForm(),
-                             now=get_clock().now())
-    if status < 400:
-        db.session.commit()  # the audit event of the families shown
-    return answer, status
+                       clock=get_clock())
+    return render_template("reminders/outbox.html", form=form, pagination=pagination,
+                           filter_args=filter_args, action_form=ActionForm(),
+                           now=get_clock().now()), status
 
 
 def _act(reminder_id, action, done_message):
@@ -102,11 +96,10 @@ def _act(reminder_id, action, done_message):
         abort(400)
     reminder = services.get_reminder(current_user, reminder_id)
     if attempt(form, action, current_user, reminder, now=get_clock().now()) is None:
-        db.session.rollback()
+        discard()
         for message in form.form_errors:
             flash(message, "error")
     else:
-        db.session.commit()
         flash(done_message, "success")
     return redirect(_back())
 
@@ -143,8 +136,7 @@ def stop(secret):
         if not form.validate_on_submit():
             return render_template("reminders/opt_out.html", token=token, form=form,
                                    refused=True), 400
-        services.opt_out(token, now=get_clock().now(), origin=_origin())
-        db.session.commit()
+        services.opt_out(token, now=get_clock().now())
         return render_template("reminders/opt_out.html", token=token, form=None, done=True)
     return render_template("reminders/opt_out.html", token=token, form=form,
                            stopped=services.is_opted_out(token))

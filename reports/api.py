@@ -10,7 +10,6 @@ from core.errors import NotFound
 from core.localtime import local_today, unit_zone
 from core.roles import ADMIN, COORDINATOR, roles_required
 from core.vocabulary import TRACKS
-from extensions import db
 from reports import services
 from reports.suppression import MARKERS
 from reports.views import legend
@@ -48,9 +47,7 @@ def get_report(name):
     report = services.build_reports(current_user, filters, zone=unit_zone(),
                                     names=(name,))[0]
     body = report_json(report, filters)
-    services.record_read(current_user, [name], filters, clock=get_clock(),
-                         origin=request.remote_addr)
-    db.session.commit()
+    services.record_read(current_user, [name], filters, clock=get_clock())
     return jsonify(body)
 
 

@@ -234,10 +234,10 @@ def read_filters(args, user, *, today: date) -> ReportFilters:
     return ReportFilters(start, end, municipality, track, worker)
 
 
-def record_read(user, names, filters: ReportFilters, *, clock, origin=None,
+def record_read(user, names, filters: ReportFilters, *, clock,
                 action="report.read", detail=None) -> None:
     """Write who read or exported which reports, with which filters."""
-    audit.record(user, action, "report", None, at=clock.now(), origin=origin,
+    audit.record(user, action, "report", None, at=clock.now(),
                  detail={"reports": list(names), "filters": filters.as_json(),
                          **(detail or {})})
 

@@ -9,11 +9,9 @@ from flask_login import current_user
 
 from core.clock import get_clock
 from core.errors import NotFound, ValidationFailed
-from core.http import render_and_commit
 from core.localtime import local_today, unit_zone
 from core.roles import ADMIN, COORDINATOR, login_required, roles_required
 from core.vocabulary import TRACKS, choices
-from extensions import db
 from reports import charts, exports, services
 from reports.forms import ReportFilterForm
 from reports.suppression import MARKERS
@@ -24,8 +22,8 @@ bp = Blueprint("reports", __name__)
 @bp.get("/")
 @login_required
 def dashboard():
-    return render_and_commit("reports/dashboard.html",
-                             dashboard=services.dashboard(current_user, clock=get_clock()))
+    return render_template("reports/dashboard.html",
+                           dashboard=services.dashboard(current_user, clock=get_clock()))
 
 
 @bp.app_template_filter("figure")
@@ -94,13 +92,13 @@ def reports():
     form.period_to.data = filters.end.strftime("%Y-%m")
     built = services.build_reports(current_user, filters, zone=unit_zone())
     services.record_read(current_user, [report.name for report in built], filters,
-                         clock=get_clock(), origin=request.remote_addr)
+                         clock=get_clock())
     drawn = {(report.name, table.name): charts.render(
         table, f"chart-{report.name}-{table.name}".replace("_", "-"))
         for report in built for table in report.tables}
-    return render_and_commit("reports/reports.html", form=form, reports=built,
-                             charts=drawn, filters=filters, legend=legend(),
-                             filters_text=describe_filters(filters))
+    return render_template("reports/reports.html", form=form, reports=built,
+                           charts=drawn, filters=filters, legend=legend(),
+                           filters_text=describe_filters(filters))
 
 
 @bp.get("/reports/<report>/<table>.<any(csv, xlsx):file_format>")
@@ -120,10 +118,8 @@ def export(report, table, file_format):
     else:
         body = exports.to_xlsx(chosen, filters_text=describe_filters(filters),
                                legend=legend())
-    services.record_read(current_user, [report], filters, clock=get_clock(),
-                         origin=request.remote_addr, action="report.export",
+    services.record_read(current_user, [report], filters, clock=get_clock(), action="report.export",
                          detail={"table": table, "format": file_format})
-    db.session.commit()
     response = send_file(io.BytesIO(body),
                          mimetype=exports.FORMATS[file_format], as_attachment=True,
                          download_name=f"{filters.file_stem(report, table)}.{file_format}")

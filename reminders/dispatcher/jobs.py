@@ -74,12 +74,14 @@ def log_to_stderr() -> None:
         logger.propagate = False
 
 
-def start(app, background=scheduler) -> None:
-    """Add the jobs to the scheduler and start it (once per process)."""
+def add_to(background, app) -> None:
+    """Add the dispatcher's and the planning's interval jobs to a scheduler.
+
+    APScheduler runs jobs by the real clock; the first run of each is at once.
+    A channel set up wrongly fails here, at the start, not in the first job.
+    """
     config = app.config
     log_to_stderr()
-    # APScheduler runs jobs by the real clock; the first run of each is at once.
-    # Fail at start, not in the first job, when a channel is set up wrongly.
     channels_from_config(config)
     background.add_job(dispatch_job, "interval", args=[app], id=DISPATCH_JOB,
                        seconds=int(config["REMINDER_DISPATCH_INTERVAL"]),
@@ -89,5 +91,17 @@ def start(app, background=scheduler) -> None:
                        seconds=int(config["REMINDER_PLANNING_INTERVAL"]),
                        max_instances=1, coalesce=True, replace_existing=True,
                        next_run_time=datetime.now(UTC))
+
+
+# Where ``create_app`` hands the scheduler its job list: the functions that add
+# each package's jobs to a scheduler, ``add_to(background, app)``.
+SCHEDULED_JOBS = "scheduled_jobs"
+
+
+def start(app, background=scheduler) -> None:
+    """Add the jobs ``create_app`` listed to the scheduler and start it (once per
+    process)."""
+    for add_to_scheduler in app.extensions[SCHEDULED_JOBS]:
+        add_to_scheduler(background, app)
     if not background.running:
         background.start()

@@ -16,6 +16,7 @@ from extensions import db
 from families.models import AvailabilityWindow, Family, Member
 from groups import services as group_services
 from groups.models import Enrollment
+from reminders.dispatcher.jobs import SCHEDULED_JOBS
 from reminders.models import OptOutToken, Reminder
 from reports import services as report_services
 from tests.conftest import (
@@ -354,9 +355,9 @@ def test_the_app_hands_the_anonymisation_job_to_the_scheduler(app):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     background = BackgroundScheduler()
-    for add_to in app.extensions["scheduler_jobs"]:
+    for add_to in app.extensions[SCHEDULED_JOBS]:
         add_to(background, app)
-    assert [job.id for job in background.get_jobs()] == [jobs.ANONYMISATION_JOB]
+    assert jobs.ANONYMISATION_JOB in [job.id for job in background.get_jobs()]
 
 
 def test_the_job_anonymises_in_its_own_app_context(app, coordinator, held):

@@ -256,9 +256,11 @@ def test_references_are_pseudonymous_and_sequential(coordinator):
     assert (first.reference, second.reference) == ("PT-2026-0001", "PT-2026-0002")
 
 
-def test_reads_and_changes_are_audited(coordinator, clock):
+def test_reads_and_changes_are_audited(app, coordinator, clock):
     family = make_family(coordinator)
-    services.get_family(coordinator, family.id, clock=clock, origin="192.0.2.1")
+    # The event names the request's address, with no argument to carry it.
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
+        services.get_family(coordinator, family.id, clock=clock)
     db.session.commit()
 
     events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()

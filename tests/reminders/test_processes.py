@@ -208,7 +208,7 @@ def test_the_scheduler_gets_a_dispatch_job_and_a_planning_job(app, coordinator):
     background = BackgroundScheduler(timezone="UTC")
     background.start(paused=True)  # the jobs are looked at, not run, here
     try:
-        jobs.start(app, background)
+        jobs.add_to(background, app)
         scheduled = {job.id: job for job in background.get_jobs()}
         assert set(scheduled) == {jobs.DISPATCH_JOB, jobs.PLANNING_JOB}
         assert scheduled[jobs.DISPATCH_JOB].trigger.interval == timedelta(seconds=30)
