@@ -101,6 +101,18 @@ def loads(loader):
     return decorator
 
 
+def checks(check):
+    """Run ``check()`` (the caller's right to do this at all, 403) before the body
+    is read: a refusal does not depend on what the body holds."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            check()
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
 bp = Blueprint("core_api", __name__, url_prefix=API_ROOT)
 
 def _not_json() -> BadRequest:
