@@ -156,6 +156,8 @@ class Occurrence(Body):
 
 
 class SkippedDate(Body):
+    """A date a series leaves out (a holiday, a blackout, removed by hand), with why."""
+
     date = Date()
     reason = fields.String()
 
