@@ -31,7 +31,7 @@ from core.schema import (
 from core.text import nfc
 
 
-class _Messages:
+class Messages:
     """Our own messages for a missing or empty value, in the caller's language.
 
     Made when the error is raised, in the request, so that gettext knows the
@@ -54,7 +54,7 @@ def _describe(metadata, description, note=""):
     return metadata
 
 
-class Text(_Messages, fields.String):
+class Text(Messages, fields.String):
     """Text on one line (a name, a place), or with ``multiline`` several (notes).
 
     Composed (NFC) and stripped before its length is counted, as it will be stored;
@@ -89,7 +89,7 @@ class Text(_Messages, fields.String):
         return value
 
 
-class Boolean(_Messages, fields.Boolean):
+class Boolean(Messages, fields.Boolean):
     """True or false, as JSON writes them; no "yes", 1 or "true"."""
 
     def __init__(self, *, description="", **kwargs):
@@ -101,7 +101,7 @@ class Boolean(_Messages, fields.Boolean):
         return value
 
 
-class Integer(_Messages, fields.Integer):
+class Integer(Messages, fields.Integer):
     """A whole number (an id, a count) from ``minimum`` to the largest both
     databases hold."""
 
@@ -119,11 +119,11 @@ class Integer(_Messages, fields.Integer):
         return value
 
 
-class Number(_Messages, fields.Float):
+class Number(Messages, fields.Float):
     """Any number, only in answers (a figure of a report)."""
 
 
-class Date(_Messages, fields.String):
+class Date(Messages, fields.String):
     """A date (2026-12-01) in the years the app takes (birth dates reach further back)."""
 
     def __init__(self, *, earliest_year=EARLIEST_YEAR, description="", **kwargs):
@@ -147,7 +147,7 @@ class Date(_Messages, fields.String):
         return day
 
 
-class Time(_Messages, fields.String):
+class Time(Messages, fields.String):
     """A local wall-clock time such as "17:00"."""
 
     def __init__(self, *, description="", **kwargs):
@@ -166,7 +166,7 @@ class Time(_Messages, fields.String):
             raise ValidationError(_("Expected a time such as 17:00.")) from None
 
 
-class Instant(_Messages, fields.String):
+class Instant(Messages, fields.String):
     """A date-time with an offset, or local wall-clock time in the unit's zone;
     answered with the local offset (2026-12-01T17:00:00+02:00)."""
 
@@ -193,7 +193,7 @@ class Instant(_Messages, fields.String):
         return instant
 
 
-class Choice(_Messages, fields.String):
+class Choice(Messages, fields.String):
     """One of a set of codes."""
 
     def __init__(self, codes, *, description="", **kwargs):
@@ -208,7 +208,7 @@ class Choice(_Messages, fields.String):
         return value
 
 
-class List(_Messages, fields.List):
+class List(Messages, fields.List):
     """A list of at most ``max_items`` values of one field."""
 
     def __init__(self, item, *, max_items=100, description="", **kwargs):
@@ -224,7 +224,7 @@ class List(_Messages, fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Nested(_Messages, fields.Nested):
+class Nested(Messages, fields.Nested):
     """One object of another schema (a group's series), or with ``many`` a list of
     at most ``max_items`` of them (a family's members)."""
 
@@ -283,7 +283,7 @@ class Query(Schema):
         return {name: data[name] for name in data if data[name] not in ("", [])}
 
 
-class WholeNumber(_Messages, fields.Integer):
+class WholeNumber(Messages, fields.Integer):
     """A whole-number query parameter in ASCII digits within bounds."""
 
     def __init__(self, *, low=1, high=MAX_ID, description="", **kwargs):
