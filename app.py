@@ -164,10 +164,9 @@ def _register_blueprints(app):
         # Flask-WTF looks for a form's token; the API's own guard, below, for a
         # header's, and only where the session cookie signs a change.
         csrf.exempt(module.bp)
-        core_api.register_blueprint(app, api, module.bp)
+        api.register_blueprint(module.bp)
     app.before_request(core_api.guard_unsafe_api_requests)
-    core_api.register_openapi(app, api, *(module.OPENAPI for module in modules
-                                          if hasattr(module, "OPENAPI")))
+    core_api.register_openapi(app, api)
 
 
 def _register_cli(app):

@@ -1,7 +1,6 @@
 """What every JSON endpoint shares: the API (flask-smorest) that parses bodies and
 queries, serialises answers and documents both; the guard of changes; the document."""
 
-from datetime import date
 from functools import wraps
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -19,8 +18,6 @@ from wtforms import ValidationError
 from core.errors import BadRequest, Forbidden, ValidationFailed
 from core.fields import field_messages
 from core.http import API_PREFIX
-from core.localtime import plausible_day
-from core.schema import MAX_ID, read_whole_number, years_message
 
 API_ROOT = "/api/v1"
 
@@ -201,67 +198,12 @@ def guard_unsafe_api_requests():
     return None
 
 
-def _bad_query(name, message):
-    return ValidationFailed(_("Check the query parameters."), fields={name: message})
-
-
-def query_choice(name: str, codes) -> str | None:
-    """A query parameter that is one of some codes, or None when absent."""
-    value = request.args.get(name) or None
-    if value is not None and value not in codes:
-        raise _bad_query(name, _("Unknown code."))
-    return value
-
-
-def query_int(name: str, default: int | None = None, *, low: int = 1,
-              high: int = MAX_ID, required: bool = False) -> int | None:
-    """A whole-number query parameter within bounds."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise _bad_query(name, _("This field is required."))
-        return default
-    number = read_whole_number(raw, low, high)
-    if number is None:
-        raise _bad_query(name, _("Expected a whole number from %(low)d to %(high)d.",
-                                 low=low, high=high))
-    return number
-
-
-def query_date(name: str, default: date | None = None) -> date:
-    """A date query parameter (2026-12-01) in the years the app takes."""
-    raw = request.args.get(name)
-    if raw is None and default is not None:
-        return default
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        raise _bad_query(name, _("Expected a date such as 2026-12-01.")) from None
-    if not plausible_day(day):
-        raise _bad_query(name, years_message())
-    return day
-
-
 def error_responses(*statuses) -> dict:
     """OpenAPI response entries for error statuses, all in the one error shape."""
     return {str(status): {"description": "Error",
                           "content": {"application/json": {
                               "schema": {"$ref": "#/components/schemas/Error"}}}}
             for status in statuses}
-
-
-def json_response(schema_ref: str, description="OK", *, array=False) -> dict:
-    """An OpenAPI response entry for a JSON object or a list of them."""
-    schema = {"$ref": f"#/components/schemas/{schema_ref}"}
-    if array:
-        schema = {"type": "array", "items": schema}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def json_request(schema_ref: str) -> dict:
-    """An OpenAPI request body entry for a JSON object."""
-    return {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
 
 
 def make_api(app) -> Api:
@@ -272,9 +214,9 @@ def make_api(app) -> Api:
     return Api(app)
 
 
-def register_openapi(app, api: Api, *parts) -> None:
-    """Assemble the document: what ``api`` declares, under the API's root, beside
-    each package's ``{"paths", "schemas"}`` part not yet declared through it."""
+def register_openapi(app, api: Api) -> None:
+    """Assemble the document from what ``api`` declares, under the API's root, with
+    the security schemes and the answers every operation of a kind may give."""
     declared = api.spec.to_dict()
     components = declared.get("components", {})
     document = {
@@ -301,9 +243,6 @@ def register_openapi(app, api: Api, *parts) -> None:
         "paths": {path.removeprefix(API_ROOT): operations
                   for path, operations in declared.get("paths", {}).items()},
     }
-    for part in parts:
-        document["paths"].update(part["paths"])
-        document["components"]["schemas"].update(part["schemas"])
     # Every body is read the same way (json_body and the app's JSON provider): one
     # that cannot be read is a 400, one larger than MAX_CONTENT_LENGTH a 413.
     # Every change may be refused as a forgery (403, guard_unsafe_api_requests)
@@ -323,15 +262,6 @@ def register_openapi(app, api: Api, *parts) -> None:
             for status, entry in error_responses(*statuses).items():
                 operation.setdefault("responses", {}).setdefault(status, entry)
     app.extensions["openapi"] = document
-
-
-def register_blueprint(app, api: Api, blueprint) -> None:
-    """Register an API blueprint: through ``api`` (and so into the document) when it
-    declares its operations, else on the app alone."""
-    if isinstance(blueprint, flask_smorest.Blueprint):
-        api.register_blueprint(blueprint)
-    else:
-        app.register_blueprint(blueprint)
 
 
 @bp.get("/openapi.json")

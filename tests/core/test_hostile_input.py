@@ -35,7 +35,6 @@ from core.localtime import (
     strict_local_datetime,
 )
 from core.models import Municipality
-from core.schema import Nested, Object, Schema, String
 from extensions import db
 from families.models import Family
 from tests.conftest import (
@@ -734,8 +733,8 @@ def _api_modules():
 
 
 def _text_of_the_api():
-    """(schema.field, multi-line) of every text field each API module declares:
-    its marshmallow schemas (as the document names them) and any core.schema ones."""
+    """(schema.field, multi-line) of every text field each API module declares in
+    its marshmallow schemas, named as the document names them."""
     found = {}
     for module in _api_modules():
         for value in vars(module).values():
@@ -746,12 +745,6 @@ def _text_of_the_api():
                     item = getattr(field, "inner", field)
                     if isinstance(item, Text) and not field.dump_only:
                         found[f"{name}.{field_name}"] = item.multiline
-            elif isinstance(value, Schema):
-                for field_name, field in value.fields.items():
-                    item = getattr(field, "item", field)
-                    if isinstance(field, (Object, Nested)) or not isinstance(item, String):
-                        continue
-                    found[f"{value.name}.{field_name}"] = item.multiline
     return found
 
 
