@@ -45,11 +45,14 @@ class Parser(FlaskParser):
     that does not fit its field a 422 ``validation_failed`` naming the field."""
 
     def load_json(self, req, schema):
+        """The body, read as every API body is read (``json_body``)."""
         return json_body()
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        """Raise the domain error that ``core.http`` answers in the one shape."""
         (location, messages), = error.messages.items()
-        if not isinstance(messages, dict):  # the body as a whole
+        if not isinstance(messages, dict) or set(messages) == {"_schema"}:
+            # The body as a whole is not an object (json_body refuses it first).
             raise BadRequest(_("The request body must be a JSON object."),
                              code="invalid_json")
         message = _("Check the query parameters.") if location in ("query", "querystring") \

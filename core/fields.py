@@ -39,6 +39,7 @@ class Messages:
     """
 
     def make_error(self, key, **kwargs):
+        """The error of ``key``: ours for a missing or empty value."""
         if key == "required":
             return ValidationError(_("This field is required."))
         if key == "null":
@@ -119,10 +120,6 @@ class Integer(Messages, fields.Integer):
         return value
 
 
-class Number(Messages, fields.Float):
-    """Any number, only in answers (a figure of a report)."""
-
-
 class Date(Messages, fields.String):
     """A date (2026-12-01) in the years the app takes (birth dates reach further back)."""
 
@@ -133,6 +130,7 @@ class Date(Messages, fields.String):
                          **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
+        # The packages' representations may give the ISO text already.
         return value.isoformat() if isinstance(value, date) else value
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -253,6 +251,7 @@ class Body(Schema):
                       "type": "The request body must be a JSON object."}
 
     def handle_error(self, error, data, **kwargs):
+        """Put the schema's own messages in the caller's language."""
         # The schema's own messages (an unknown field, not an object) in the
         # caller's language; marshmallow's are fixed English strings.
         error.messages = _translated(error.messages)
