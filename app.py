@@ -199,17 +199,16 @@ def _register_blueprints(app):
                       matching_views.bp, reminders_views.bp, reminders_views.opt_out_bp,
                       reports_views.bp, working_time_views.bp):
         app.register_blueprint(blueprint)
-    for api in (core_api, accounts_api, families_api, groups_api, calendars_api,
-                matching_api, reminders_api, reports_api, casework_api):
+    api = core_api.make_api(app)
+    modules = (core_api, accounts_api, families_api, groups_api, calendars_api,
+               matching_api, reminders_api, reports_api, casework_api)
+    for module in modules:
         # Flask-WTF looks for a form's token; the API's own guard, below, for a
         # header's, and only where the session cookie signs a change.
-        csrf.exempt(api.bp)
-        app.register_blueprint(api.bp)
+        csrf.exempt(module.bp)
+        api.register_blueprint(module.bp)
     app.before_request(core_api.guard_unsafe_api_requests)
-    core_api.register_openapi(app, accounts_api.OPENAPI, families_api.OPENAPI,
-                              groups_api.OPENAPI, calendars_api.OPENAPI,
-                              matching_api.OPENAPI, reminders_api.OPENAPI,
-                              reports_api.OPENAPI, casework_api.OPENAPI)
+    core_api.register_openapi(app, api)
 
 
 def _register_cli(app):

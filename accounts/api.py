@@ -1,19 +1,33 @@
 """The caller and the staff list: GET /api/v1/me and GET /api/v1/users."""
 
-from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields
 
 from accounts import services
-from accounts.models import User
-from core.api import error_responses, json_response
-from core.errors import ValidationFailed
+from core.api import API_ROOT, Blueprint
+from core.fields import Body, Choice, Query
 from core.roles import ADMIN, COORDINATOR, ROLES, SOCIAL_WORKER, login_required, roles_required
 
-bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("accounts_api", __name__, url_prefix=API_ROOT)
 
 
-def user_json(user: User) -> dict:
+class UserSchema(Body):
+    """A member of staff as the API shows them."""
+
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = Choice(ROLES, required=True)
+    municipalities = fields.List(fields.String(), required=True, metadata={
+        "description": "The names of the user's municipalities"})
+
+
+class StaffQuery(Query):
+    role = Choice(ROLES)
+
+
+def user_json(user) -> dict:
+    """A user as the API answers them (also for other packages' answers)."""
     return {
         "id": user.id,
         "email": user.email,
@@ -24,46 +38,21 @@ def user_json(user: User) -> dict:
 
 
 @bp.get("/me")
+@bp.doc(summary="The caller")
 @login_required
+@bp.response(200, UserSchema)
+@bp.errors(401)
 def me():
-    return jsonify(user_json(current_user))
+    """The signed-in caller."""
+    return user_json(current_user)
 
 
 @bp.get("/users")
+@bp.doc(summary="Active staff, for assigning them")
 @roles_required(ADMIN, COORDINATOR, SOCIAL_WORKER)
-def users():
+@bp.arguments(StaffQuery, location="query", as_kwargs=True)
+@bp.response(200, UserSchema(many=True))
+@bp.errors(401, 403)
+def users(role=None):
     """Active staff, for those who assign workers to families and groups."""
-    role = request.args.get("role")
-    if role is not None and role not in ROLES:
-        raise ValidationFailed(_("Unknown role."), fields={"role": _("Unknown role.")})
-    return jsonify([user_json(user) for user in services.staff(role)])
-
-
-USER_SCHEMA = {
-    "type": "object",
-    "required": ["id", "email", "name", "role", "municipalities"],
-    "properties": {
-        "id": {"type": "integer"},
-        "email": {"type": "string"},
-        "name": {"type": "string"},
-        "role": {"type": "string", "enum": list(ROLES)},
-        "municipalities": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
-OPENAPI = {
-    "schemas": {"User": USER_SCHEMA},
-    "paths": {
-        "/me": {"get": {
-            "summary": "The caller",
-            "responses": {"200": json_response("User"), **error_responses(401)},
-        }},
-        "/users": {"get": {
-            "summary": "Active staff, for assigning them",
-            "parameters": [{"name": "role", "in": "query", "required": False,
-                            "schema": {"type": "string", "enum": list(ROLES)}}],
-            "responses": {"200": json_response("User", array=True),
-                          **error_responses(401, 403, 422)},
-        }},
-    },
-}
+    return [user_json(user) for user in services.staff(role)]

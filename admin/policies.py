@@ -15,6 +15,7 @@ from core import audit
 from core.clock import get_clock
 from core.forms import attempt
 from core.roles import ADMIN, roles_required
+from core.unit_of_work import discard
 from extensions import db
 from matching import forms as matching_forms
 from matching import services as matching_services
@@ -25,10 +26,6 @@ from reminders import services as reminder_services
 from reminders.models import POLICY_KINDS
 
 bp = Blueprint("policies", __name__)
-
-
-def _origin():
-    return request.remote_addr
 
 
 # --- matching --------------------------------------------------------------
@@ -56,8 +53,7 @@ def matching_policy():
     if form.validate_on_submit():
         saved = _save_policy(form.policy_fields())
         audit.record(current_user, "matching_policy.update", "matching_policy", saved.id,
-                     at=get_clock().now(), origin=_origin())
-        db.session.commit()
+                     at=get_clock().now())
         flash(_("The matching weights were saved. New matches and proposals use them."),
               "success")
         return redirect(url_for(".matching_policy"))
@@ -82,11 +78,10 @@ def reminder_policy():
                         quiet_end=form.quiet_end.data, horizon_days=form.horizon_days.data,
                         clock=get_clock())
         if saved is not None:
-            db.session.commit()
             flash(_("The reminder policy was saved. Reminders planned from now on follow"
                     " it."), "success")
             return redirect(url_for(".reminder_policy"))
-        db.session.rollback()
+        discard()
     status = 422 if form.is_submitted() else 200
     return render_template("admin/reminder_policy.html", form=form, kinds=POLICY_KINDS,
                            current=current), status

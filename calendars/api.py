@@ -3,9 +3,10 @@ working hours and absences."""
 
 from datetime import time, timedelta
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError, fields
 
 from calendars import services, working_time
 from calendars.events import HOME_VISIT, Event, worker_events
@@ -21,71 +22,150 @@ from calendars.models import (
     HomeVisit,
 )
 from calendars.sight import BUSY, shown_to
-from core.api import (
-    error_responses,
-    json_body,
-    json_request,
-    json_response,
-    query_date,
-    query_int,
-)
+from core.api import API_ROOT, Blueprint, checks, loads
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
-from core.localtime import iso_local, local_datetime, local_today, unit_zone
-from core.roles import login_required
-from core.schema import (
+from core.fields import (
+    Body,
     Boolean,
     Choice,
     Date,
-    FieldError,
     Instant,
     Integer,
-    ListOf,
+    List,
     Nested,
-    Object,
-    Schema,
-    String,
+    Query,
+    Text,
     Time,
+    WholeNumber,
 )
+from core.localtime import iso_local, local_datetime, local_today, unit_zone
+from core.roles import login_required
 from extensions import db
 from families.services import get_family, record_listing
+from groups.api import SkippedDate
 from groups.services import series_rule
 
-bp = Blueprint("calendars_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("calendars_api", __name__, url_prefix=API_ROOT)
 
 MIDNIGHT = time(0)
 MAX_RANGE_DAYS = 366
 MAX_SLOT_RANGE_DAYS = 62
+EVENT_TYPES = ("home_visit", "group_session", BUSY)
 
-VISIT_SERIES = Schema("VisitSeries", {
-    "weekday": Integer(required=True, description="1-7 from Monday"),
-    "start_time": Time(required=True),
-    "duration_minutes": Integer(required=True),
-    "first_date": Date(required=True),
-    "count": Integer(nullable=True),
-    "until": Date(nullable=True),
-    "interval_weeks": Integer(),
-    "removed_dates": ListOf(Date(), max_items=104),
-})
 
-VISIT = Schema("Visit", {
-    "id": Integer(read_only=True),
-    "family_id": Integer(required=True),
-    "worker_ids": ListOf(Integer(), required=True, max_items=2),
-    "kind": Choice(VISIT_KINDS, required=True),
-    "start": Instant(description="Required unless a series is given"),
-    "end": Instant(description="Required unless a series is given"),
-    "place": String(PLACE_MAX, description="The family's home when not given"),
-    "municipality": String(120, nullable=True,
-                           description="Where the visit is; the family's by default"),
-    "status": Choice(VISIT_STATUSES),
-    "status_reason": String(REASON_MAX),
-    "notes": String(5000, multiline=True, description="Kept in the system only"),
-    "sequence": Integer(read_only=True, minimum=0),
-    "series": Object(VISIT_SERIES, nullable=True,
-                     description="Book regular visits instead of one"),
-    "confirm": Boolean(description="Book despite soft clashes (warnings)"),
-})
+class VisitSeriesSchema(Body):
+    """Regular visits: a weekday and a time, weekly or every few weeks."""
+
+    weekday = Integer(required=True, description="1-7 from Monday")
+    start_time = Time(required=True)
+    duration_minutes = Integer(required=True)
+    first_date = Date(required=True)
+    count = Integer(allow_none=True)
+    until = Date(allow_none=True)
+    interval_weeks = Integer()
+    removed_dates = List(Date(), max_items=104)
+
+
+class VisitSchema(Body):
+    """A home visit as answered; its place is null for those who may not see the
+    family's address."""
+
+    id = Integer(dump_only=True)
+    family_id = Integer(required=True)
+    worker_ids = List(Integer(), required=True, max_items=2)
+    kind = Choice(VISIT_KINDS, required=True)
+    start = Instant(description="Required unless a series is given")
+    end = Instant(description="Required unless a series is given")
+    place = Text(PLACE_MAX, allow_none=True,
+                 description="The family's home when not given")
+    municipality = Text(120, allow_none=True,
+                        description="Where the visit is; the family's by default")
+    status = Choice(VISIT_STATUSES)
+    status_reason = Text(REASON_MAX)
+    notes = Text(5000, multiline=True, description="Kept in the system only")
+    sequence = Integer(dump_only=True, minimum=0)
+    series_id = Integer(dump_only=True, allow_none=True)
+    invited_social_worker_id = Integer(dump_only=True, allow_none=True)
+    series = Nested(VisitSeriesSchema, allow_none=True, load_only=True,
+                    description="Book regular visits instead of one")
+    confirm = Boolean(load_only=True, description="Book despite soft clashes (warnings)")
+
+
+class VisitInputSchema(VisitSchema):
+    """A visit as booked: a place given is text, never null."""
+
+    place = Text(PLACE_MAX, description="The family's home when not given")
+
+
+class VisitChangesSchema(VisitInputSchema):
+    """A change of a visit: any of its fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class BookedSeriesSchema(Body):
+    """The visits of a booked series and the dates it skipped, with why."""
+
+    visits = fields.List(fields.Nested(VisitSchema), required=True)
+    skipped = fields.List(fields.Nested(SkippedDate), required=True)
+
+
+class EventSchema(Body):
+    """A visit or a group session in a worker's calendar. A visit to a family the
+    caller may not see is busy time: its type, start, end and status only."""
+
+    uid = fields.String()
+    type = Choice(EVENT_TYPES, required=True)
+    id = fields.Integer()
+    start = Instant(required=True)
+    end = Instant(required=True)
+    status = fields.String(required=True)
+    sequence = fields.Integer()
+    municipality = fields.String(allow_none=True)
+    place = fields.String(allow_none=True)
+    worker_ids = fields.List(fields.Integer())
+    kind = fields.String()
+    family_id = fields.Integer()
+    family_reference = fields.String()
+    group_id = fields.Integer()
+    group_name = fields.String()
+
+
+class SlotSchema(Body):
+    """A start time where a visit fits."""
+
+    start = Instant()
+    end = Instant()
+    travel_minutes = fields.Integer()
+    preferred = fields.Boolean()
+
+
+class RangeQuery(Query):
+    start = Date(data_key="from", description="Today by default")
+    end = Date(data_key="to", description="Six days after from by default")
+
+
+class VisitListQuery(RangeQuery):
+    worker = WholeNumber()
+    family = WholeNumber()
+
+
+class EventListQuery(RangeQuery):
+    cancelled = fields.String(metadata={"enum": ["true", "false"],
+                                        "description": "true: cancelled events too"})
+
+
+class FreeSlotQuery(RangeQuery):
+    duration = WholeNumber(low=15, high=services.MAX_VISIT_MINUTES, required=True)
+    with_worker = WholeNumber()
+    family = WholeNumber()
+    limit = WholeNumber(high=500, load_default=50)
+
+
+class AbsenceListQuery(Query):
+    start = Date(data_key="from", description="Today by default")
 
 
 def visit_json(visit: HomeVisit, reader) -> dict:
@@ -138,40 +218,63 @@ def _settings():
     return services.CalendarSettings.from_config(current_app.config)
 
 
-def _range(max_days):
+def _range(arguments, max_days):
     """The from and to dates of a query (inclusive), checked."""
-    today = local_today(get_clock().now())
-    first = query_date("from", today)
-    last = query_date("to", first + timedelta(days=6))
+    first = arguments.get("start") or local_today(get_clock().now())
+    last = arguments.get("end") or first + timedelta(days=6)
     if last < first or (last - first).days >= max_days:
         raise ValidationFailed(_("Check the query parameters."), fields={
             "to": _("The range is 1 to %(n)d days, from before to.", n=max_days)})
     return first, last
 
 
+def _visit(visit_id):
+    return services.get_visit(current_user, visit_id, clock=get_clock())
+
+
+def _worker(worker_id):
+    return services.get_worker(current_user, worker_id)
+
+
+def _may_book():
+    if not services.may_book(current_user):
+        raise Forbidden(_("Your role does not allow booking visits."))
+
+
 @bp.get("/visits")
+@bp.doc(summary="Visits in a range that the caller may see")
 @login_required
-def list_visits():
-    first, last = _range(MAX_RANGE_DAYS)
+@bp.arguments(VisitListQuery, location="query")
+@bp.response(200, VisitSchema(many=True))
+@bp.errors(401)
+def list_visits(arguments):
+    """The visits in a range that the caller may see."""
+    first, last = _range(arguments, MAX_RANGE_DAYS)
     zone = unit_zone()
     query = services.visits_query(
         current_user, start=local_datetime(first, MIDNIGHT, zone),
         end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-        worker_id=query_int("worker"), family_id=query_int("family"))
+        worker_id=arguments.get("worker"), family_id=arguments.get("family"))
     visits = list(db.session.scalars(query))
     shown = {visit.family_id: visit.family for visit in visits}
+    body = [visit_json(visit, current_user) for visit in visits]
     if shown:
         record_listing(current_user, [shown[key] for key in sorted(shown)],
                        clock=get_clock())
-    return jsonify([visit_json(visit, current_user) for visit in visits])
+    return body
 
 
 @bp.post("/visits")
+@bp.doc(summary="Book a visit, or a series of visits", responses={"201": {
+    "description": "Booked: the visit, or for a series its visits and skipped dates",
+    "content": {"application/json": {"schema": {
+        "oneOf": [VisitSchema, BookedSeriesSchema]}}}}})
 @login_required
-def create_visit():
-    if not services.may_book(current_user):
-        raise Forbidden(_("Your role does not allow booking visits."))
-    fields = VISIT.parse(json_body())
+@checks(_may_book)
+@bp.arguments(VisitInputSchema)
+@bp.errors(401, 403, 404, 409)
+def create_visit(fields):
+    """Book a visit, or with ``series`` regular visits."""
     for name in ("status", "status_reason"):
         fields.pop(name, None)
     family = get_family(current_user, fields.pop("family_id"), clock=get_clock())
@@ -188,9 +291,9 @@ def create_visit():
         visits, skipped = services.book_series(
             current_user, family, rule=rule, removed=series.get("removed_dates", ()),
             **common)
-        return jsonify({"visits": [visit_json(visit, current_user) for visit in visits],
-                        "skipped": [{"date": s.day.isoformat(), "reason": s.reason}
-                                    for s in skipped]}), 201
+        return jsonify(BookedSeriesSchema().dump({
+            "visits": [visit_json(visit, current_user) for visit in visits],
+            "skipped": [{"date": s.day, "reason": s.reason} for s in skipped]})), 201
     missing = {name: _("This field is required.") for name in ("start", "end")
                if name not in fields}
     if missing:
@@ -198,144 +301,189 @@ def create_visit():
     visit = services.book_visit(current_user, family, start=fields["start"],
                                 end=fields["end"], municipality=fields.get("municipality"),
                                 notes=fields.get("notes", ""), **common)
-    response = jsonify(visit_json(visit, current_user))
+    response = jsonify(VisitSchema().dump(visit_json(visit, current_user)))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
     return response
 
 
 @bp.get("/visits/<int:visit_id>")
+@bp.doc(summary="A visit")
 @login_required
-def get_visit(visit_id):
-    visit = services.get_visit(current_user, visit_id, clock=get_clock())
-    return jsonify(visit_json(visit, current_user))
+@loads(_visit)
+@bp.response(200, VisitSchema)
+@bp.errors(401, 404)
+def get_visit(visit):
+    """One visit as the caller may see it."""
+    return visit_json(visit, current_user)
 
 
 @bp.patch("/visits/<int:visit_id>")
+@bp.doc(summary="Move, reassign, cancel, mark done or note a visit")
 @login_required
-def update_visit(visit_id):
-    fields = VISIT.parse(json_body(), partial=True)
+@loads(_visit)
+@bp.arguments(VisitChangesSchema)
+@bp.response(200, VisitSchema)
+@bp.errors(401, 403, 404, 409)
+def update_visit(visit, fields):
+    """Change a visit; clashes need ``"confirm": true``."""
     if "family_id" in fields or "series" in fields:
         raise ValidationFailed(_("Check the fields."), fields={
             name: _("Cannot be changed.") for name in ("family_id", "series")
             if name in fields})
     confirm = fields.pop("confirm", False)
-    visit = services.get_visit(current_user, visit_id, clock=get_clock())
     services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
                           settings=_settings(), clock=get_clock())
-    return jsonify(visit_json(visit, current_user))
+    return visit_json(visit, current_user)
 
 
 @bp.delete("/visits/<int:visit_id>")
+@bp.doc(summary="Remove a visit booked by mistake")
 @login_required
-def delete_visit(visit_id):
-    visit = services.get_visit(current_user, visit_id, clock=get_clock())
+@loads(_visit)
+@bp.response(204, description="Removed")
+@bp.errors(401, 403, 404)
+def delete_visit(visit):
+    """Remove a visit booked by mistake."""
     services.delete_visit(current_user, visit, clock=get_clock())
-    return "", 204
+    return current_app.response_class(status=204)
 
 
 @bp.get("/workers/<int:worker_id>/events")
+@bp.doc(summary="A worker's visits and group sessions")
 @login_required
-def worker_event_list(worker_id):
-    worker = services.get_worker(current_user, worker_id)
-    first, last = _range(MAX_RANGE_DAYS)
+@loads(_worker)
+@bp.arguments(EventListQuery, location="query")
+@bp.response(200, EventSchema(many=True))
+@bp.errors(401, 404)
+def worker_event_list(worker, arguments):
+    """A worker's events in a range, as the caller may see them."""
+    first, last = _range(arguments, MAX_RANGE_DAYS)
     zone = unit_zone()
     events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
                            local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-                           include_cancelled=request.args.get("cancelled") == "true")
+                           include_cancelled=arguments.get("cancelled") == "true")
     shown = shown_to(current_user, events, clock=get_clock())
-    return jsonify([event_json(event) for event in shown])
+    body = [event_json(event) for event in shown]
+    return body
 
 
 @bp.get("/workers/<int:worker_id>/free-slots")
+@bp.doc(summary="Start times where a visit fits, best first")
 @login_required
-def worker_free_slots(worker_id):
-    worker = services.get_worker(current_user, worker_id)
-    first, last = _range(MAX_SLOT_RANGE_DAYS)
-    duration = query_int("duration", required=True, low=15,
-                         high=services.MAX_VISIT_MINUTES)
+@loads(_worker)
+@bp.arguments(FreeSlotQuery, location="query")
+@bp.response(200, SlotSchema(many=True))
+@bp.errors(401, 404)
+def worker_free_slots(worker, arguments):
+    """Free start times of the worker (and another) for a visit of some length."""
+    first, last = _range(arguments, MAX_SLOT_RANGE_DAYS)
     worker_ids = [worker.id]
-    with_worker = query_int("with_worker")
+    with_worker = arguments.get("with_worker")
     if with_worker:
         worker_ids.append(services.get_worker(current_user, with_worker).id)
-    family_id = query_int("family")
+    family_id = arguments.get("family")
     family = get_family(current_user, family_id, clock=get_clock()) if family_id else None
     slots = services.free_slots(worker_ids, first_day=first, last_day=last,
-                                duration_minutes=duration, family=family,
+                                duration_minutes=arguments["duration"], family=family,
                                 zone=unit_zone(), settings=_settings(),
                                 now=get_clock().now())
-    limit = query_int("limit", 50, high=500)
-    return jsonify([{"start": iso_local(slot.start), "end": iso_local(slot.end),
-                     "travel_minutes": slot.travel_minutes, "preferred": slot.preferred}
-                    for slot in slots[:limit]])
+    return [{"start": slot.start, "end": slot.end, "travel_minutes": slot.travel_minutes,
+             "preferred": slot.preferred} for slot in slots[:arguments["limit"]]]
 
 
 class Weekday(Integer):
     """An ISO weekday: 1 (Monday) to 7."""
 
-    def convert(self, value):
+    def __init__(self, **kwargs):
+        super().__init__(maximum=7, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise FieldError(_("Expected a whole number."))
+            raise ValidationError(_("Expected a whole number."))
         if value not in working_time.WEEKDAYS:
-            raise FieldError(_("A weekday is 1 to 7, from Monday."))
+            raise ValidationError(_("A weekday is 1 to 7, from Monday."))
         return value
 
-    def json_schema(self):
-        return {**super().json_schema(), "maximum": 7}
+
+class WorkingDaySchema(Body):
+    weekday = Weekday(required=True, description="1-7 from Monday")
+    start = Time(required=True)
+    end = Time(required=True, description="After the start, on the same day")
 
 
-WORKING_DAY = Schema("WorkingDay", {
-    "weekday": Weekday(required=True, description="1-7 from Monday"),
-    "start": Time(required=True),
-    "end": Time(required=True, description="After the start, on the same day"),
-})
+class WorkingHoursSchema(Body):
+    """A worker's hours, weekday by weekday."""
 
-WORKING_HOURS = Schema("WorkingHours", {
-    "default": Boolean(read_only=True,
-                       description="True while the worker works the unit's default hours"),
-    "days": Nested(WORKING_DAY, required=True, max_items=7,
-                   description="The weekdays worked, each once; a weekday missing is"
-                               " not worked"),
-})
+    default = Boolean(dump_only=True,
+                      description="True while the worker works the unit's default hours")
+    days = Nested(WorkingDaySchema, many=True, required=True, max_items=7,
+                  description="The weekdays worked, each once; a weekday missing is"
+                              " not worked")
 
-ABSENCE = Schema("Absence", {
-    "id": Integer(read_only=True),
-    "worker_id": Integer(read_only=True),
-    "kind": Choice(ABSENCE_KINDS, required=True),
-    "start": Instant(required=True),
-    "end": Instant(required=True, description="After the start, at most 366 days later"),
-    "note": String(REASON_MAX),
-    "confirm": Boolean(description="Record it although visits or group sessions are"
-                                   " booked in it (they stay booked)"),
-})
+
+class AbsenceSchema(Body):
+    """A worker's absence (leave, training)."""
+
+    id = Integer(dump_only=True)
+    worker_id = Integer(dump_only=True)
+    kind = Choice(ABSENCE_KINDS, required=True)
+    start = Instant(required=True)
+    end = Instant(required=True, description="After the start, at most 366 days later")
+    note = Text(REASON_MAX)
+    confirm = Boolean(load_only=True,
+                      description="Record it although visits or group sessions are"
+                                  " booked in it (they stay booked)")
+
+
+class AbsenceRecordedSchema(AbsenceSchema):
+    """A recorded absence and what is booked in it."""
+
+    booked = fields.List(fields.Nested(EventSchema), dump_only=True, required=True,
+                         metadata={"description": "The visits and group sessions booked"
+                                                  " in the absence, to be moved: they"
+                                                  " stay booked"})
 
 
 def working_hours_json(worker) -> dict:
+    """A worker's hours as answered."""
     hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
     return {"default": hours.default,
-            "days": [{"weekday": weekday, "start": start.strftime("%H:%M"),
-                      "end": end.strftime("%H:%M")}
+            "days": [{"weekday": weekday, "start": start, "end": end}
                      for weekday, (start, end) in sorted(hours.days.items())]}
 
 
 def absence_json(absence: Absence) -> dict:
+    """An absence as answered."""
     return {"id": absence.id, "worker_id": absence.user_id, "kind": absence.kind,
             "start": iso_local(absence.start), "end": iso_local(absence.end),
             "note": absence.note}
 
 
+def _hours_worker(worker_id):
+    return working_time.get_worker(current_user, worker_id)
+
+
 @bp.get("/workers/<int:worker_id>/working-hours")
+@bp.doc(summary="A family worker's working hours, weekday by weekday")
 @login_required
-def get_working_hours(worker_id):
-    worker = working_time.get_worker(current_user, worker_id)
-    return jsonify(working_hours_json(worker))
+@loads(_hours_worker)
+@bp.response(200, WorkingHoursSchema)
+@bp.errors(401, 404)
+def get_working_hours(worker):
+    """The worker's hours."""
+    return working_hours_json(worker)
 
 
 @bp.put("/workers/<int:worker_id>/working-hours")
+@bp.doc(summary="Set the worker's own working hours (every weekday worked)")
 @login_required
-def put_working_hours(worker_id):
-    worker = working_time.get_worker(current_user, worker_id)
-    fields = WORKING_HOURS.parse(json_body())
+@loads(_hours_worker)
+@bp.arguments(WorkingHoursSchema)
+@bp.response(200, WorkingHoursSchema)
+@bp.errors(401, 404)
+def put_working_hours(worker, fields):
+    """Set the worker's own hours; each weekday once."""
     days = {}
     for index, day in enumerate(fields["days"]):
         if day["weekday"] in days:
@@ -344,57 +492,77 @@ def put_working_hours(worker_id):
                 weekday=day["weekday"])})
         days[day["weekday"]] = (day["start"], day["end"])
     working_time.set_hours(current_user, worker, days)
-    return jsonify(working_hours_json(worker))
+    return working_hours_json(worker)
 
 
 @bp.delete("/workers/<int:worker_id>/working-hours")
+@bp.doc(summary="Forget the worker's own hours: the unit's default applies again")
 @login_required
-def delete_working_hours(worker_id):
-    worker = working_time.get_worker(current_user, worker_id)
+@loads(_hours_worker)
+@bp.response(204, description="The default applies")
+@bp.errors(401, 404)
+def delete_working_hours(worker):
+    """The unit's default hours apply to the worker again."""
     working_time.use_default_hours(current_user, worker)
-    return "", 204
+    return current_app.response_class(status=204)
 
 
 @bp.get("/workers/<int:worker_id>/absences")
+@bp.doc(summary="A family worker's absences ending after the start of a day")
 @login_required
-def list_absences(worker_id):
-    worker = working_time.get_worker(current_user, worker_id)
-    first = query_date("from", local_today(get_clock().now()))
+@loads(_hours_worker)
+@bp.arguments(AbsenceListQuery, location="query")
+@bp.response(200, AbsenceSchema(many=True))
+@bp.errors(401, 404)
+def list_absences(worker, arguments):
+    """The worker's absences from a day on (today by default)."""
+    first = arguments.get("start") or local_today(get_clock().now())
     absences = working_time.absences_of(worker, local_datetime(first, MIDNIGHT, unit_zone()))
-    return jsonify([absence_json(absence) for absence in absences])
+    return [absence_json(absence) for absence in absences]
 
 
 @bp.post("/workers/<int:worker_id>/absences")
+@bp.doc(summary="Record an absence (leave, training); with visits or group sessions"
+                " booked in it, only when confirmed")
 @login_required
-def create_absence(worker_id):
-    worker = working_time.get_worker(current_user, worker_id)
-    fields = ABSENCE.parse(json_body())
+@loads(_hours_worker)
+@bp.arguments(AbsenceSchema)
+@bp.response(201, AbsenceRecordedSchema, description="Recorded, with what it covers")
+@bp.errors(401, 404, 409)
+def create_absence(worker, fields):
+    """Record an absence of the worker."""
     absence, booked = working_time.add_absence(
         current_user, worker, kind=fields["kind"], start=fields["start"],
         end=fields["end"], note=fields.get("note", ""),
         confirm=fields.get("confirm", False))
-    return jsonify({**absence_json(absence),
-                    "booked": [event_json(event) for event in booked]}), 201
+    return {**absence_json(absence), "booked": [event_json(event) for event in booked]}
 
 
 @bp.delete("/absences/<int:absence_id>")
+@bp.doc(summary="Remove an absence")
 @login_required
-def delete_absence(absence_id):
-    absence = working_time.get_absence(current_user, absence_id)
+@loads(lambda absence_id: working_time.get_absence(current_user, absence_id))
+@bp.response(204, description="Removed")
+@bp.errors(401, 404)
+def delete_absence(absence):
+    """Remove an absence."""
     working_time.delete_absence(current_user, absence)
-    return "", 204
+    return current_app.response_class(status=204)
 
 
-FEED = Schema("Feed", {
-    "id": Integer(read_only=True),
-    "owner_type": Choice(FEED_OWNER_TYPES, required=True),
-    "owner_id": Integer(required=True),
-    "privacy": Choice(FEED_PRIVACY_LEVELS, description="minimal by default"),
-    "locale": Choice(("fi", "en"), description="The language of the feed's texts"),
-    "url": String(300, read_only=True, nullable=True,
-                  description="Only in the answer that creates or rotates the feed"),
-    "webcal_url": String(300, read_only=True, nullable=True),
-})
+class FeedSchema(Body):
+    """A calendar feed of a worker, a group or a family."""
+
+    id = Integer(dump_only=True)
+    owner_type = Choice(FEED_OWNER_TYPES, required=True)
+    owner_id = Integer(required=True)
+    privacy = Choice(FEED_PRIVACY_LEVELS, description="minimal by default")
+    locale = Choice(("fi", "en"), description="The language of the feed's texts")
+    url = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "Only in the answer that creates or rotates the feed"})
+    webcal_url = fields.String(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    last_used_at = Instant(dump_only=True, allow_none=True)
 
 
 def feed_urls(secret: str) -> tuple[str, str]:
@@ -405,6 +573,7 @@ def feed_urls(secret: str) -> tuple[str, str]:
 
 
 def feed_json(feed, secret: str | None = None) -> dict:
+    """A feed as answered; its addresses only with the secret just made."""
     url, webcal = feed_urls(secret) if secret else (None, None)
     return {"id": feed.id, "owner_type": feed.owner_type, "owner_id": feed.owner_id,
             "privacy": feed.privacy, "locale": feed.locale, "url": url,
@@ -413,211 +582,59 @@ def feed_json(feed, secret: str | None = None) -> dict:
             "last_used_at": iso_local(feed.last_used_at)}
 
 
+# A feed's secret is in the answer that makes it: no cache may keep it.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _feed(feed_id):
+    return services.get_feed(current_user, feed_id)
+
+
 @bp.get("/feeds")
+@bp.doc(summary="The caller's calendar feeds")
 @login_required
+@bp.response(200, FeedSchema(many=True))
+@bp.errors(401)
 def list_feeds():
     """The caller's live feeds (their secrets are not kept, so no URLs)."""
-    return jsonify([feed_json(feed) for feed in services.feeds_of(current_user)])
+    return [feed_json(feed) for feed in services.feeds_of(current_user)]
 
 
 @bp.post("/feeds")
+@bp.doc(summary="A calendar feed of a worker, a group or a family")
 @login_required
-def create_feed():
-    fields = FEED.parse(json_body())
+@bp.arguments(FeedSchema)
+@bp.response(201, FeedSchema, description="Created")
+@bp.errors(401, 404)
+def create_feed(fields):
+    """Make a feed; its address is in this answer only."""
     feed, secret = services.create_feed(
         current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock(), **fields)
-    return _with_secret(feed_json(feed, secret))
+    return feed_json(feed, secret), 201, NO_STORE
 
 
 @bp.post("/feeds/<int:feed_id>/rotate")
+@bp.doc(summary="A new URL for the feed; the old one stops at once")
 @login_required
-def rotate_feed(feed_id):
-    feed = services.get_feed(current_user, feed_id)
+@loads(_feed)
+@bp.response(201, FeedSchema, description="Created")
+@bp.errors(401, 404)
+def rotate_feed(feed):
+    """Replace the feed's secret; the old address stops at once."""
     new, secret = services.rotate_feed(
         current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock())
-    return _with_secret(feed_json(new, secret))
-
-
-def _with_secret(document: dict):
-    """A 201 that carries a feed's secret, which no cache may keep."""
-    response = jsonify(document)
-    response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return feed_json(new, secret), 201, NO_STORE
 
 
 @bp.delete("/feeds/<int:feed_id>")
+@bp.doc(summary="Revoke a feed: its URL answers 404 at once")
 @login_required
-def delete_feed(feed_id):
-    services.revoke_feed(current_user, services.get_feed(current_user, feed_id),
-                         clock=get_clock())
-    return "", 204
-
-
-_VISIT_ID = [{"name": "visit_id", "in": "path", "required": True,
-              "schema": {"type": "integer"}}]
-_WORKER_ID = [{"name": "worker_id", "in": "path", "required": True,
-               "schema": {"type": "integer"}}]
-_RANGE = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-          {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
-
-EVENT_SCHEMA = {"type": "object", "required": ["type", "start", "end", "status"],
-                "description": "A visit to a family the caller may not see is busy"
-                               " time: its type, start, end and status only",
-                "properties": {
-    "uid": {"type": "string"}, "type": {"type": "string",
-                                        "enum": ["home_visit", "group_session", BUSY]},
-    "id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},
-    "end": {"type": "string", "format": "date-time"}, "status": {"type": "string"},
-    "sequence": {"type": "integer"}, "municipality": {"type": ["string", "null"]},
-    "place": {"type": ["string", "null"]},
-    "worker_ids": {"type": "array", "items": {"type": "integer"}},
-    "kind": {"type": "string"}, "family_id": {"type": "integer"},
-    "family_reference": {"type": "string"}, "group_id": {"type": "integer"},
-    "group_name": {"type": "string"}}}
-SLOT_SCHEMA = {"type": "object", "properties": {
-    "start": {"type": "string", "format": "date-time"},
-    "end": {"type": "string", "format": "date-time"},
-    "travel_minutes": {"type": "integer"}, "preferred": {"type": "boolean"}}}
-
-BOOKED_SERIES_SCHEMA = {"type": "object", "required": ["visits", "skipped"], "properties": {
-    "visits": {"type": "array", "items": {"$ref": "#/components/schemas/Visit"}},
-    "skipped": {"type": "array", "items": {"type": "object", "properties": {
-        "date": {"type": "string", "format": "date"}, "reason": {"type": "string"}}}}}}
-
-_FEED_ID = [{"name": "feed_id", "in": "path", "required": True,
-             "schema": {"type": "integer"}}]
-_ABSENCE_ID = [{"name": "absence_id", "in": "path", "required": True,
-                "schema": {"type": "integer"}}]
-
-WORKING_HOURS_SCHEMA = WORKING_HOURS.json_schema()
-WORKING_HOURS_SCHEMA["properties"]["days"]["minItems"] = 1
-ABSENCE_RECORDED_SCHEMA = {"allOf": [
-    {"$ref": "#/components/schemas/Absence"},
-    {"type": "object", "required": ["booked"], "properties": {"booked": {
-        "type": "array", "items": {"$ref": "#/components/schemas/Event"},
-        "description": "The visits and group sessions booked in the absence, to be"
-                       " moved: they stay booked"}}}]}
-
-OPENAPI = {
-    "schemas": {"Feed": FEED.json_schema(), "Visit": VISIT.json_schema(),
-                "BookedSeries": BOOKED_SERIES_SCHEMA,
-                "VisitSeries": VISIT_SERIES.json_schema(), "Event": EVENT_SCHEMA,
-                "Slot": SLOT_SCHEMA, "WorkingDay": WORKING_DAY.json_schema(),
-                "WorkingHours": WORKING_HOURS_SCHEMA, "Absence": ABSENCE.json_schema()},
-    "paths": {
-        "/feeds": {
-            "get": {"summary": "The caller's calendar feeds",
-                    "responses": {"200": json_response("Feed", array=True),
-                                  **error_responses(401)}},
-            "post": {"summary": "A calendar feed of a worker, a group or a family",
-                     "requestBody": json_request("Feed"),
-                     "responses": {"201": json_response("Feed", "Created"),
-                                   **error_responses(400, 401, 404, 422)}},
-        },
-        "/feeds/{feed_id}": {
-            "parameters": _FEED_ID,
-            "delete": {"summary": "Revoke a feed: its URL answers 404 at once",
-                       "responses": {"204": {"description": "Revoked"},
-                                     **error_responses(401, 404)}},
-        },
-        "/feeds/{feed_id}/rotate": {
-            "parameters": _FEED_ID,
-            "post": {"summary": "A new URL for the feed; the old one stops at once",
-                     "responses": {"201": json_response("Feed", "Created"),
-                                   **error_responses(401, 404)}},
-        },
-        "/visits": {
-            "get": {"summary": "Visits in a range that the caller may see",
-                    "parameters": [*_RANGE,
-                                   {"name": "worker", "in": "query",
-                                    "schema": {"type": "integer"}},
-                                   {"name": "family", "in": "query",
-                                    "schema": {"type": "integer"}}],
-                    "responses": {"200": json_response("Visit", array=True),
-                                  **error_responses(401, 422)}},
-            "post": {"summary": "Book a visit, or a series of visits",
-                     "requestBody": json_request("Visit"),
-                     "responses": {"201": {"description": "Booked: the visit, or for a"
-                                                          " series its visits and skipped dates",
-                                           "content": {"application/json": {"schema": {
-                                               "oneOf": [
-                                                   {"$ref": "#/components/schemas/Visit"},
-                                                   {"$ref": "#/components/schemas/"
-                                                            "BookedSeries"}]}}}},
-                                   **error_responses(400, 401, 403, 404, 409, 422)}},
-        },
-        "/visits/{visit_id}": {
-            "parameters": _VISIT_ID,
-            "get": {"summary": "A visit",
-                    "responses": {"200": json_response("Visit"), **error_responses(401, 404)}},
-            "patch": {"summary": "Move, reassign, cancel, mark done or note a visit",
-                      "requestBody": json_request("Visit"),
-                      "responses": {"200": json_response("Visit"),
-                                    **error_responses(400, 401, 403, 404, 409, 422)}},
-            "delete": {"summary": "Remove a visit booked by mistake",
-                       "responses": {"204": {"description": "Removed"},
-                                     **error_responses(401, 403, 404)}},
-        },
-        "/workers/{worker_id}/events": {
-            "parameters": _WORKER_ID,
-            "get": {"summary": "A worker's visits and group sessions",
-                    "parameters": _RANGE,
-                    "responses": {"200": json_response("Event", array=True),
-                                  **error_responses(401, 404, 422)}},
-        },
-        "/workers/{worker_id}/free-slots": {
-            "parameters": _WORKER_ID,
-            "get": {"summary": "Start times where a visit fits, best first",
-                    "parameters": [*_RANGE,
-                                   {"name": "duration", "in": "query", "required": True,
-                                    "schema": {"type": "integer", "minimum": 15}},
-                                   {"name": "with_worker", "in": "query",
-                                    "schema": {"type": "integer"}},
-                                   {"name": "family", "in": "query",
-                                    "schema": {"type": "integer"}},
-                                   {"name": "limit", "in": "query",
-                                    "schema": {"type": "integer"}}],
-                    "responses": {"200": json_response("Slot", array=True),
-                                  **error_responses(401, 404, 422)}},
-        },
-        "/workers/{worker_id}/working-hours": {
-            "parameters": _WORKER_ID,
-            "get": {"summary": "A family worker's working hours, weekday by weekday",
-                    "responses": {"200": json_response("WorkingHours"),
-                                  **error_responses(401, 404)}},
-            "put": {"summary": "Set the worker's own working hours (every weekday worked)",
-                    "requestBody": json_request("WorkingHours"),
-                    "responses": {"200": json_response("WorkingHours"),
-                                  **error_responses(400, 401, 404, 422)}},
-            "delete": {"summary": "Forget the worker's own hours: the unit's default"
-                                  " applies again",
-                       "responses": {"204": {"description": "The default applies"},
-                                     **error_responses(401, 404)}},
-        },
-        "/workers/{worker_id}/absences": {
-            "parameters": _WORKER_ID,
-            "get": {"summary": "A family worker's absences ending after the start of a day",
-                    "parameters": [{"name": "from", "in": "query",
-                                    "description": "Today by default",
-                                    "schema": {"type": "string", "format": "date"}}],
-                    "responses": {"200": json_response("Absence", array=True),
-                                  **error_responses(401, 404, 422)}},
-            "post": {"summary": "Record an absence (leave, training); with visits or"
-                                " group sessions booked in it, only when confirmed",
-                     "requestBody": json_request("Absence"),
-                     "responses": {"201": {"description": "Recorded, with what it covers",
-                                           "content": {"application/json": {
-                                               "schema": ABSENCE_RECORDED_SCHEMA}}},
-                                   **error_responses(400, 401, 404, 409, 422)}},
-        },
-        "/absences/{absence_id}": {
-            "parameters": _ABSENCE_ID,
-            "delete": {"summary": "Remove an absence",
-                       "responses": {"204": {"description": "Removed"},
-                                     **error_responses(401, 404)}},
-        },
-    },
-}
+@loads(_feed)
+@bp.response(204, description="Revoked")
+@bp.errors(401, 404)
+def delete_feed(feed):
+    """Revoke a feed."""
+    services.revoke_feed(current_user, feed, clock=get_clock())
+    return current_app.response_class(status=204)

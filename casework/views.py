@@ -13,7 +13,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,10 +22,9 @@ from calendars.services import CalendarSettings
 from casework import privacy
 from casework.overview import family_overview
 from core.clock import get_clock
-from core.http import render_and_commit
 from core.localtime import local_today, unit_zone
 from core.roles import login_required
-from extensions import db
+from core.unit_of_work import keep_regardless
 from families import services
 from families.forms import ConfirmForm
 from families.models import Family
@@ -34,13 +32,9 @@ from families.models import Family
 bp = Blueprint("casework", __name__, url_prefix="/families")
 
 
-def _origin():
-    return request.remote_addr
-
-
 def _load_family(family_id) -> Family:
     """A family the user may see, its read written to the audit log; else 404."""
-    return services.get_family(current_user, family_id, clock=get_clock(), origin=_origin())
+    return services.get_family(current_user, family_id, clock=get_clock())
 
 
 @bp.get("/<int:family_id>")
@@ -49,7 +43,7 @@ def detail(family_id):
     """A family with its members, plan, visits, groups, reminders and track history."""
     family = _load_family(family_id)
     now = get_clock().now()
-    return render_and_commit(
+    return render_template(
         "casework/family.html", family=family, today=local_today(now),
         overview=family_overview(current_user, family, now=now))
 
@@ -61,10 +55,8 @@ def detail(family_id):
 def export_family(family_id):
     """Everything held on the family as a JSON file, for a right-of-access request."""
     family = _load_family(family_id)
-    document = privacy.export_family(current_user, family, clock=get_clock(),
-                                     origin=_origin())
+    document = privacy.export_family(current_user, family, clock=get_clock())
     name = privacy.export_filename(family, get_clock().now())
-    db.session.commit()
     return Response(json.dumps(document, ensure_ascii=False, indent=2),
                     mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -79,9 +71,8 @@ def close_family(family_id):
     form = ConfirmForm()
     if form.validate_on_submit():
         effects = privacy.close_family(
-            current_user, family, zone=unit_zone(), clock=get_clock(), origin=_origin(),
+            current_user, family, zone=unit_zone(), clock=get_clock(),
             calendar_settings=CalendarSettings.from_config(current_app.config))
-        db.session.commit()
         flash(_("The family's work was closed: %(visits)d visits cancelled, %(places)d"
                 " group places ended, %(reminders)d messages stopped.",
                 visits=effects.visits, places=effects.group_places,
@@ -90,5 +81,5 @@ def close_family(family_id):
     effects = privacy.closing_effects(family, get_clock().now())
     page = render_template("casework/close.html", form=form, family=family,
                            effects=effects, retention=privacy.retention_period())
-    db.session.commit()  # the audit event of the read
+    keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return page, 422 if form.is_submitted() else 200

@@ -1,37 +1,119 @@
-"""What every JSON endpoint shares: reading bodies and queries, the OpenAPI document."""
+"""What every JSON endpoint shares: the API (flask-smorest) that parses bodies and
+queries, serialises answers and documents both; the guard of changes; the document."""
 
-from datetime import date
+from functools import wraps
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, request
+import flask_smorest
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
+from webargs.flaskparser import FlaskParser
 from wtforms import ValidationError
 
 from core.errors import BadRequest, Forbidden, ValidationFailed
+from core.fields import field_messages
 from core.http import API_PREFIX
-from core.localtime import plausible_day
-from core.schema import MAX_ID, read_whole_number, years_message
 
-bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
+API_ROOT = "/api/v1"
 
-OPENAPI = {"paths": {}, "schemas": {}}
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message", "fields"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    }},
-}
+class ErrorDetail(Schema):
+    """The inside of every error answer."""
 
+    code = ma_fields.String(required=True)
+    message = ma_fields.String(required=True)
+    # "fields" names the schema's own fields in marshmallow: declared by its key.
+    field_messages = ma_fields.Dict(keys=ma_fields.String(), values=ma_fields.String(),
+                                    required=True, data_key="fields")
+    details = ma_fields.List(ma_fields.Dict())
+
+
+class ErrorSchema(Schema):
+    """The API's one error shape: {"error": {"code", "message", "fields"}}."""
+
+    error = ma_fields.Nested(ErrorDetail, required=True)
+
+
+class Parser(FlaskParser):
+    """Webargs reading bodies and queries as the API always has: a body that is
+    not a JSON object is a 400 ``invalid_json`` (``json_body``), and a value
+    that does not fit its field a 422 ``validation_failed`` naming the field."""
+
+    def load_json(self, req, schema):
+        """The body, read as every API body is read (``json_body``)."""
+        return json_body()
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        """Raise the domain error that ``core.http`` answers in the one shape."""
+        (location, messages), = error.messages.items()
+        if not isinstance(messages, dict) or set(messages) == {"_schema"}:
+            # The body as a whole is not an object (json_body refuses it first).
+            raise BadRequest(_("The request body must be a JSON object."),
+                             code="invalid_json")
+        message = _("Check the query parameters.") if location in ("query", "querystring") \
+            else _("Check the fields.")
+        raise ValidationFailed(message, fields=field_messages(messages))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A blueprint of the API: its arguments are read by our ``Parser``."""
+
+    ARGUMENTS_PARSER = Parser()
+
+    def errors(self, *statuses):
+        """Document error answers of an operation, all in the one error shape."""
+        def decorator(view):
+            for status in statuses:
+                view = self.alt_response(status, response=HTTPStatus(status).name)(view)
+            return view
+        return decorator
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest without its own error answers: the app's one error function
+    (``core.http.error_answer``) answers every error, pages and API alike."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        """Leave the app's handler of HTTP errors in place (core/http.py)."""
+
+
+def loads(loader):
+    """Put ``loader``'s object in place of a view's path ids, before the body is read.
+
+    ``loader(**path_ids)`` loads the object and checks the caller's access (404
+    for one that is missing or foreign, 403 for one they may not change): so a
+    foreign object is refused whatever the body holds. Sits between the route
+    and ``@bp.arguments``.
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(*args, loader(**kwargs))
+        return wrapped
+    return decorator
+
+
+def checks(check):
+    """Run ``check()`` (the caller's right to do this at all, 403) before the body
+    is read: a refusal does not depend on what the body holds."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            check()
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+bp = Blueprint("core_api", __name__, url_prefix=API_ROOT)
 
 def _not_json() -> BadRequest:
     return BadRequest(_("Send the request body as JSON (Content-Type: application/json)."),
@@ -119,47 +201,6 @@ def guard_unsafe_api_requests():
     return None
 
 
-def _bad_query(name, message):
-    return ValidationFailed(_("Check the query parameters."), fields={name: message})
-
-
-def query_choice(name: str, codes) -> str | None:
-    """A query parameter that is one of some codes, or None when absent."""
-    value = request.args.get(name) or None
-    if value is not None and value not in codes:
-        raise _bad_query(name, _("Unknown code."))
-    return value
-
-
-def query_int(name: str, default: int | None = None, *, low: int = 1,
-              high: int = MAX_ID, required: bool = False) -> int | None:
-    """A whole-number query parameter within bounds."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise _bad_query(name, _("This field is required."))
-        return default
-    number = read_whole_number(raw, low, high)
-    if number is None:
-        raise _bad_query(name, _("Expected a whole number from %(low)d to %(high)d.",
-                                 low=low, high=high))
-    return number
-
-
-def query_date(name: str, default: date | None = None) -> date:
-    """A date query parameter (2026-12-01) in the years the app takes."""
-    raw = request.args.get(name)
-    if raw is None and default is not None:
-        return default
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        raise _bad_query(name, _("Expected a date such as 2026-12-01.")) from None
-    if not plausible_day(day):
-        raise _bad_query(name, years_message())
-    return day
-
-
 def error_responses(*statuses) -> dict:
     """OpenAPI response entries for error statuses, all in the one error shape."""
     return {str(status): {"description": "Error",
@@ -168,27 +209,25 @@ def error_responses(*statuses) -> dict:
             for status in statuses}
 
 
-def json_response(schema_ref: str, description="OK", *, array=False) -> dict:
-    """An OpenAPI response entry for a JSON object or a list of them."""
-    schema = {"$ref": f"#/components/schemas/{schema_ref}"}
-    if array:
-        schema = {"type": "array", "items": schema}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def make_api(app) -> Api:
+    """The app's API: the blueprints registered through it are documented."""
+    app.config.setdefault("API_TITLE", "Perhetyö scheduling API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    return Api(app)
 
 
-def json_request(schema_ref: str) -> dict:
-    """An OpenAPI request body entry for a JSON object."""
-    return {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
-
-
-def register_openapi(app, *parts) -> None:
-    """Assemble the document from each package's ``{"paths", "schemas"}`` part."""
+def register_openapi(app, api: Api) -> None:
+    """Assemble the document from what ``api`` declares, under the API's root, with
+    the security schemes and the answers every operation of a kind may give."""
+    declared = api.spec.to_dict()
+    components = declared.get("components", {})
     document = {
         "openapi": "3.1.0",
         "info": {"title": "Perhetyö scheduling API", "version": "1"},
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": API_ROOT}],
         "components": {
+            **{key: value for key, value in components.items() if key != "schemas"},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "A personal API token. Failed attempts are"
@@ -200,14 +239,13 @@ def register_openapi(app, *parts) -> None:
                                            " the X-CSRFToken header and no Origin of"
                                            " another site (403 otherwise)."},
             },
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": dict(components.get("schemas", {})),
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {},
+        "tags": declared.get("tags", []),
+        "paths": {path.removeprefix(API_ROOT): operations
+                  for path, operations in declared.get("paths", {}).items()},
     }
-    for part in (OPENAPI, *parts):
-        document["paths"].update(part["paths"])
-        document["components"]["schemas"].update(part["schemas"])
     # Every body is read the same way (json_body and the app's JSON provider): one
     # that cannot be read is a 400, one larger than MAX_CONTENT_LENGTH a 413.
     # Every change may be refused as a forgery (403, guard_unsafe_api_requests)
@@ -215,7 +253,7 @@ def register_openapi(app, *parts) -> None:
     # meet the limit of failed bearer tokens (429).
     for operations in document["paths"].values():
         for method, operation in operations.items():
-            if not isinstance(operation, dict):
+            if not isinstance(operation, dict) or method == "parameters":
                 continue
             statuses = []
             if "requestBody" in operation:
@@ -230,11 +268,8 @@ def register_openapi(app, *parts) -> None:
 
 
 @bp.get("/openapi.json")
+@bp.doc(summary="This document", security=[],
+        responses={"200": {"description": "The OpenAPI document"}})
 def openapi_document():
     """The OpenAPI 3.1 description of this API."""
     return jsonify(current_app.extensions["openapi"])
-
-
-OPENAPI["paths"]["/openapi.json"] = {"get": {
-    "summary": "This document", "security": [],
-    "responses": {"200": {"description": "The OpenAPI document"}}}}

@@ -18,7 +18,7 @@ from core.schema import nonexistent_time_message, text_problem, years_message
 class PlainText:
     """Text without control characters; on one line unless ``multiline``.
 
-    The one validator of text in forms, as ``core.schema.String`` is in the API:
+    The one validator of text in forms, as ``core.fields.Text`` is in the API:
     names, places and references are one line, descriptions and notes keep
     their line breaks.
     """

@@ -1,27 +1,28 @@
 """Peer groups over JSON: groups, sessions, places and the waiting list, attendance."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields
 
-from core.api import error_responses, json_body, json_request, json_response, query_choice
+from core.api import API_ROOT, Blueprint, checks, loads
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
-from core.localtime import iso_local, unit_zone
-from core.roles import login_required
-from core.schema import (
+from core.fields import (
+    Body,
     Boolean,
     Choice,
     Date,
     Instant,
     Integer,
-    ListOf,
+    List,
     Nested,
-    Object,
-    Schema,
-    String,
+    Query,
+    Text,
     Time,
 )
+from core.localtime import iso_local, unit_zone
+from core.roles import login_required
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
 from extensions import db
 from families.services import get_family
@@ -36,75 +37,145 @@ from groups.models import (
     PeerGroup,
 )
 
-bp = Blueprint("groups_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("groups_api", __name__, url_prefix=API_ROOT)
 
-SERIES = Schema("Series", {
-    "weekday": Integer(required=True, description="1-7 from Monday"),
-    "start_time": Time(required=True, description='Local time, "17:00"'),
-    "duration_minutes": Integer(required=True),
-    "first_date": Date(required=True),
-    "count": Integer(nullable=True, description="Number of sessions; or give until"),
-    "until": Date(nullable=True, description="Last date (inclusive); or give count"),
-    "interval_weeks": Integer(description="1 weekly (default), 2 fortnightly"),
-    "added_dates": ListOf(Date(), max_items=52, description="Single dates added by hand"),
-    "removed_dates": ListOf(Date(), max_items=104,
-                            description="Dates of the series left out by hand"),
-    "skipped": ListOf(Date(), read_only=True,
-                      description="Holidays, blackouts and removed dates, with reasons"),
-})
+ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn", "completed")
 
-GROUP = Schema("Group", {
-    "id": Integer(read_only=True),
-    "name": String(NAME_MAX, min_length=1, required=True),
-    "public_title": String(NAME_MAX, description=(
+
+class SeriesSchema(Body):
+    """A group's weekly session series in local wall-clock time."""
+
+    weekday = Integer(required=True, description="1-7 from Monday")
+    start_time = Time(required=True, description='Local time, "17:00"')
+    duration_minutes = Integer(required=True)
+    first_date = Date(required=True)
+    count = Integer(allow_none=True, description="Number of sessions; or give until")
+    until = Date(allow_none=True, description="Last date (inclusive); or give count")
+    interval_weeks = Integer(description="1 weekly (default), 2 fortnightly")
+    added_dates = List(Date(), max_items=52, load_only=True,
+                       description="Single dates added by hand")
+    removed_dates = List(Date(), max_items=104, load_only=True,
+                         description="Dates of the series left out by hand")
+
+
+class GroupSchema(Body):
+    """A peer group with its series and its places."""
+
+    id = Integer(dump_only=True)
+    name = Text(NAME_MAX, min_length=1, required=True)
+    public_title = Text(NAME_MAX, description=(
         "The only name that leaves the system (feeds, reminders, pages families read);"
         " refused when it holds a word that must not (422, naming the word). Empty:"
-        " called a group meeting. Omitted on creation: the name, where it may leave")),
-    "description": String(DESCRIPTION_MAX, multiline=True),
-    "themes": ListOf(Choice(SUPPORT_AREAS), max_items=len(SUPPORT_AREAS)),
-    "min_age_months": Integer(minimum=0),
-    "max_age_months": Integer(minimum=0),
-    "tracks": ListOf(Choice(TRACKS), required=True, max_items=len(TRACKS)),
-    "language": Choice(LANGUAGES),
-    "municipalities": ListOf(String(120), required=True, max_items=20),
-    "venue": String(120, nullable=True, description="The venue's name"),
-    "capacity": Integer(required=True, description="Places, in families"),
-    "facilitator_ids": ListOf(Integer(), max_items=10),
-    "enrollment_opens": Date(nullable=True),
-    "enrollment_closes": Date(nullable=True),
-    "status": Choice(GROUP_STATUSES, description="Changed on update; new groups are drafts"),
-    "series": Object(SERIES, nullable=True),
-    "enrolled": Integer(read_only=True, minimum=0),
-    "waiting": Integer(read_only=True, minimum=0),
-    "free_places": Integer(read_only=True, minimum=0),
-})
+        " called a group meeting. Omitted on creation: the name, where it may leave"))
+    description = Text(DESCRIPTION_MAX, multiline=True)
+    themes = List(Choice(SUPPORT_AREAS), max_items=len(SUPPORT_AREAS))
+    min_age_months = Integer(minimum=0)
+    max_age_months = Integer(minimum=0)
+    tracks = List(Choice(TRACKS), required=True, max_items=len(TRACKS))
+    language = Choice(LANGUAGES)
+    municipalities = List(Text(120), required=True, max_items=20)
+    venue = Text(120, allow_none=True, description="The venue's name")
+    capacity = Integer(required=True, description="Places, in families")
+    facilitator_ids = List(Integer(), max_items=10)
+    enrollment_opens = Date(allow_none=True)
+    enrollment_closes = Date(allow_none=True)
+    status = Choice(GROUP_STATUSES, description="Changed on update; new groups are drafts")
+    series = Nested(SeriesSchema, allow_none=True)
+    enrolled = Integer(dump_only=True, minimum=0)
+    waiting = Integer(dump_only=True, minimum=0)
+    free_places = Integer(dump_only=True, minimum=0)
 
-SESSION = Schema("Session", {
-    "id": Integer(read_only=True),
-    "group_id": Integer(read_only=True),
-    "start": Instant(),
-    "end": Instant(),
-    "venue": String(120, nullable=True),
-    "status": Choice(SESSION_STATUSES),
-    "sequence": Integer(read_only=True, minimum=0),
-})
 
-ENROLLMENT = Schema("Enrollment", {
-    "id": Integer(read_only=True),
-    "family_id": Integer(required=True),
-    "group_id": Integer(read_only=True),
-    "status": Choice(("enrolled", "waitlisted", "withdrawn", "completed"), read_only=True),
-    "position": Integer(read_only=True, nullable=True),
-    "member_ids": ListOf(Integer(), required=True, max_items=20),
-})
+class GroupChangesSchema(GroupSchema):
+    """A change of a group: any of its fields."""
 
-ATTENDANCE_ENTRY = Schema("AttendanceEntry", {
-    "member_id": Integer(required=True),
-    "present": Boolean(required=True),
-})
-ATTENDANCE = Schema("Attendance", {
-    "attendance": Nested(ATTENDANCE_ENTRY, required=True, max_items=200),
-})
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class SessionSchema(Body):
+    """One session of a group."""
+
+    id = Integer(dump_only=True)
+    group_id = Integer(dump_only=True)
+    start = Instant()
+    end = Instant()
+    venue = Text(120, allow_none=True)
+    status = Choice(SESSION_STATUSES)
+    sequence = Integer(dump_only=True, minimum=0)
+
+
+class SessionChangesSchema(SessionSchema):
+    """A change of a session: any of its fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class EnrollmentSchema(Body):
+    """A family's place in a group, or its position on the waiting list."""
+
+    id = Integer(dump_only=True)
+    family_id = Integer(required=True)
+    group_id = Integer(dump_only=True)
+    status = Choice(ENROLLMENT_STATUSES, dump_only=True)
+    position = Integer(dump_only=True, allow_none=True)
+    member_ids = List(Integer(), required=True, max_items=20)
+
+
+class WithdrawalSchema(EnrollmentSchema):
+    """A withdrawn enrollment and the waiting ones that moved up to a place."""
+
+    promoted = fields.List(fields.Nested(EnrollmentSchema), dump_only=True)
+
+
+class AttendanceEntrySchema(Body):
+    member_id = Integer(required=True)
+    present = Boolean(required=True)
+
+
+class AttendanceSchema(Body):
+    """Who of a family's attending members came to a session."""
+
+    attendance = Nested(AttendanceEntrySchema, many=True, required=True, max_items=200)
+
+
+class AttendanceRecordedSchema(Body):
+    """What was recorded, and the session's figures."""
+
+    session_id = fields.Integer(required=True)
+    present = fields.Integer(required=True)
+    recorded = fields.Integer(required=True)
+    attendance = fields.List(fields.Nested(AttendanceEntrySchema), required=True)
+
+
+class Occurrence(Body):
+    date = Date()
+    start = Instant()
+    end = Instant()
+
+
+class SkippedDate(Body):
+    """A date a series leaves out (a holiday, a blackout, removed by hand), with why."""
+
+    date = Date()
+    reason = fields.String()
+
+
+class ScheduleSchema(Body):
+    """The dates a series would have, and those it skips with the reason."""
+
+    occurrences = fields.List(fields.Nested(Occurrence))
+    skipped = fields.List(fields.Nested(SkippedDate))
+
+
+class GroupListQuery(Query):
+    municipality = fields.String()
+    status = Choice(GROUP_STATUSES)
+    theme = Choice(SUPPORT_AREAS)
+    # Any other value is "false", as it always was.
+    free = fields.String(metadata={"enum": ["true", "false", "1", "0"]})
+    q = fields.String()
 
 
 def series_plan(fields: dict) -> services.SeriesPlan:
@@ -119,6 +190,7 @@ def series_plan(fields: dict) -> services.SeriesPlan:
 
 
 def series_json(group: PeerGroup) -> dict | None:
+    """A group's series as answered, or None."""
     if not group.series:
         return None
     series = group.series[0]
@@ -134,6 +206,7 @@ def series_json(group: PeerGroup) -> dict | None:
 
 
 def group_json(group: PeerGroup) -> dict:
+    """A group as answered, with its places."""
     enrolled = services.enrolled_count(group)
     return {
         "id": group.id,
@@ -162,6 +235,7 @@ def group_json(group: PeerGroup) -> dict:
 
 
 def session_json(session: GroupSession) -> dict:
+    """A session as answered."""
     return {
         "id": session.id,
         "group_id": session.group_id,
@@ -174,6 +248,7 @@ def session_json(session: GroupSession) -> dict:
 
 
 def enrollment_json(enrollment: Enrollment) -> dict:
+    """An enrollment as answered."""
     return {
         "id": enrollment.id,
         "family_id": enrollment.family_id,
@@ -185,6 +260,7 @@ def enrollment_json(enrollment: Enrollment) -> dict:
 
 
 def schedule_json(schedule, zone) -> dict:
+    """A previewed schedule: its occurrences and the dates skipped, with why."""
     return {
         "occurrences": [{"date": o.day.isoformat(), "start": iso_local(o.start, zone),
                          "end": iso_local(o.end, zone)} for o in schedule.occurrences],
@@ -193,8 +269,7 @@ def schedule_json(schedule, zone) -> dict:
     }
 
 
-def _group_fields(payload, *, partial):
-    fields = GROUP.parse(payload, partial=partial)
+def _group_fields(fields, *, partial):
     if fields.get("series") is not None:
         fields["series"] = series_plan(fields["series"])
     elif "series" in fields:
@@ -206,222 +281,185 @@ def _group_fields(payload, *, partial):
     return fields
 
 
+def _may_create_groups():
+    if not services.can_manage(current_user):
+        raise Forbidden(_("Groups are made by coordinators."))
+
+
+def _managed_group(group_id):
+    group = services.get_group(group_id)
+    if not services.can_manage(current_user, group):
+        raise Forbidden(_("You may not change this group."))
+    return group
+
+
+def _managed_session(session_id):
+    session = services.get_session(session_id)
+    if not services.can_manage(current_user, session.group):
+        raise Forbidden(_("You may not change this group."))
+    return session
+
+
+def _attendance_session(session_id):
+    session = services.get_session(session_id)
+    if not services.can_record_attendance(current_user, session.group):
+        raise Forbidden(_("Only the group's facilitators record attendance."))
+    return session
+
+
 @bp.get("/groups")
+@bp.doc(summary="Peer groups")
 @login_required
-def list_groups():
+@bp.arguments(GroupListQuery, location="query")
+@bp.response(200, GroupSchema(many=True))
+@bp.errors(401)
+def list_groups(arguments):
+    """Groups by municipality, status, theme, free places and name."""
     query = services.search_groups(
-        municipality=request.args.get("municipality") or None,
-        status=query_choice("status", GROUP_STATUSES),
-        theme=query_choice("theme", SUPPORT_AREAS),
-        with_free_places=request.args.get("free") in ("1", "true"),
-        text=request.args.get("q", "")[:100])
-    return jsonify([group_json(group) for group in db.session.scalars(query)])
+        municipality=arguments.get("municipality"),
+        status=arguments.get("status"),
+        theme=arguments.get("theme"),
+        with_free_places=arguments.get("free") in ("1", "true"),
+        text=arguments.get("q", "")[:100])
+    return [group_json(group) for group in db.session.scalars(query)]
 
 
 @bp.post("/groups")
+@bp.doc(summary="Create a group (a draft) with its session series")
 @login_required
-def create_group():
-    if not services.can_manage(current_user):
-        raise Forbidden(_("Groups are made by coordinators."))
-    fields = _group_fields(json_body(), partial=False)
+@checks(_may_create_groups)
+@bp.arguments(GroupSchema)
+@bp.response(201, GroupSchema, description="Created")
+@bp.errors(401, 403)
+def create_group(fields):
+    """Create a draft group and materialise its series."""
+    fields = _group_fields(fields, partial=False)
     if "status" in fields:
         raise ValidationFailed(_("Check the fields."),
                                fields={"status": _("A new group starts as a draft.")})
     group = services.create_group(current_user, zone=unit_zone(), clock=get_clock(),
                                   **fields)
-    response = jsonify(group_json(group))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_group", group_id=group.id)
-    return response
+    return group_json(group), 201, {"Location": url_for(".get_group", group_id=group.id)}
 
 
 @bp.post("/groups/series-preview")
+@bp.doc(summary="The dates a series would have, and those it skips")
 @login_required
-def preview_series():
+@bp.arguments(SeriesSchema)
+@bp.response(200, ScheduleSchema)
+@bp.errors(401)
+def preview_series(fields):
     """The dates a series would have and the ones it would skip; nothing is saved."""
-    plan = series_plan(SERIES.parse(json_body()))
     zone = unit_zone()
-    return jsonify(schedule_json(services.preview(plan, zone), zone))
+    return schedule_json(services.preview(series_plan(fields), zone), zone)
 
 
 @bp.get("/groups/<int:group_id>")
+@bp.doc(summary="A group")
 @login_required
-def get_group(group_id):
-    return jsonify(group_json(services.get_group(group_id)))
+@loads(services.get_group)
+@bp.response(200, GroupSchema)
+@bp.errors(401, 404)
+def get_group(group):
+    """One group."""
+    return group_json(group)
 
 
 @bp.patch("/groups/<int:group_id>")
+@bp.doc(summary="Change a group, its capacity, series or status")
 @login_required
-def update_group(group_id):
-    fields = _group_fields(json_body(), partial=True)
-    group = services.get_group(group_id)
+@loads(_managed_group)
+@bp.arguments(GroupChangesSchema)
+@bp.response(200, GroupSchema)
+@bp.errors(401, 403, 404, 409)
+def update_group(group, fields):
+    """Change a group's details, capacity, series or status."""
+    fields = _group_fields(fields, partial=True)
     services.update_group(current_user, group, fields, zone=unit_zone(), clock=get_clock())
-    return jsonify(group_json(group))
+    return group_json(group)
 
 
 @bp.get("/groups/<int:group_id>/sessions")
+@bp.doc(summary="The group's sessions")
 @login_required
-def list_sessions(group_id):
-    group = services.get_group(group_id)
-    return jsonify([session_json(session) for session in group.sessions])
+@loads(services.get_group)
+@bp.response(200, SessionSchema(many=True))
+@bp.errors(401, 404)
+def list_sessions(group):
+    """The group's sessions in order."""
+    return [session_json(session) for session in group.sessions]
 
 
 @bp.patch("/sessions/<int:session_id>")
+@bp.doc(summary="Move, cancel or restore one session")
 @login_required
-def update_session(session_id):
-    fields = SESSION.parse(json_body(), partial=True)
-    session = services.get_session(session_id)
+@loads(_managed_session)
+@bp.arguments(SessionChangesSchema)
+@bp.response(200, SessionSchema)
+@bp.errors(401, 403, 404)
+def update_session(session, fields):
+    """Move one session, change its venue, cancel or restore it."""
     services.change_session(current_user, session, clock=get_clock(), **fields)
-    return jsonify(session_json(session))
+    return session_json(session)
 
 
 @bp.get("/groups/<int:group_id>/enrollments")
+@bp.doc(summary="The roster and the waiting list")
 @login_required
-def list_enrollments(group_id):
+@loads(services.get_group)
+@bp.response(200, EnrollmentSchema(many=True))
+@bp.errors(401, 403, 404)
+def list_enrollments(group):
     """The roster (by arrival) and the waiting list (by position)."""
-    group = services.get_group(group_id)
     if not services.can_see_roster(current_user, group):
         raise Forbidden(_("The roster is for the group's organisers and facilitators."))
     entries = services.roster(group) + services.waiting_list(group)
-    return jsonify([enrollment_json(enrollment) for enrollment in entries])
+    return [enrollment_json(enrollment) for enrollment in entries]
 
 
 @bp.post("/groups/<int:group_id>/enrollments")
+@bp.doc(summary="Give a family a place, or a waiting position")
 @login_required
-def create_enrollment(group_id):
-    fields = ENROLLMENT.parse(json_body())
-    group = services.get_group(group_id)
+@loads(services.get_group)
+@bp.arguments(EnrollmentSchema)
+@bp.response(201, EnrollmentSchema, description="Created")
+@bp.errors(401, 403, 404, 409)
+def create_enrollment(group, fields):
+    """Enroll a family's members, or put the family on the waiting list."""
     family = get_family(current_user, fields["family_id"], clock=get_clock())
     enrollment = services.enroll(current_user, group, family, fields["member_ids"],
                                  zone=unit_zone(), clock=get_clock())
-    return jsonify(enrollment_json(enrollment)), 201
+    return enrollment_json(enrollment)
 
 
 @bp.delete("/enrollments/<int:enrollment_id>")
+@bp.doc(summary="Withdraw; the first waiting family moves up")
 @login_required
-def delete_enrollment(enrollment_id):
+@loads(services.get_enrollment)
+@bp.response(200, WithdrawalSchema)
+@bp.errors(401, 403, 404, 409)
+def delete_enrollment(enrollment):
     """Withdraw; answers the withdrawn enrollment and whoever moved up."""
-    enrollment = services.get_enrollment(enrollment_id)
     get_family(current_user, enrollment.family_id, clock=get_clock())
     promoted = services.withdraw(current_user, enrollment, clock=get_clock())
-    return jsonify({**enrollment_json(enrollment),
-                    "promoted": [enrollment_json(entry) for entry in promoted]})
+    return {**enrollment_json(enrollment),
+            "promoted": [enrollment_json(entry) for entry in promoted]}
 
 
 @bp.put("/sessions/<int:session_id>/attendance")
+@bp.doc(summary="Record who attended")
 @login_required
-def put_attendance(session_id):
-    session = services.get_session(session_id)
-    if not services.can_record_attendance(current_user, session.group):
-        raise Forbidden(_("Only the group's facilitators record attendance."))
-    entries = ATTENDANCE.parse(json_body())["attendance"]
+@loads(_attendance_session)
+@bp.arguments(AttendanceSchema)
+@bp.response(200, AttendanceRecordedSchema, description="Recorded")
+@bp.errors(401, 403, 404, 409)
+def put_attendance(session, fields):
+    """Record who of the enrolled members came to the session."""
+    entries = fields["attendance"]
     services.record_attendance(current_user, session,
                                {entry["member_id"]: entry["present"] for entry in entries},
                                clock=get_clock())
     rates = services.attendance_rates(session.group)
     present, recorded = rates.by_session.get(session.id, (0, 0))
-    return jsonify({"session_id": session.id, "present": present, "recorded": recorded,
-                    "attendance": entries})
-
-
-_GROUP_ID = [{"name": "group_id", "in": "path", "required": True,
-              "schema": {"type": "integer"}}]
-_SESSION_ID = [{"name": "session_id", "in": "path", "required": True,
-                "schema": {"type": "integer"}}]
-
-SCHEDULE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "occurrences": {"type": "array", "items": {"type": "object", "properties": {
-            "date": {"type": "string", "format": "date"},
-            "start": {"type": "string", "format": "date-time"},
-            "end": {"type": "string", "format": "date-time"}}}},
-        "skipped": {"type": "array", "items": {"type": "object", "properties": {
-            "date": {"type": "string", "format": "date"},
-            "reason": {"type": "string"}}}},
-    },
-}
-
-OPENAPI = {
-    "schemas": {
-        "Group": GROUP.json_schema(),
-        "Series": SERIES.json_schema(),
-        "Session": SESSION.json_schema(),
-        "Enrollment": ENROLLMENT.json_schema(),
-        "AttendanceEntry": ATTENDANCE_ENTRY.json_schema(),
-        "Attendance": ATTENDANCE.json_schema(),
-        "Schedule": SCHEDULE_SCHEMA,
-    },
-    "paths": {
-        "/groups": {
-            "get": {"summary": "Peer groups",
-                    "parameters": [
-                        {"name": "municipality", "in": "query", "schema": {"type": "string"}},
-                        {"name": "status", "in": "query",
-                         "schema": {"type": "string", "enum": list(GROUP_STATUSES)}},
-                        {"name": "theme", "in": "query",
-                         "schema": {"type": "string", "enum": list(SUPPORT_AREAS)}},
-                        {"name": "free", "in": "query",
-                         "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
-                        {"name": "q", "in": "query", "schema": {"type": "string"}}],
-                    "responses": {"200": json_response("Group", array=True),
-                                  **error_responses(401, 422)}},
-            "post": {"summary": "Create a group (a draft) with its session series",
-                     "requestBody": json_request("Group"),
-                     "responses": {"201": json_response("Group", "Created"),
-                                   **error_responses(400, 401, 403, 422)}},
-        },
-        "/groups/series-preview": {
-            "post": {"summary": "The dates a series would have, and those it skips",
-                     "requestBody": json_request("Series"),
-                     "responses": {"200": json_response("Schedule"),
-                                   **error_responses(400, 401, 422)}},
-        },
-        "/groups/{group_id}": {
-            "parameters": _GROUP_ID,
-            "get": {"summary": "A group",
-                    "responses": {"200": json_response("Group"), **error_responses(401, 404)}},
-            "patch": {"summary": "Change a group, its capacity, series or status",
-                      "requestBody": json_request("Group"),
-                      "responses": {"200": json_response("Group"),
-                                    **error_responses(400, 401, 403, 404, 409, 422)}},
-        },
-        "/groups/{group_id}/sessions": {
-            "parameters": _GROUP_ID,
-            "get": {"summary": "The group's sessions",
-                    "responses": {"200": json_response("Session", array=True),
-                                  **error_responses(401, 404)}},
-        },
-        "/sessions/{session_id}": {
-            "parameters": _SESSION_ID,
-            "patch": {"summary": "Move, cancel or restore one session",
-                      "requestBody": json_request("Session"),
-                      "responses": {"200": json_response("Session"),
-                                    **error_responses(400, 401, 403, 404, 422)}},
-        },
-        "/groups/{group_id}/enrollments": {
-            "parameters": _GROUP_ID,
-            "get": {"summary": "The roster and the waiting list",
-                    "responses": {"200": json_response("Enrollment", array=True),
-                                  **error_responses(401, 403, 404)}},
-            "post": {"summary": "Give a family a place, or a waiting position",
-                     "requestBody": json_request("Enrollment"),
-                     "responses": {"201": json_response("Enrollment", "Created"),
-                                   **error_responses(400, 401, 403, 404, 409, 422)}},
-        },
-        "/enrollments/{enrollment_id}": {
-            "parameters": [{"name": "enrollment_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "delete": {"summary": "Withdraw; the first waiting family moves up",
-                       "responses": {"200": json_response("Enrollment"),
-                                     **error_responses(401, 403, 404, 409)}},
-        },
-        "/sessions/{session_id}/attendance": {
-            "parameters": _SESSION_ID,
-            "put": {"summary": "Record who attended",
-                    "requestBody": json_request("Attendance"),
-                    "responses": {"200": {"description": "Recorded"},
-                                  **error_responses(400, 401, 403, 404, 409, 422)}},
-        },
-    },
-}
+    return {"session_id": session.id, "present": present, "recorded": recorded,
+            "attendance": entries}

@@ -1,15 +1,15 @@
 """Matching over JSON: ranked matches and bulk proposals."""
 
-from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields
 
-from core.api import error_responses, json_body, json_request, json_response
+from core.api import API_ROOT, Blueprint, loads
 from core.clock import get_clock
+from core.fields import Body, Choice, Instant, Integer, List, Text
 from core.http import json_error
 from core.localtime import iso_local, unit_zone
 from core.roles import login_required
-from core.schema import Integer, ListOf, Schema, String
 from core.unit_of_work import keep_regardless
 from families.services import get_family
 from groups.services import get_group
@@ -17,19 +17,74 @@ from matching import services
 from matching.explain import item_json, match_json
 from matching.models import Proposal
 
-bp = Blueprint("matching_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("matching_api", __name__, url_prefix=API_ROOT)
 
-PROPOSAL_REQUEST = Schema("ProposalRequest", {
-    "municipalities": ListOf(String(120), max_items=20,
-                             description="Names; a coordinator's own by default"),
-})
-ACCEPT_REQUEST = Schema("AcceptRequest", {
-    "item_ids": ListOf(Integer(), max_items=100000,
-                       description="The items to accept; all when not given"),
-})
+CRITERIA = ("goals", "distance", "age", "timing", "waiting")
+
+
+class ProposalRequestSchema(Body):
+    municipalities = List(Text(120), max_items=20,
+                          description="Names; a coordinator's own by default")
+
+
+class AcceptRequestSchema(Body):
+    item_ids = List(Integer(), max_items=100000,
+                    description="The items to accept; all when not given")
+
+
+class CriterionSchema(Body):
+    """One criterion of a score, with its points and the sentence that explains it."""
+
+    criterion = Choice(CRITERIA)
+    points = fields.Float()
+    max = fields.Float()
+    params = fields.Dict()
+    text = fields.String()
+
+
+class MatchSchema(Body):
+    """A family and a group: eligible with a score and its criteria, or the rule
+    that keeps them apart."""
+
+    family_id = fields.Integer()
+    group_id = fields.Integer()
+    eligible = fields.Boolean()
+    score = fields.Float(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    rule = fields.String()
+    text = fields.String()
+
+
+class ProposalItemSchema(Body):
+    """A family of a proposal: its group (or none, with the reason) and score."""
+
+    id = fields.Integer()
+    family_id = fields.Integer()
+    group_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    score = fields.Float(allow_none=True)
+    member_ids = fields.List(fields.Integer())
+    enrollment_id = fields.Integer(allow_none=True)
+    message = fields.String(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    reason = fields.String(allow_none=True)
+    text = fields.String()
+
+
+class ProposalSchema(Body):
+    """A bulk proposal of places for waiting families."""
+
+    id = fields.Integer()
+    status = fields.String()
+    created_at = Instant()
+    municipalities = fields.List(fields.String())
+    total_score = fields.Float()
+    current = fields.Boolean(allow_none=True)
+    items = fields.List(fields.Nested(ProposalItemSchema))
 
 
 def proposal_json(proposal: Proposal) -> dict:
+    """A proposal as answered."""
     return {"id": proposal.id, "status": proposal.status,
             "created_at": iso_local(proposal.created_at),
             "municipalities": list(proposal.municipalities or ()),
@@ -38,120 +93,88 @@ def proposal_json(proposal: Proposal) -> dict:
             "items": [item_json(item) for item in proposal.items]}
 
 
+def _proposal(proposal_id):
+    return services.get_proposal(current_user, proposal_id)
+
+
 @bp.get("/families/<int:family_id>/group-matches")
+@bp.doc(summary="Groups for a family, best first, each explained")
 @login_required
-def group_matches(family_id):
-    family = get_family(current_user, family_id, clock=get_clock())
+@loads(lambda family_id: get_family(current_user, family_id, clock=get_clock()))
+@bp.response(200, MatchSchema(many=True))
+@bp.errors(401, 404)
+def group_matches(family):
+    """Groups for a family, best first."""
     matches = services.group_matches(current_user, family, now=get_clock().now(),
                                      zone=unit_zone())
-    return jsonify([match_json(match) for match in matches])
+    body = [match_json(match) for match in matches]
+    return body
 
 
 @bp.get("/groups/<int:group_id>/family-matches")
+@bp.doc(summary="Waiting families for a group, best first, each explained")
 @login_required
-def family_matches(group_id):
-    group = get_group(group_id)
+@loads(get_group)
+@bp.response(200, MatchSchema(many=True))
+@bp.errors(401, 403, 404)
+def family_matches(group):
+    """Waiting families for a group, best first."""
     matches = services.family_matches(current_user, group, now=get_clock().now(),
                                       zone=unit_zone())
-    return jsonify([match_json(match) for match in matches])
+    return [match_json(match) for match in matches]
 
 
 @bp.post("/matching/proposals")
+@bp.doc(summary="Compute and store a bulk proposal")
 @login_required
-def create_proposal():
-    fields = PROPOSAL_REQUEST.parse(json_body())
+@bp.arguments(ProposalRequestSchema)
+@bp.response(201, ProposalSchema, description="Created")
+@bp.errors(401, 403)
+def create_proposal(fields):
+    """Compute and store a bulk proposal for the municipalities."""
     proposal = services.propose(current_user, municipalities=fields.get("municipalities", ()),
                                 now=get_clock().now(), zone=unit_zone())
-    return jsonify(proposal_json(proposal)), 201
+    return proposal_json(proposal)
 
 
 @bp.get("/matching/proposals/<int:proposal_id>")
+@bp.doc(summary="A proposal")
 @login_required
-def get_proposal(proposal_id):
-    return jsonify(proposal_json(services.get_proposal(current_user, proposal_id)))
+@loads(_proposal)
+@bp.response(200, ProposalSchema)
+@bp.errors(401, 404)
+def get_proposal(proposal):
+    """One proposal with its items."""
+    return proposal_json(proposal)
 
 
 @bp.post("/matching/proposals/<int:proposal_id>/accept")
+@bp.doc(summary="Accept all or some items; a stale proposal is recomputed")
 @login_required
-def accept_proposal(proposal_id):
-    fields = ACCEPT_REQUEST.parse(json_body())
-    proposal = services.get_proposal(current_user, proposal_id)
+@loads(_proposal)
+@bp.arguments(AcceptRequestSchema)
+@bp.response(200, ProposalSchema)
+@bp.errors(401, 403, 404, 409)
+def accept_proposal(proposal, fields):
+    """Accept all or some items; a stale proposal is replaced by a new one (409)."""
     result = services.accept(current_user, proposal, fields.get("item_ids"),
                              now=get_clock().now(), zone=unit_zone())
     if result.stale:
         keep_regardless()  # the new proposal the refusal names
-        response = json_error(409, "proposal_stale", _(
+        return json_error(409, "proposal_stale", _(
             "The families or groups changed since the proposal was made. A new proposal"
             " was computed: review it before accepting."),
             details=[{"new_proposal_id": result.replacement.id}])
-        return response
-    return jsonify(proposal_json(proposal))
+    return proposal_json(proposal)
 
 
 @bp.post("/matching/proposals/<int:proposal_id>/reject")
+@bp.doc(summary="Reject a proposal")
 @login_required
-def reject_proposal(proposal_id):
-    proposal = services.get_proposal(current_user, proposal_id)
+@loads(_proposal)
+@bp.response(200, ProposalSchema)
+@bp.errors(401, 403, 404, 422)
+def reject_proposal(proposal):
+    """Reject a proposal."""
     services.reject(current_user, proposal, now=get_clock().now())
-    return jsonify(proposal_json(proposal))
-
-
-CRITERION_SCHEMA = {"type": "object", "properties": {
-    "criterion": {"type": "string",
-                  "enum": ["goals", "distance", "age", "timing", "waiting"]},
-    "points": {"type": "number"}, "max": {"type": "number"},
-    "params": {"type": "object"}, "text": {"type": "string"}}}
-MATCH_SCHEMA = {"type": "object", "properties": {
-    "family_id": {"type": "integer"}, "group_id": {"type": "integer"},
-    "eligible": {"type": "boolean"}, "score": {"type": ["number", "null"]},
-    "criteria": {"type": "array", "items": {"$ref": "#/components/schemas/Criterion"}},
-    "rule": {"type": "string"}, "text": {"type": "string"}}}
-PROPOSAL_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "status": {"type": "string"},
-    "created_at": {"type": "string", "format": "date-time"},
-    "municipalities": {"type": "array", "items": {"type": "string"}},
-    "total_score": {"type": "number"}, "current": {"type": ["boolean", "null"]},
-    "items": {"type": "array", "items": {"type": "object"}}}}
-_ID = [{"name": "proposal_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-OPENAPI = {
-    "schemas": {"Criterion": CRITERION_SCHEMA, "Match": MATCH_SCHEMA,
-                "Proposal": PROPOSAL_SCHEMA,
-                "ProposalRequest": PROPOSAL_REQUEST.json_schema(),
-                "AcceptRequest": ACCEPT_REQUEST.json_schema()},
-    "paths": {
-        "/families/{family_id}/group-matches": {
-            "parameters": [{"name": "family_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "get": {"summary": "Groups for a family, best first, each explained",
-                    "responses": {"200": json_response("Match", array=True),
-                                  **error_responses(401, 404)}}},
-        "/groups/{group_id}/family-matches": {
-            "parameters": [{"name": "group_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "get": {"summary": "Waiting families for a group, best first, each explained",
-                    "responses": {"200": json_response("Match", array=True),
-                                  **error_responses(401, 403, 404)}}},
-        "/matching/proposals": {
-            "post": {"summary": "Compute and store a bulk proposal",
-                     "requestBody": json_request("ProposalRequest"),
-                     "responses": {"201": json_response("Proposal", "Created"),
-                                   **error_responses(400, 401, 403, 422)}}},
-        "/matching/proposals/{proposal_id}": {
-            "parameters": _ID,
-            "get": {"summary": "A proposal",
-                    "responses": {"200": json_response("Proposal"),
-                                  **error_responses(401, 404)}}},
-        "/matching/proposals/{proposal_id}/accept": {
-            "parameters": _ID,
-            "post": {"summary": "Accept all or some items; a stale proposal is recomputed",
-                     "requestBody": json_request("AcceptRequest"),
-                     "responses": {"200": json_response("Proposal"),
-                                   **error_responses(400, 401, 403, 404, 409, 422)}}},
-        "/matching/proposals/{proposal_id}/reject": {
-            "parameters": _ID,
-            "post": {"summary": "Reject a proposal",
-                     "responses": {"200": json_response("Proposal"),
-                                   **error_responses(401, 403, 404, 422)}}},
-    },
-}
+    return proposal_json(proposal)

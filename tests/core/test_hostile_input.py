@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Blueprint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from marshmallow import Schema as MarshmallowSchema
 from sqlalchemy.exc import IntegrityError
 from wtforms import DateField, Form, PasswordField, StringField, TextAreaField
 
@@ -25,6 +26,7 @@ from calendars.models import HomeVisit
 from config import TestConfig
 from config import settings as app_settings
 from core.clock import FixedClock
+from core.fields import Text
 from core.forms import PlainText, PlausibleDate
 from core.localtime import (
     NonexistentLocalTime,
@@ -33,7 +35,6 @@ from core.localtime import (
     strict_local_datetime,
 )
 from core.models import Municipality
-from core.schema import Nested, Object, Schema, String
 from extensions import db
 from families.models import Family
 from tests.conftest import (
@@ -718,7 +719,7 @@ def test_every_date_field_of_every_form_takes_only_the_years_of_the_app(app):
 MULTI_LINE_API_FIELDS = {"Plan.content", "Group.description", "Visit.notes"}
 
 
-def _schemas():
+def _api_modules():
     from accounts import api as accounts_api
     from calendars import api as calendars_api
     from families import api as families_api
@@ -727,25 +728,34 @@ def _schemas():
     from reminders import api as reminders_api
     from reports import api as reports_api
 
+    return (accounts_api, families_api, groups_api, calendars_api, matching_api,
+            reminders_api, reports_api)
+
+
+def _text_of_the_api():
+    """(schema.field, multi-line) of every text field each API module declares in
+    its marshmallow schemas, named as the document names them."""
     found = {}
-    for module in (accounts_api, families_api, groups_api, calendars_api, matching_api,
-                   reminders_api, reports_api):
+    for module in _api_modules():
         for value in vars(module).values():
-            if isinstance(value, Schema):
-                found[value.name] = value
+            if isinstance(value, type) and issubclass(value, MarshmallowSchema) \
+                    and value.__module__ == module.__name__:
+                name = value.__name__.removesuffix("Schema")
+                for field_name, field in value._declared_fields.items():
+                    if any(getattr(base, "_declared_fields", {}).get(field_name) is field
+                           for base in value.__mro__[1:]):
+                        continue  # declared by the schema it extends
+                    item = getattr(field, "inner", field)
+                    if isinstance(item, Text) and not field.dump_only:
+                        found[f"{name}.{field_name}"] = item.multiline
     return found
 
 
 def test_only_the_declared_api_fields_are_multi_line(app):
-    schemas = _schemas()
-    assert len(schemas) > 10
-    multi_line, one_line = set(), set()
-    for schema in schemas.values():
-        for name, field in schema.fields.items():
-            item = getattr(field, "item", field)
-            if isinstance(field, (Object, Nested)) or not isinstance(item, String):
-                continue
-            (multi_line if item.multiline else one_line).add(f"{schema.name}.{name}")
+    text = _text_of_the_api()
+    assert len(text) > 15
+    multi_line = {name for name, multiline in text.items() if multiline}
+    one_line = {name for name, multiline in text.items() if not multiline}
     assert multi_line == MULTI_LINE_API_FIELDS
     assert {"Family.surname", "Member.first_name", "Group.name", "Visit.place"} <= one_line
 
@@ -787,7 +797,7 @@ def _text_fields(document):
                         or "pattern" not in text or "maxLength" not in text:
                     continue
                 # Multi-line text's pattern leaves line feed and carriage return out
-                # of the refused characters (core.schema.String.json_schema).
+                # of the refused characters (core.fields.Text).
                 multiline = "\\x0e" in text["pattern"]
                 yield path, method, field, multiline, text["maxLength"], "items" in declared
 
