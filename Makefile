@@ -69,11 +69,12 @@ browser:
 # of one file run on one (`--dist loadfile`, in pyproject.toml). More
 # workers than cores only contend, as every worker's gunicorn servers and
 # PostgreSQL connections add up: `make test TEST_WORKERS=auto` on a larger one,
-# `TEST_WORKERS=0` for one process.
+# `TEST_WORKERS=0` for one process. The tests marked serial run alone afterwards.
 TEST_WORKERS ?= 2
 
 test: install translations interop browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """Fixtures: one app and schema per worker, clean tables per test, factories.
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
-is set; each worker then works in a schema of its own, dropped at the end.
+is set; each worker then works in a database (and schema) of its own on that
+server, dropped at the end.
 `make test` runs it in parallel (pytest-xdist, ``--dist loadfile``): every
 worker is a session of its own, with its own database, temporary folders,
 ports and Redis keys (tests/workers.py), and the tests of one file run on one
@@ -52,24 +53,38 @@ def _with_search_path(url: str, schema: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A database for this worker: a fresh PostgreSQL schema, or a SQLite file in
-    the worker's own temporary folder."""
+    """A database for this worker: on the PostgreSQL server of TEST_DATABASE_URL a
+    fresh database with a schema of its own, or a SQLite file in the worker's own
+    temporary folder.
+
+    A database, not only a schema: PostgreSQL's advisory locks (the calendar and
+    roster locks, keyed by row ids) are shared by every schema of a database, so
+    two workers' schemas would wait on, and deadlock with, each other's locks.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=1)
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
-    # Named for the worker, so that a schema left by a killed run says whose it was.
-    schema = f"test_{worker_name()}_{uuid.uuid4().hex[:12]}"
+    # Named for the worker, so that one left by a killed run says whose it was.
+    name = f"test_{worker_name()}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    own_url = sa.engine.make_url(url).set(database=name)
+    own = sa.create_engine(own_url, isolation_level="AUTOCOMMIT")
     try:
-        yield _with_search_path(url, schema)
+        with own.connect() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {name}"))
+        own.dispose()
+        yield _with_search_path(own_url.render_as_string(hide_password=False), name)
     finally:
+        own.dispose()
         with admin.connect() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            # FORCE: a gunicorn or dispatcher process a failed test left behind
+            # must not keep the database.
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 

@@ -1,6 +1,7 @@
 """A parallel run's workers share nothing: the tests of a file stay on one
 worker, and each worker has its own database, ports and temporary folders."""
 
+import os
 import socket
 from pathlib import Path
 
@@ -11,8 +12,11 @@ from tests.workers import free_port, port_owner, worker_name, worker_slot
 
 
 def test_a_parallel_run_keeps_each_file_on_one_worker(request):
-    """A module's fixtures are built once only if its tests share a worker."""
-    assert request.config.getoption("dist") == "loadfile"
+    """A module's fixtures are built once only if its tests share a worker (the
+    option as configured: a worker's own session is told --dist no)."""
+    options = request.config.getini("addopts")
+    assert ["--dist", "loadfile"] in (options[index:index + 2]
+                                      for index in range(len(options)))
 
 
 @pytest.mark.parametrize(("worker", "count"), [("gw0", "2"), ("gw1", "2"), ("gw2", "3")])
@@ -44,8 +48,9 @@ def test_alone_the_suite_is_one_worker(monkeypatch):
 
 
 def test_the_database_is_the_workers_own(database_url, tmp_path_factory):
-    """A PostgreSQL schema named for the worker, or a SQLite file in the worker's
-    own temporary folder (pytest-xdist gives each worker one)."""
+    """A PostgreSQL database (and schema) named for the worker, not the one of
+    TEST_DATABASE_URL, or a SQLite file in the worker's own temporary folder
+    (pytest-xdist gives each worker one)."""
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         base = tmp_path_factory.getbasetemp()
@@ -53,4 +58,7 @@ def test_the_database_is_the_workers_own(database_url, tmp_path_factory):
         if worker_name() != "main":
             assert base.name.endswith(worker_name())  # popen-gw0, popen-gw1, ...
     else:
-        assert f"search_path%3Dtest_{worker_name()}_" in database_url
+        name = url.database
+        assert name.startswith(f"test_{worker_name()}_")
+        assert name != sa.engine.make_url(os.environ["TEST_DATABASE_URL"]).database
+        assert f"search_path%3D{name}" in database_url
