@@ -62,6 +62,7 @@ NOT_VOCABULARIES = {
     ("text", "count", "days", "percent", "number"),
     ("<5", "x"),
     ("true", "false", "1", "0"),
+    ("true", "false"),  # the events' `cancelled` query flag
 }
 
 
