@@ -31,6 +31,7 @@ from core.clock import FixedClock, set_clock
 from core.places import ensure_reference_data
 from extensions import db, limiter
 from families import services as family_services
+from tests.servers import WAIT_SECONDS
 from tests.workers import worker_name
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -65,7 +66,11 @@ def database_url(tmp_path_factory):
     if not url:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=1)
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        # SQLite's writers wait 5 s for each other by default; threads or processes
+        # raced on a machine busy with the other worker may take longer, and a test
+        # of what happens at once is no timing test.
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}?timeout={WAIT_SECONDS}"
         return
     # Named for the worker, so that one left by a killed run says whose it was.
     name = f"test_{worker_name()}_{uuid.uuid4().hex[:12]}"

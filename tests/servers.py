@@ -14,8 +14,6 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from benchmarks.support import start_gunicorn, stop
 from tests.workers import free_port
 
@@ -34,13 +32,6 @@ def gunicorn_app(database_url: str, workers: int = WORKERS, settings: dict | Non
     request alone."""
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("FLASK_") and key != "DATABASE_URL"}
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        # SQLite's writers wait 5 s for each other by default; four processes on
-        # a machine busy with another worker's tests may take longer, and a
-        # test of what happens at once is no timing test.
-        database_url = url.update_query_dict({"timeout": str(WAIT_SECONDS)}).render_as_string(
-            hide_password=False)
     environment.update({"FLASK_SQLALCHEMY_DATABASE_URI": database_url,
                         "FLASK_SECRET_KEY": "concurrency-test-" + uuid.uuid4().hex})
     environment.update({f"FLASK_{key}": str(value) for key, value in (settings or {}).items()})
