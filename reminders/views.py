@@ -39,18 +39,6 @@ opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
 
 PER_PAGE = 50
 
-@bp.app_template_global()
-def event_reminders(event_type, event_id):
-    """An event's outbox rows of the families the user may see, for the visit's
-    or the session's page; the families they name are written to the audit log."""
-    rows = services.of_event(current_user, event_type, event_id)
-    shown = {reminder.family_id: reminder.family for reminder in rows}
-    if shown:
-        record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock())
-    return rows
-
-
 # --- the outbox ------------------------------------------------------------
 
 @bp.get("/")
