@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from config import Config, database_url_from_environment
-from core.schema import MAX_ID
+from core.input_checks import MAX_ID
 from extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 

@@ -43,9 +43,9 @@ from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
 from core.http import datetime_filter
+from core.input_checks import MAX_ID, read_date, read_whole_number
 from core.localtime import local_datetime, local_today, to_local, unit_zone
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER, login_required, roles_required
-from core.schema import MAX_ID, read_date, read_whole_number
 from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ONGOING_FAMILY_STATUSES, choices
 from extensions import db

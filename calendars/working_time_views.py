@@ -28,9 +28,9 @@ from calendars.models import Absence
 from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.input_checks import read_whole_number
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
-from core.schema import read_whole_number
 from core.unit_of_work import discard
 from groups.forms import WEEKDAYS
 

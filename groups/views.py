@@ -28,11 +28,11 @@ from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
 from core.http import current_locale
+from core.input_checks import MAX_ID
 from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
-from core.schema import MAX_ID
 from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db

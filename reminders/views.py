@@ -22,8 +22,8 @@ from calendars.events import GROUP_SESSION, HOME_VISIT
 from core.clock import get_clock
 from core.forms import attempt
 from core.http import local_target, page_arg
+from core.input_checks import read_whole_number
 from core.roles import ADMIN, COORDINATOR, roles_required
-from core.schema import read_whole_number
 from core.unit_of_work import discard
 from extensions import db
 from families.services import record_listing

@@ -20,10 +20,10 @@ from accounts.models import User
 from calendars.models import HomeVisit, visit_workers
 from core import audit
 from core.errors import ValidationFailed
+from core.input_checks import read_whole_number
 from core.localtime import local_datetime, local_today, plausible_day, to_local
 from core.models import Municipality
 from core.roles import ADMIN, FAMILY_WORKER
-from core.schema import read_whole_number
 from core.vocabulary import (
     FAMILY_STATUSES,
     MESSAGE_CHANNELS,
