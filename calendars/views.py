@@ -220,7 +220,7 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
                   local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
     sight = Sight(current_user)
     events = sight.show(worker_events(worker_id, start, end, include_cancelled=True))
-    sight.record_read(clock=get_clock())
+    record_listing(current_user, sight.families_shown, clock=get_clock())
     by_day: dict[date, list[Event]] = defaultdict(list)
     for event in events:
         # An event that began the evening before is shown on the first day.
@@ -307,7 +307,7 @@ def coordinators_day():
                                                          include_cancelled=True)),
                          _absences_by_day(away.get(worker.id, []), day, day).get(day, []))
                for worker in workers]
-    sight.record_read(clock=get_clock())
+    record_listing(current_user, sight.families_shown, clock=get_clock())
     return render_template(
         "calendars/day.html", day=day, columns=columns, today=today,
         previous=day - timedelta(days=1), following=day + timedelta(days=1))
@@ -508,8 +508,8 @@ def new_visit():
     elif form.is_submitted():
         status = 422
     suggestions = _suggested_times(form, family)
-    if families:  # the choice of family lists them by surname and reference
-        record_listing(current_user, families, clock=get_clock())
+    # The choice of family lists them by surname and reference.
+    record_listing(current_user, families, clock=get_clock())
     keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("calendars/visit_form.html", form=form, family=family,
                            family_address=shown_address(current_user, family)

@@ -108,9 +108,8 @@ def session_page(session_id):
                 flash(_("The attendance was saved."), "success")
                 return redirect(url_for(".session_page", session_id=session.id))
             discard()
+    record_listing(current_user, [member.family for member in expected], clock=clock)
     if expected:
-        record_listing(current_user, list(dict.fromkeys(m.family for m in expected)),
-                       clock=clock)
         keep_regardless()  # the page shows them: their reads stay audited on a refusal
     return render_template("casework/session.html",
                            session=session, group=group, move_form=move_form,

@@ -218,8 +218,7 @@ def detail(group_id):
         context["next_statuses"] = [status for status in GROUP_STATUSES
                                     if status in services.TRANSITIONS[group.status]]
         context["confirmed_statuses"] = CONFIRMED_STATUSES
-    if shown:
-        record_listing(current_user, list(dict.fromkeys(shown)), clock=get_clock())
+    record_listing(current_user, shown, clock=get_clock())
     return render_template("groups/detail.html", **context)
 
 

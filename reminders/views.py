@@ -69,10 +69,8 @@ def outbox():
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
     # The page names each reminder's family and recipient: an audited read.
-    shown = {reminder.family_id: reminder.family for reminder in pagination.items}
-    if shown:
-        record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock())
+    record_listing(current_user, [reminder.family for reminder in pagination.items],
+                   clock=get_clock())
     return render_template("reminders/outbox.html", form=form, pagination=pagination,
                            filter_args=filter_args, action_form=ActionForm(),
                            now=get_clock().now()), status
