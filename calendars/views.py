@@ -500,7 +500,7 @@ def new_visit():
                 flash(_("The visit to %(reference)s on %(when)s was booked.",
                       reference=family.reference, when=datetime_filter(visit.start)),
                       "success")
-            return redirect(url_for(".visit", visit_id=visit.id))
+            return redirect(url_for("visits.visit", visit_id=visit.id))
         discard()
         family = _load_family(form.family_id.data)
         refusal.tidy(form)
