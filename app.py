@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from config import Config, database_url_from_environment
-from core.schema import MAX_ID
+from core.input_checks import MAX_ID
 from extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -181,7 +181,9 @@ def _register_blueprints(app):
     from calendars import feed_views, working_time_views
     from calendars import views as calendars_views
     from casework import api as casework_api
+    from casework import sessions as casework_sessions
     from casework import views as casework_views
+    from casework import visits as casework_visits
     from core import api as core_api
     from families import api as families_api
     from families import views as families_views
@@ -195,7 +197,8 @@ def _register_blueprints(app):
     from reports import views as reports_views
 
     for blueprint in (accounts_views.bp, admin_views.bp, admin_policies.bp, families_views.bp,
-                      casework_views.bp, groups_views.bp, calendars_views.bp, feed_views.bp,
+                      casework_views.bp, casework_visits.bp, casework_sessions.bp,
+                      groups_views.bp, calendars_views.bp, feed_views.bp,
                       matching_views.bp, reminders_views.bp, reminders_views.opt_out_bp,
                       reports_views.bp, working_time_views.bp):
         app.register_blueprint(blueprint)

@@ -7,8 +7,8 @@ import click
 from accounts import services
 from core.clock import get_clock
 from core.errors import DomainError
+from core.input_checks import text_problem
 from core.roles import ROLES
-from core.schema import text_problem
 from extensions import db
 
 

@@ -25,10 +25,10 @@ from wtforms.validators import (
 from accounts.models import EMAIL_MAX
 from accounts.models import NAME_MAX as USER_NAME_MAX
 from core.forms import one_line, plausible_date
+from core.input_checks import MAX_ID
 from core.models import NAME_MAX
 from core.places import ADDRESS_MAX, REASON_MAX
 from core.roles import ROLES
-from core.schema import MAX_ID
 from core.vocabulary import choices
 from families.forms import REMINDER_LOCALES, MultiCheckboxField
 

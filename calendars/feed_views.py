@@ -48,9 +48,9 @@ from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
 from core.errors import NotFound
 from core.forms import attempt
+from core.input_checks import read_whole_number
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
-from core.schema import read_whole_number
 from core.unit_of_work import discard
 from core.vocabulary import FEED_PRIVACY_LEVELS, LOCALE_NAMES, choices
 from extensions import db

@@ -8,7 +8,8 @@ not see it (``calendars.events.for_reader``).
 Every calendar answer (the week, month and day pages, the worker's events in
 the API, what an absence covers, clash messages) reads its events through a
 ``Sight``, so that no answer can show what the family page hides. An answer
-that shows families writes one audit event naming them.
+that shows families writes one audit event naming them, through
+``families.services.record_listing`` as every answer does.
 """
 
 import dataclasses
@@ -74,18 +75,17 @@ class Sight:
         shown = [self.shown(event) for event in events]
         return for_reader(shown, self.reader) if self.reader is not None else shown
 
-    def record_read(self, *, clock) -> None:
-        """Write one audit event naming the families the answer showed, if any."""
-        if self._shown:
-            families = [self._families.get(family_id) or db.session.get(Family, family_id)
-                        for family_id in sorted(self._shown)]
-            record_listing(self.reader, families, clock=clock)
+    @property
+    def families_shown(self) -> list[Family]:
+        """The families the answer showed, for ``families.services.record_listing``."""
+        return [self._families.get(family_id) or db.session.get(Family, family_id)
+                for family_id in sorted(self._shown)]
 
 
 def shown_to(reader: User, events, *, clock) -> list[Event]:
     """Events as a reader may see them, the read of their families audited."""
     sight = Sight(reader, events)
     shown = sight.show(events)
-    sight.record_read(clock=clock)
+    record_listing(reader, sight.families_shown, clock=clock)
     return shown
 

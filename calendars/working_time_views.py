@@ -28,10 +28,11 @@ from calendars.models import Absence
 from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.input_checks import read_whole_number
 from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
-from core.schema import read_whole_number
 from core.unit_of_work import discard
+from families.services import record_listing
 from groups.forms import WEEKDAYS
 
 bp = Blueprint("working_time", __name__, url_prefix="/calendars/working-time")
@@ -86,7 +87,7 @@ def _render(worker: User, *, hours_form=None, absence_form=None, booked=(), stat
                                                            absence.end, sight))
             for absence in working_time.absences_of(worker, now)]
     booked = sight.show(booked)
-    sight.record_read(clock=get_clock())
+    record_listing(current_user, sight.families_shown, clock=get_clock())
     hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
     return render_template(
         "calendars/working_time.html", worker=worker, own=worker.id == current_user.id,

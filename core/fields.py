@@ -3,7 +3,7 @@ request, serialises an answer and documents both in the OpenAPI document.
 
 Parsing turns JSON values into Python ones (dates, codes, ids) and gives one
 message per field; services then apply the rules of the work. The checks of text
-and dates are those the forms and the command line use (core/schema.py).
+and dates are those the forms and the command line use (core/input_checks.py).
 """
 
 from datetime import date, datetime, time
@@ -11,15 +11,7 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load
 
-from core.localtime import (
-    EARLIEST_YEAR,
-    LATEST_YEAR,
-    NonexistentLocalTime,
-    iso_local,
-    parse_instant,
-    plausible_day,
-)
-from core.schema import (
+from core.input_checks import (
     MAX_ID,
     MULTI_LINE_REFUSED,
     ONE_LINE_REFUSED,
@@ -27,6 +19,14 @@ from core.schema import (
     read_whole_number,
     text_problem,
     years_message,
+)
+from core.localtime import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NonexistentLocalTime,
+    iso_local,
+    parse_instant,
+    plausible_day,
 )
 from core.text import nfc
 

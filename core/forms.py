@@ -4,6 +4,7 @@ shown on the form that caused it."""
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
+from core.input_checks import nonexistent_time_message, text_problem, years_message
 from core.localtime import (
     EARLIEST_BIRTH_YEAR,
     EARLIEST_YEAR,
@@ -12,7 +13,6 @@ from core.localtime import (
     strict_local_datetime,
     unit_zone,
 )
-from core.schema import nonexistent_time_message, text_problem, years_message
 
 
 class PlainText:

@@ -24,7 +24,12 @@ from werkzeug.exceptions import HTTPException
 
 from core import vocabulary
 from core.errors import BadRequest, DomainError, ValidationFailed
-from core.schema import SURROGATE, read_whole_number, surrogate_message, unstorable_text_message
+from core.input_checks import (
+    SURROGATE,
+    read_whole_number,
+    surrogate_message,
+    unstorable_text_message,
+)
 from core.unit_of_work import discard
 
 API_PREFIX = "/api/"

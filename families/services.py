@@ -114,9 +114,16 @@ def get_family(actor: User, family_id: int, *, clock,
 
 
 def record_listing(actor: User, families, *, clock) -> None:
-    """A list shows families too: write which ones the actor was shown."""
-    audit.record(actor, "family.list", "family", None, at=clock.now(),
-                 detail={"family_ids": [family.id for family in families]})
+    """A list shows families too: write which ones the actor was shown.
+
+    The one way every answer that names families (lists, calendars, rosters,
+    reminders, reports) audits them: one event naming each family once, in
+    order of id, and none when the answer showed no family.
+    """
+    family_ids = sorted({family.id for family in families})
+    if family_ids:
+        audit.record(actor, "family.list", "family", None, at=clock.now(),
+                     detail={"family_ids": family_ids})
 
 
 def search_families(actor: User, *, text="", track=None, status=None,

@@ -28,11 +28,11 @@ from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
 from core.http import current_locale
+from core.input_checks import MAX_ID
 from core.localtime import local_datetime, to_local, unit_zone
 from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
-from core.schema import MAX_ID
 from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
@@ -42,19 +42,15 @@ from groups import services
 from groups.forms import (
     GROUP_STATUS_LABELS,
     SERIES_FIELDS,
-    AttendanceForm,
     ChooseFamilyForm,
     ConfirmForm,
     GroupForm,
     GroupSearchForm,
     PlaceForm,
-    SessionForm,
-    SessionStatusForm,
     StatusForm,
 )
 from groups.models import (
     GROUP_STATUSES,
-    Attendance,
     Enrollment,
     GroupSession,
     PeerGroup,
@@ -222,8 +218,7 @@ def detail(group_id):
         context["next_statuses"] = [status for status in GROUP_STATUSES
                                     if status in services.TRANSITIONS[group.status]]
         context["confirmed_statuses"] = CONFIRMED_STATUSES
-    if shown:
-        record_listing(current_user, list(dict.fromkeys(shown)), clock=get_clock())
+    record_listing(current_user, shown, clock=get_clock())
     return render_template("groups/detail.html", **context)
 
 
@@ -402,99 +397,6 @@ def edit_group(group_id):
         group = services.get_group(group_id)
         context["group"] = group
     return _form_page("groups/group_form.html", form, schedule=None, **context)
-
-
-# --- one session -----------------------------------------------------------
-
-SESSION_ACTIONS = ("move", "cancel", "restore", "record")
-
-
-def _session_data(session: GroupSession, zone) -> dict:
-    start, end = to_local(session.start, zone), to_local(session.end, zone)
-    return {"day": start.date(), "start": start.time().replace(tzinfo=None),
-            "end": end.time().replace(tzinfo=None),
-            "venue": session.venue_override.name if session.venue_override else ""}
-
-
-@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
-@login_required
-def session_page(session_id):
-    """One session: move it, change its venue, cancel or restore it, record attendance."""
-    session = services.get_session(session_id)
-    group = session.group
-    zone, clock = unit_zone(), get_clock()
-    action = None
-    if request.method == "POST":
-        action = next((name for name in SESSION_ACTIONS if name in request.form), None)
-        if action is None:
-            raise ValidationFailed(_("Choose what to do with the session."))
-    may_manage = services.can_manage(current_user, group)
-    may_record = services.can_record_attendance(current_user, group)
-    if action in ("move", "cancel", "restore") and not may_manage:
-        raise Forbidden(_("You may not change this group."))
-    if action == "record" and not may_record:
-        raise Forbidden(_("Only the group's facilitators record attendance."))
-
-    move_form = SessionForm() if action == "move" else SessionForm(
-        formdata=None, data=_session_data(session, zone))
-    move_form.venue.choices = choices(_venue_names(), _("The group's venue"))
-    status_form = SessionStatusForm(formdata=None)
-    attendance_form = AttendanceForm() if action == "record" else None
-
-    if action == "move" and move_form.validate():
-        day = move_form.day.data
-        start = local_datetime(day, move_form.start.data, zone)
-        end = local_datetime(day, move_form.end.data, zone)
-        if attempt(move_form, services.change_session, current_user, session, start=start,
-                   end=end, venue=move_form.venue.data or None, clock=clock):
-            flash(_("The session was changed. Calendars show the new details."), "success")
-            return redirect(url_for(".session_page", session_id=session.id))
-        discard()
-        session = services.get_session(session_id)
-        group = session.group
-    elif action in ("cancel", "restore"):
-        status_form = SessionStatusForm()
-        if status_form.validate():
-            services.change_session(
-                current_user, session,
-                status="cancelled" if action == "cancel" else "scheduled", clock=clock)
-            flash(_("The session was cancelled.") if action == "cancel"
-                  else _("The session was restored."), "success")
-            return redirect(url_for(".session_page", session_id=session.id))
-
-    show_attendance = may_record and session.status == "scheduled" and \
-        session.start <= clock.now()
-    if action == "record" and not show_attendance:
-        # Not started or cancelled: the service says which.
-        services.record_attendance(current_user, session, {}, clock=clock)
-    expected = services.expected_members(session) if show_attendance else []
-    if show_attendance:
-        if attendance_form is None:
-            recorded = db.session.scalars(sa.select(Attendance).where(
-                Attendance.session_id == session.id, Attendance.present.is_(True)))
-            attendance_form = AttendanceForm(
-                formdata=None, data={"present": [row.member_id for row in recorded]})
-        attendance_form.present.choices = [
-            (member.id, f"{member.first_name} ({member.family.surname})")
-            for member in expected]
-        if action == "record" and attendance_form.validate():
-            chosen = set(attendance_form.present.data or ())
-            if attempt(attendance_form, services.record_attendance, current_user, session,
-                       {member.id: member.id in chosen for member in expected},
-                       clock=clock) is not None:
-                flash(_("The attendance was saved."), "success")
-                return redirect(url_for(".session_page", session_id=session.id))
-            discard()
-    if expected:
-        record_listing(current_user, list(dict.fromkeys(m.family for m in expected)),
-                       clock=clock)
-        keep_regardless()  # the page shows them: their reads stay audited on a refusal
-    return render_template("groups/session.html",
-                           session=session, group=group, move_form=move_form,
-                           status_form=status_form,
-                           attendance_form=attendance_form if show_attendance else None,
-                           may_manage=may_manage, rates=services.attendance_rates(group)), \
-        422 if action else 200
 
 
 # --- places and the waiting list -------------------------------------------

@@ -113,8 +113,7 @@ def group_families(group_id):
             place_url = url_for("groups.place_family", group_id=group.id,
                                 family_id=family.id)
         rows.append(RankedRow(match_json(match), group, family, place_url))
-    if rows:
-        record_listing(current_user, [row.family for row in rows], clock=get_clock())
+    record_listing(current_user, [row.family for row in rows], clock=get_clock())
     return render_template("matching/group_families.html", group=group,
                            eligible=[row for row in rows if row.match["eligible"]],
                            excluded=[row for row in rows if not row.match["eligible"]])
@@ -188,8 +187,8 @@ def _proposal_page(proposal: Proposal, form: AcceptForm, status=200):
             continue
         block = blocks.setdefault(item.group_id, ProposedGroup(peer_groups[item.group_id]))
         block.items.append(item_json(item))
+    record_listing(current_user, list(families.values()), clock=get_clock())
     if families:
-        record_listing(current_user, list(families.values()), clock=get_clock())
         keep_regardless()  # the page shows them: their reads stay audited on a refusal
     chosen = set(form.item_ids.data) if form.is_submitted() and form.item_ids.data \
         else {item.id for item in items if item.status == "proposed"}

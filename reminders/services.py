@@ -29,7 +29,7 @@ from core.roles import ADMIN, COORDINATOR
 from core.tokens import hash_secret
 from extensions import db
 from families.models import Family, Member
-from families.services import may_see_address, visible_families_query
+from families.services import may_see_address, record_listing, visible_families_query
 from groups.models import Enrollment, GroupSession, PeerGroup
 from reminders import messages
 from reminders.models import (
@@ -571,17 +571,20 @@ def upcoming_of_family(family_id: int, *, limit=20) -> list[Reminder]:
         .options(selectinload(Reminder.member))))
 
 
-def of_event(reader: User, event_type: str, event_id: int) -> list[Reminder]:
+def of_event(reader: User, event_type: str, event_id: int, *, clock) -> list[Reminder]:
     """The outbox rows of an event, in the order they are (or were) due: those
     of the families the reader may see (a group session's rows name every
-    family with a place in it)."""
+    family with a place in it). The families they name are written to the
+    audit log, as shown to the reader."""
     visible = visible_families_query(reader).with_only_columns(Family.id)
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         sa.select(Reminder).where(Reminder.event_type == event_type,
                                   Reminder.event_id == event_id,
                                   Reminder.family_id.in_(visible))
         .order_by(Reminder.send_at, Reminder.id)
         .options(selectinload(Reminder.member), selectinload(Reminder.family))))
+    record_listing(reader, [reminder.family for reminder in rows], clock=clock)
+    return rows
 
 
 def opt_outs_of_family(family_id: int) -> dict[int, datetime]:

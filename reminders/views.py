@@ -22,8 +22,8 @@ from calendars.events import GROUP_SESSION, HOME_VISIT
 from core.clock import get_clock
 from core.forms import attempt
 from core.http import local_target, page_arg
+from core.input_checks import read_whole_number
 from core.roles import ADMIN, COORDINATOR, roles_required
-from core.schema import read_whole_number
 from core.unit_of_work import discard
 from extensions import db
 from families.services import record_listing
@@ -38,18 +38,6 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 opt_out_bp = Blueprint("opt_out", __name__, url_prefix="/r")
 
 PER_PAGE = 50
-
-@bp.app_template_global()
-def event_reminders(event_type, event_id):
-    """An event's outbox rows of the families the user may see, for the visit's
-    or the session's page; the families they name are written to the audit log."""
-    rows = services.of_event(current_user, event_type, event_id)
-    shown = {reminder.family_id: reminder.family for reminder in rows}
-    if shown:
-        record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock())
-    return rows
-
 
 # --- the outbox ------------------------------------------------------------
 
@@ -81,10 +69,8 @@ def outbox():
     filter_args = {key: value for key, value in request.args.items()
                    if key != "page" and value}
     # The page names each reminder's family and recipient: an audited read.
-    shown = {reminder.family_id: reminder.family for reminder in pagination.items}
-    if shown:
-        record_listing(current_user, [shown[key] for key in sorted(shown)],
-                       clock=get_clock())
+    record_listing(current_user, [reminder.family for reminder in pagination.items],
+                   clock=get_clock())
     return render_template("reminders/outbox.html", form=form, pagination=pagination,
                            filter_args=filter_args, action_form=ActionForm(),
                            now=get_clock().now()), status

@@ -20,10 +20,10 @@ from accounts.models import User
 from calendars.models import HomeVisit, visit_workers
 from core import audit
 from core.errors import ValidationFailed
+from core.input_checks import read_whole_number
 from core.localtime import local_datetime, local_today, plausible_day, to_local
 from core.models import Municipality
 from core.roles import ADMIN, FAMILY_WORKER
-from core.schema import read_whole_number
 from core.vocabulary import (
     FAMILY_STATUSES,
     MESSAGE_CHANNELS,
@@ -70,10 +70,8 @@ def dashboard(user, *, clock) -> Dashboard:
                Plan.review_date <= today + timedelta(days=REVIEW_HORIZON_DAYS))
         .order_by(Plan.review_date).limit(10))
     dashboard = Dashboard(by_status, by_track, list(waiting), list(due))
-    shown = {family.id: family for family in (*dashboard.waiting_for_plan,
-                                              *dashboard.reviews_due)}
-    if shown:  # listed by reference and surname: an audited read
-        record_listing(user, [shown[key] for key in sorted(shown)], clock=clock)
+    # Listed by reference and surname: an audited read.
+    record_listing(user, [*dashboard.waiting_for_plan, *dashboard.reviews_due], clock=clock)
     return dashboard
 
 

@@ -385,10 +385,10 @@ EXPECTED: dict = {
     "calendars.new_visit": {**SIGNED_IN, "social_worker": "403"},
     "calendars_api.create_visit": {**SIGNED_IN, "social_worker": "403"},
     "calendars_api.list_visits": SIGNED_IN,
-    "calendars.visit": FAMILY_STAFF, "calendars_api.get_visit": FAMILY_STAFF,
-    "calendars.move_visit": BOOKERS, "calendars.cancel_visit": BOOKERS,
-    "calendars.mark_done": BOOKERS, "calendars.mark_no_show": BOOKERS,
-    "calendars.save_notes": BOOKERS, "calendars.delete_visit": BOOKERS,
+    "visits.visit": FAMILY_STAFF, "calendars_api.get_visit": FAMILY_STAFF,
+    "visits.move_visit": BOOKERS, "visits.cancel_visit": BOOKERS,
+    "visits.mark_done": BOOKERS, "visits.mark_no_show": BOOKERS,
+    "visits.save_notes": BOOKERS, "calendars.delete_visit": BOOKERS,
     "calendars_api.update_visit": BOOKERS, "calendars_api.delete_visit": BOOKERS,
     "calendars_api.worker_event_list": {**FAMILY_STAFF, "social_worker": "404"},
     "calendars_api.worker_free_slots": {**FAMILY_STAFF, "social_worker": "404"},
@@ -410,7 +410,7 @@ EXPECTED: dict = {
     "groups.list_groups": SIGNED_IN, "groups_api.list_groups": SIGNED_IN,
     "groups.detail": SIGNED_IN, "groups_api.get_group": SIGNED_IN,
     "groups_api.list_sessions": SIGNED_IN,
-    "groups.session_page": SIGNED_IN,             # names only for those who record
+    "sessions.session_page": SIGNED_IN,             # names only for those who record
     "groups_api.preview_series": SIGNED_IN,       # a preview changes nothing
     "groups.place_family": SIGNED_IN,             # without a family: back to the group
     "groups.new_group": COORDINATORS, "groups_api.create_group": COORDINATORS,

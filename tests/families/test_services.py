@@ -1,9 +1,11 @@
 """The seed's rules for families, enforced by the services."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from calendars.sight import Sight
 from core.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from core.models import AuditEvent
 from extensions import db
@@ -284,3 +286,31 @@ def test_a_listing_is_audited_with_the_families_shown(client, coordinator):
         AuditEvent.action == "family.list")).one()
     assert event.detail == {"family_ids": [family.id]}
     assert event.actor_id == coordinator.id
+
+
+def test_a_listing_names_each_family_once_in_order_of_id(coordinator, clock):
+    first, second = make_family(coordinator), make_family(coordinator)
+    services.record_listing(coordinator, [second, first, second], clock=clock)
+    event = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "family.list")).one()
+    assert event.detail == {"family_ids": sorted([first.id, second.id])}
+
+
+def test_a_listing_of_no_family_writes_nothing(coordinator, clock):
+    services.record_listing(coordinator, [], clock=clock)
+    assert db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "family.list")).all() == []
+
+
+def test_record_listing_is_the_only_writer_of_a_listing_audit():
+    """Every answer that names families audits them one way: no module but
+    families.services writes a "family.list" event, and calendars' Sight hands
+    its families to record_listing instead of writing its own."""
+    root = Path(__file__).resolve().parents[2]
+    writers = sorted(
+        str(path.relative_to(root)) for path in root.rglob("*.py")
+        if not any(part.startswith(".") or part in ("tests", "migrations", "benchmarks")
+                   for part in path.relative_to(root).parts)
+        and '"family.list"' in path.read_text(encoding="utf-8"))
+    assert writers == ["families/services.py"]
+    assert not hasattr(Sight, "record_read")
