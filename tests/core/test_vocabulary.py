@@ -134,8 +134,8 @@ def test_the_codes_the_packages_import_are_the_registry_s():
     from calendars import models as calendars
     from core.roles import ROLES
     from families import models as families
+    from groups import eligibility as group_eligibility
     from groups import models as groups
-    from groups import services as group_services
     from matching import models as matching
     from matching.scoring import CRITERIA
     from reminders import models as reminders
@@ -147,7 +147,7 @@ def test_the_codes_the_packages_import_are_the_registry_s():
     assert vocabulary.GROUP_STATUSES.codes == groups.GROUP_STATUSES
     assert vocabulary.SESSION_STATUSES.codes == groups.SESSION_STATUSES
     assert vocabulary.ENROLLMENT_STATUSES.codes == groups.ENROLLMENT_STATUSES
-    assert group_services.ENROLLING_STATUSES == vocabulary.ENROLLING_STATUSES
+    assert group_eligibility.ENROLLING_STATUSES is vocabulary.ENROLLING_STATUSES
     assert vocabulary.VISIT_KINDS.codes == calendars.VISIT_KINDS
     assert vocabulary.VISIT_STATUSES.codes == calendars.VISIT_STATUSES
     assert vocabulary.ABSENCE_KINDS.codes == calendars.ABSENCE_KINDS
