@@ -1,5 +1,4 @@
-"""Pages of peer groups: list, detail, the group form with its series preview,
-sessions and attendance, places and the waiting list.
+"""Pages of peer groups: list, detail, form, series preview, sessions, attendance, places.
 
 Each view loads (404), checks access (403), acts through the rules of groups/ and
 responds. A refusal on a form is shown on that form (422) after a rollback;
