@@ -37,7 +37,10 @@ from core.vocabulary import SOCIAL_WORKER as SOCIAL_WORKER_SOURCE
 from extensions import db
 from families import services as family_services
 from families.models import Family, Plan, TrackChange
+from groups import attendance as group_attendance
 from groups import eligibility
+from groups import enrollment as group_enrollment
+from groups import series as group_series
 from groups import services as group_services
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
 
@@ -737,10 +740,10 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
     created = (today if draft.status == "draft" else first) - timedelta(days=draft.opened)
     if draft.status != "draft":  # opened at least a week ago, to have families
         created = min(created, today - timedelta(days=7))
-    closed = group_services.days_off_between(created - timedelta(days=14), today)
+    closed = group_series.days_off_between(created - timedelta(days=14), today)
     while created.weekday() >= 5 or created in closed:  # planned on working days
         created -= timedelta(days=1)
-    plan = group_services.SeriesPlan(group_services.series_rule(
+    plan = group_series.SeriesPlan(group_series.series_rule(
         weekday=weekday, start_time=draft.start, duration_minutes=draft.minutes,
         first_date=first, count=draft.count, interval_weeks=draft.interval_weeks))
     group = group_services.create_group(
@@ -778,7 +781,7 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
         if family.family_workers and rng.random() < 0.5:
             actor = rng.choice(_by_id(family.family_workers))
         members = _attending(draft, family, first_day, rng)
-        enrollments.append(group_services.enroll(
+        enrollments.append(group_enrollment.enroll(
             actor, group, family, [member.id for member in members], zone=zone,
             clock=FixedClock(asked)))
         usage[family.id] += 1
@@ -789,8 +792,8 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
     if draft.status == "open":
         last_day = local_today(max((asked for asked, _family in asks), default=now))
         for enrollment in leaving:
-            group_services.withdraw(organiser, enrollment,
-                                    clock=_clock_on(last_day, now, hour=16))
+            group_enrollment.withdraw(organiser, enrollment,
+                                      clock=_clock_on(last_day, now, hour=16))
         if draft.rearranged:
             _rearrange(group, organiser, today, now, zone)
         return group
@@ -802,7 +805,7 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
         _record_attendance(session, facilitators, rng, now)
         if index + 1 == leave_after:
             for enrollment in leaving:
-                group_services.withdraw(organiser, enrollment, clock=FixedClock(
+                group_enrollment.withdraw(organiser, enrollment, clock=FixedClock(
                     min(session.end + timedelta(days=1), now)))
     if draft.status == "finished" and len(past) == len(sessions):
         ended = to_local(sessions[-1].end, zone).date() + timedelta(days=1)
@@ -823,7 +826,7 @@ def _eligible(draft: GroupDraft, group: PeerGroup, first_day: date, last_ask: da
         db.select(Family).join(Family.municipality)
         .where(Family.status == "active", Municipality.name.in_(draft.municipalities))
         .order_by(Family.reference))
-    terms = group_services.group_terms(group, first_day)
+    terms = group_enrollment.group_terms(group, first_day)
     result = []
     for family in families:
         if family.plan is None or family.plan.start_date > last_ask:
@@ -834,7 +837,7 @@ def _eligible(draft: GroupDraft, group: PeerGroup, first_day: date, last_ask: da
             continue
         if draft.attendees == "father" and not _fathers(family):
             continue
-        if eligibility.refusal(group_services.family_terms(family), terms, last_ask) is None:
+        if eligibility.refusal(group_enrollment.family_terms(family), terms, last_ask) is None:
             result.append(family)
     return result
 
@@ -884,7 +887,7 @@ def _record_attendance(session: GroupSession, facilitators: list[User],
         for member in _by_id(enrollment.members):
             # Now and then one parent stays home with a sick sibling.
             present[member.id] = family_came and rng.random() >= 0.04
-    group_services.record_attendance(
+    group_attendance.record_attendance(
         rng.choice(facilitators), session, present,
         clock=FixedClock(min(session.end + timedelta(minutes=20), now)))
 
@@ -892,17 +895,17 @@ def _record_attendance(session: GroupSession, facilitators: list[User],
 def _rearrange(group: PeerGroup, organiser: User, today: date, now: datetime, zone) -> None:
     """The coordinator moves one coming session to the next working day and cancels
     another: calendars see a higher sequence for both."""
-    ahead = group_services.upcoming_sessions(group, now)
+    ahead = group_series.upcoming_sessions(group, now)
     clock = _clock_on(today, now, hour=8)
     moved, cancelled = ahead[4], ahead[7]
     local = to_local(moved.start, zone)
-    closed = group_services.days_off_between(local.date(), local.date() + timedelta(days=14))
+    closed = group_series.days_off_between(local.date(), local.date() + timedelta(days=14))
     day = local.date() + timedelta(days=1)
     while day.weekday() >= 5 or day in closed:
         day += timedelta(days=1)
-    group_services.change_session(
+    group_series.change_session(
         organiser, moved, start=local_datetime(day, local.time(), zone), clock=clock)
-    group_services.change_session(organiser, cancelled, status="cancelled", clock=clock)
+    group_series.change_session(organiser, cancelled, status="cancelled", clock=clock)
 
 
 # --- working hours, absences and home visits -------------------------------
@@ -976,8 +979,8 @@ def _create_visits(staff: dict, rng: random.Random, today: date, now: datetime) 
         for weekday, (opens, closes) in week.items():
             db.session.add(WorkingHours(user_id=workers[name].id, weekday=weekday,
                                         start_time=opens, end_time=closes))
-    closed = group_services.days_off_between(today - timedelta(weeks=VISIT_WEEKS + 2),
-                                             today + timedelta(weeks=VISIT_WEEKS + 2))
+    closed = group_series.days_off_between(today - timedelta(weeks=VISIT_WEEKS + 2),
+                                           today + timedelta(weeks=VISIT_WEEKS + 2))
     for name, kind, days, length, note in ABSENCES:
         first = _working_day(today + timedelta(days=days), closed)
         last = first
@@ -1101,7 +1104,7 @@ def _book_regular(family: Family, hours: dict, booked: dict, closed: dict,
             continue
         booked_on = max(plan.start_date, first - timedelta(days=rng.randint(4, 10)))
         clock = _clock_on(booked_on, now, hour=rng.randint(9, 15))
-        rule = group_services.series_rule(
+        rule = group_series.series_rule(
             weekday=weekday, start_time=start, duration_minutes=minutes, first_date=first,
             until=last, interval_weeks=interval)
         removed = []
@@ -1158,7 +1161,7 @@ def _book_review(family: Family, hours: dict, rng: random.Random, today: date,
         return
     workers = _by_id(family.family_workers)
     first = max(review, today + timedelta(days=2))
-    closed = group_services.days_off_between(first, first + timedelta(days=21))
+    closed = group_series.days_off_between(first, first + timedelta(days=21))
     booked_on = max(family.plan.start_date, first - timedelta(days=rng.randint(14, 28)))
     clock = _clock_on(booked_on, now, hour=rng.randint(9, 15))
 
@@ -1179,7 +1182,7 @@ def _book_planning(family: Family, staff: dict, hours: dict, rng: random.Random,
     coordinator = _serving(staff[COORDINATOR], family.municipality.name)[0]
     workers = _by_id(family.family_workers)
     first = today + timedelta(days=rng.randint(3, 18))
-    closed = group_services.days_off_between(first, first + timedelta(days=21))
+    closed = group_series.days_off_between(first, first + timedelta(days=21))
     clock = _clock_on(today, now, hour=8)
 
     def book(day, start):
@@ -1202,7 +1205,7 @@ def _book_evening_visit(families: list[Family], hours: dict, today: date, now: d
     if family is None:
         return
     worker = _by_id(family.family_workers)[0]
-    closed = group_services.days_off_between(today, today + timedelta(days=28))
+    closed = group_series.days_off_between(today, today + timedelta(days=28))
     for day in _days_from(today + timedelta(days=7), 10, closed):
         start = local_datetime(day, time(17, 30), zone)
         try:
@@ -1227,8 +1230,8 @@ def _replay_visits(rng: random.Random, today: date, now: datetime, *, zone,
     soon = now + timedelta(weeks=3)
     past = [v for v in visits if v.end < now - timedelta(hours=2) and v.series_id]
     ahead = [v for v in visits if now < v.start < soon and v.series_id]
-    closed = group_services.days_off_between(today - timedelta(weeks=VISIT_WEEKS + 1),
-                                             today + timedelta(weeks=VISIT_WEEKS + 1))
+    closed = group_series.days_off_between(today - timedelta(weeks=VISIT_WEEKS + 1),
+                                           today + timedelta(weeks=VISIT_WEEKS + 1))
     for visit in rng.sample(past, min(5, len(past))) + rng.sample(ahead, min(2, len(ahead))):
         _move(visit, closed, now, **common)
     for visit in sorted(visits, key=lambda v: (v.start, v.id)):

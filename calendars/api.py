@@ -44,7 +44,7 @@ from core.roles import login_required
 from extensions import db
 from families.services import get_family, record_listing
 from groups.api import SkippedDate
-from groups.services import series_rule
+from groups.series import series_rule
 
 bp = Blueprint("calendars_api", __name__, url_prefix=API_ROOT)
 

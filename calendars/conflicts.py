@@ -23,7 +23,7 @@ from core.localtime import to_local
 from core.models import Municipality
 from core.vocabulary import ABSENCE_KINDS
 from extensions import db
-from groups.services import days_off_between
+from groups.series import days_off_between
 
 EARTH_RADIUS_KM = 6371.0
 # The labels of the kinds of absence, from core.vocabulary.

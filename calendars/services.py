@@ -34,9 +34,9 @@ from extensions import db
 from families.models import Family
 from families.services import can_see as can_see_family
 from families.services import ensure_bookable, may_see_address, visible_families_query
-from groups import services as group_services
+from groups import permissions as group_permissions
 from groups.models import PeerGroup
-from groups.services import days_off_between
+from groups.series import days_off_between
 
 MAX_VISIT_MINUTES = 8 * 60
 MAX_WORKERS = 2
@@ -473,7 +473,7 @@ def may_manage_feed(actor: User, owner_type: str, owner_id: int) -> bool:
         return actor.id == owner_id or actor.role == ADMIN
     if owner_type == "group":
         group = db.session.get(PeerGroup, owner_id)
-        return group is not None and group_services.can_see_roster(actor, group)
+        return group is not None and group_permissions.can_see_roster(actor, group)
     family = db.session.get(Family, owner_id)
     return family is not None and can_book_for(actor, family)
 

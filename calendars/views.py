@@ -52,7 +52,7 @@ from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, shown_address, visible_families_query
 from groups.forms import WEEKDAYS
-from groups.services import series_rule
+from groups.series import series_rule
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
 

@@ -13,7 +13,7 @@ from casework import privacy
 from extensions import db
 from families import services as family_services
 from families.models import Family
-from groups import services as group_services
+from groups import permissions as group_permissions
 from groups.models import ACTIVE_ENROLLMENT, Enrollment
 from reminders import services as reminder_services
 from reminders.models import Reminder
@@ -84,9 +84,9 @@ def family_overview(user: User, family: Family, *, now: datetime) -> FamilyOverv
         may_book_visit=calendar_services.can_book_for(user, family),
         visits=_visits(user, family, now),
         # Without a group: whether the user may place the family in any group.
-        may_place=group_services.can_enroll(user, None, family),
+        may_place=group_permissions.can_enroll(user, None, family),
         group_seats=[GroupSeat(enrollment,
-                               group_services.can_enroll(user, enrollment.group, family))
+                               group_permissions.can_enroll(user, enrollment.group, family))
                      for enrollment in _group_seats(family)],
         reminders=FamilyReminders(
             upcoming=reminder_services.upcoming_of_family(family.id),

@@ -31,7 +31,7 @@ from families.models import (
     Member,
 )
 from families.representation import family_json
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from groups.models import ACTIVE_ENROLLMENT, Attendance, Enrollment, GroupSession
 from reminders import services as reminder_services
 from reminders.models import OptOutToken, Reminder
@@ -219,7 +219,7 @@ def close_family(actor: User, family: Family, *, zone, calendar_settings, clock)
             zone=zone, settings=calendar_settings, clock=clock)
     places = _active_places(family)
     for enrollment in places:
-        group_services.withdraw(actor, enrollment, clock=clock)
+        group_enrollment.withdraw(actor, enrollment, clock=clock)
     services.update_family(actor, family, {"status": "closed"}, clock=clock)
     reminders = _pending_reminders(family)
     for reminder in reminders:

@@ -21,7 +21,9 @@ from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import choices
 from extensions import db
 from families.services import record_listing
-from groups import services
+from groups import attendance as group_attendance
+from groups import permissions as group_permissions
+from groups import series as group_series
 from groups.forms import AttendanceForm, SessionForm, SessionStatusForm
 from groups.models import Attendance, GroupSession
 from groups.views import _venue_names
@@ -43,7 +45,7 @@ def _session_data(session: GroupSession, zone) -> dict:
 @login_required
 def session_page(session_id):
     """One session: move it, change its venue, cancel or restore it, record attendance."""
-    session = services.get_session(session_id)
+    session = group_series.get_session(session_id)
     group = session.group
     zone, clock = unit_zone(), get_clock()
     action = None
@@ -51,8 +53,8 @@ def session_page(session_id):
         action = next((name for name in SESSION_ACTIONS if name in request.form), None)
         if action is None:
             raise ValidationFailed(_("Choose what to do with the session."))
-    may_manage = services.can_manage(current_user, group)
-    may_record = services.can_record_attendance(current_user, group)
+    may_manage = group_permissions.can_manage(current_user, group)
+    may_record = group_permissions.can_record_attendance(current_user, group)
     if action in ("move", "cancel", "restore") and not may_manage:
         raise Forbidden(_("You may not change this group."))
     if action == "record" and not may_record:
@@ -68,17 +70,17 @@ def session_page(session_id):
         day = move_form.day.data
         start = local_datetime(day, move_form.start.data, zone)
         end = local_datetime(day, move_form.end.data, zone)
-        if attempt(move_form, services.change_session, current_user, session, start=start,
+        if attempt(move_form, group_series.change_session, current_user, session, start=start,
                    end=end, venue=move_form.venue.data or None, clock=clock):
             flash(_("The session was changed. Calendars show the new details."), "success")
             return redirect(url_for(".session_page", session_id=session.id))
         discard()
-        session = services.get_session(session_id)
+        session = group_series.get_session(session_id)
         group = session.group
     elif action in ("cancel", "restore"):
         status_form = SessionStatusForm()
         if status_form.validate():
-            services.change_session(
+            group_series.change_session(
                 current_user, session,
                 status="cancelled" if action == "cancel" else "scheduled", clock=clock)
             flash(_("The session was cancelled.") if action == "cancel"
@@ -89,8 +91,8 @@ def session_page(session_id):
         session.start <= clock.now()
     if action == "record" and not show_attendance:
         # Not started or cancelled: the service says which.
-        services.record_attendance(current_user, session, {}, clock=clock)
-    expected = services.expected_members(session) if show_attendance else []
+        group_attendance.record_attendance(current_user, session, {}, clock=clock)
+    expected = group_attendance.expected_members(session) if show_attendance else []
     if show_attendance:
         if attendance_form is None:
             recorded = db.session.scalars(sa.select(Attendance).where(
@@ -102,7 +104,7 @@ def session_page(session_id):
             for member in expected]
         if action == "record" and attendance_form.validate():
             chosen = set(attendance_form.present.data or ())
-            if attempt(attendance_form, services.record_attendance, current_user, session,
+            if attempt(attendance_form, group_attendance.record_attendance, current_user, session,
                        {member.id: member.id in chosen for member in expected},
                        clock=clock) is not None:
                 flash(_("The attendance was saved."), "success")
@@ -115,7 +117,7 @@ def session_page(session_id):
                            session=session, group=group, move_form=move_form,
                            status_form=status_form,
                            attendance_form=attendance_form if show_attendance else None,
-                           may_manage=may_manage, rates=services.attendance_rates(group),
+                           may_manage=may_manage, rates=group_attendance.attendance_rates(group),
                            reminders=of_event(current_user, GROUP_SESSION, session.id,
                                               clock=clock)), \
         422 if action else 200

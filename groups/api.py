@@ -26,7 +26,10 @@ from core.roles import login_required
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
 from extensions import db
 from families.services import get_family
-from groups import services
+from groups import attendance as group_attendance
+from groups import enrollment as group_enrollment
+from groups import permissions, services
+from groups import series as group_series
 from groups.models import (
     DESCRIPTION_MAX,
     GROUP_STATUSES,
@@ -178,15 +181,15 @@ class GroupListQuery(Query):
     q = fields.String()
 
 
-def series_plan(fields: dict) -> services.SeriesPlan:
+def series_plan(fields: dict) -> group_series.SeriesPlan:
     """A series plan from the parsed series object."""
-    rule = services.series_rule(
+    rule = group_series.series_rule(
         weekday=fields.get("weekday"), start_time=fields.get("start_time"),
         duration_minutes=fields.get("duration_minutes"), first_date=fields.get("first_date"),
         count=fields.get("count"), until=fields.get("until"),
         interval_weeks=fields.get("interval_weeks", 1))
-    return services.SeriesPlan(rule, tuple(fields.get("added_dates", ())),
-                               tuple(fields.get("removed_dates", ())))
+    return group_series.SeriesPlan(rule, tuple(fields.get("added_dates", ())),
+                                   tuple(fields.get("removed_dates", ())))
 
 
 def series_json(group: PeerGroup) -> dict | None:
@@ -207,7 +210,7 @@ def series_json(group: PeerGroup) -> dict | None:
 
 def group_json(group: PeerGroup) -> dict:
     """A group as answered, with its places."""
-    enrolled = services.enrolled_count(group)
+    enrolled = group_enrollment.enrolled_count(group)
     return {
         "id": group.id,
         "name": group.name,
@@ -229,7 +232,7 @@ def group_json(group: PeerGroup) -> dict:
         "status": group.status,
         "series": series_json(group),
         "enrolled": enrolled,
-        "waiting": services.waiting_count(group),
+        "waiting": group_enrollment.waiting_count(group),
         "free_places": max(group.capacity - enrolled, 0),
     }
 
@@ -282,27 +285,27 @@ def _group_fields(fields, *, partial):
 
 
 def _may_create_groups():
-    if not services.can_manage(current_user):
+    if not permissions.can_manage(current_user):
         raise Forbidden(_("Groups are made by coordinators."))
 
 
 def _managed_group(group_id):
     group = services.get_group(group_id)
-    if not services.can_manage(current_user, group):
+    if not permissions.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
     return group
 
 
 def _managed_session(session_id):
-    session = services.get_session(session_id)
-    if not services.can_manage(current_user, session.group):
+    session = group_series.get_session(session_id)
+    if not permissions.can_manage(current_user, session.group):
         raise Forbidden(_("You may not change this group."))
     return session
 
 
 def _attendance_session(session_id):
-    session = services.get_session(session_id)
-    if not services.can_record_attendance(current_user, session.group):
+    session = group_series.get_session(session_id)
+    if not permissions.can_record_attendance(current_user, session.group):
         raise Forbidden(_("Only the group's facilitators record attendance."))
     return session
 
@@ -351,7 +354,7 @@ def create_group(fields):
 def preview_series(fields):
     """The dates a series would have and the ones it would skip; nothing is saved."""
     zone = unit_zone()
-    return schedule_json(services.preview(series_plan(fields), zone), zone)
+    return schedule_json(group_series.preview(series_plan(fields), zone), zone)
 
 
 @bp.get("/groups/<int:group_id>")
@@ -399,7 +402,7 @@ def list_sessions(group):
 @bp.errors(401, 403, 404)
 def update_session(session, fields):
     """Move one session, change its venue, cancel or restore it."""
-    services.change_session(current_user, session, clock=get_clock(), **fields)
+    group_series.change_session(current_user, session, clock=get_clock(), **fields)
     return session_json(session)
 
 
@@ -411,9 +414,9 @@ def update_session(session, fields):
 @bp.errors(401, 403, 404)
 def list_enrollments(group):
     """The roster (by arrival) and the waiting list (by position)."""
-    if not services.can_see_roster(current_user, group):
+    if not permissions.can_see_roster(current_user, group):
         raise Forbidden(_("The roster is for the group's organisers and facilitators."))
-    entries = services.roster(group) + services.waiting_list(group)
+    entries = group_enrollment.roster(group) + group_enrollment.waiting_list(group)
     return [enrollment_json(enrollment) for enrollment in entries]
 
 
@@ -427,21 +430,21 @@ def list_enrollments(group):
 def create_enrollment(group, fields):
     """Enroll a family's members, or put the family on the waiting list."""
     family = get_family(current_user, fields["family_id"], clock=get_clock())
-    enrollment = services.enroll(current_user, group, family, fields["member_ids"],
-                                 zone=unit_zone(), clock=get_clock())
+    enrollment = group_enrollment.enroll(current_user, group, family, fields["member_ids"],
+                                         zone=unit_zone(), clock=get_clock())
     return enrollment_json(enrollment)
 
 
 @bp.delete("/enrollments/<int:enrollment_id>")
 @bp.doc(summary="Withdraw; the first waiting family moves up")
 @login_required
-@loads(services.get_enrollment)
+@loads(group_enrollment.get_enrollment)
 @bp.response(200, WithdrawalSchema)
 @bp.errors(401, 403, 404, 409)
 def delete_enrollment(enrollment):
     """Withdraw; answers the withdrawn enrollment and whoever moved up."""
     get_family(current_user, enrollment.family_id, clock=get_clock())
-    promoted = services.withdraw(current_user, enrollment, clock=get_clock())
+    promoted = group_enrollment.withdraw(current_user, enrollment, clock=get_clock())
     return {**enrollment_json(enrollment),
             "promoted": [enrollment_json(entry) for entry in promoted]}
 
@@ -456,10 +459,10 @@ def delete_enrollment(enrollment):
 def put_attendance(session, fields):
     """Record who of the enrolled members came to the session."""
     entries = fields["attendance"]
-    services.record_attendance(current_user, session,
-                               {entry["member_id"]: entry["present"] for entry in entries},
-                               clock=get_clock())
-    rates = services.attendance_rates(session.group)
+    group_attendance.record_attendance(current_user, session,
+                                       {entry["member_id"]: entry["present"] for entry in entries},
+                                       clock=get_clock())
+    rates = group_attendance.attendance_rates(session.group)
     present, recorded = rates.by_session.get(session.id, (0, 0))
     return {"session_id": session.id, "present": present, "recorded": recorded,
             "attendance": entries}

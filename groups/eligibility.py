@@ -1,6 +1,6 @@
 """Whether a family may take a place in a group: the one rule, over plain facts.
 
-Enrollment (``groups.services.check_eligible``) refuses with the first of
+Enrollment (``groups.enrollment.check_eligible``) refuses with the first of
 these reasons; matching's batch scorer (``matching.scoring.score_pairs``)
 applies the same rules column by column with numpy for hundreds of thousands
 of pairs, and is tested against this function for parity; the demo data

@@ -1,7 +1,6 @@
-"""Pages of peer groups: list, detail, the group form with its series preview,
-sessions and attendance, places and the waiting list.
+"""Pages of peer groups: list, detail, form, series preview, sessions, attendance, places.
 
-Each view loads (404), checks access (403), acts through groups.services and
+Each view loads (404), checks access (403), acts through the rules of groups/ and
 responds. A refusal on a form is shown on that form (422) after a rollback;
 other refusals are pages of the app's error handler.
 """
@@ -34,11 +33,14 @@ from core.models import Venue
 from core.places import all_municipalities
 from core.roles import ADMIN, FAMILY_WORKER, login_required
 from core.unit_of_work import discard, keep_regardless
-from core.vocabulary import choices
+from core.vocabulary import ENROLLING_STATUSES, choices
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
-from groups import services
+from groups import attendance as group_attendance
+from groups import enrollment as group_enrollment
+from groups import permissions, services
+from groups import series as group_series
 from groups.forms import (
     GROUP_STATUS_LABELS,
     SERIES_FIELDS,
@@ -165,13 +167,14 @@ def list_groups():
     now = get_clock().now()
     rows = []
     for group in db.session.scalars(query):
-        upcoming = services.upcoming_sessions(group, now)
+        upcoming = group_series.upcoming_sessions(group, now)
         rows.append(GroupRow(group, upcoming[0] if upcoming else None,
-                             services.enrolled_count(group), services.waiting_count(group)))
+                             group_enrollment.enrolled_count(group),
+                             group_enrollment.waiting_count(group)))
     filter_args = {key: value for key, value in request.args.items() if value}
     return render_template("groups/list.html", form=form, rows=rows,
                            filter_args=filter_args,
-                           may_create=services.can_manage(current_user)), status
+                           may_create=permissions.can_manage(current_user)), status
 
 
 # --- the group's page ------------------------------------------------------
@@ -183,15 +186,15 @@ def detail(group_id):
     its organisers and facilitators; the managers' actions."""
     group = services.get_group(group_id)
     zone = unit_zone()
-    may_manage = services.can_manage(current_user, group)
+    may_manage = permissions.can_manage(current_user, group)
     context = {"group": group, "may_manage": may_manage,
                "sessions": _session_rows(group, zone),
-               "enrolled": services.enrolled_count(group),
-               "waiting": services.waiting_count(group),
-               "may_see_roster": services.can_see_roster(current_user, group)}
+               "enrolled": group_enrollment.enrolled_count(group),
+               "waiting": group_enrollment.waiting_count(group),
+               "may_see_roster": permissions.can_see_roster(current_user, group)}
     shown: list[Family] = []
     if context["may_see_roster"]:
-        roster, waiting_list = services.roster(group), services.waiting_list(group)
+        roster, waiting_list = group_enrollment.roster(group), group_enrollment.waiting_list(group)
         entries = roster + waiting_list
         shown += [entry.family for entry in entries]
         ids = [entry.family_id for entry in entries]
@@ -199,10 +202,10 @@ def detail(group_id):
             Family.id.in_(ids)).with_only_columns(Family.id))) if ids else set()
         context.update(
             roster=roster, waiting_list=waiting_list,
-            rates=services.attendance_rates(group), visible_family_ids=visible,
+            rates=group_attendance.attendance_rates(group), visible_family_ids=visible,
             may_withdraw={entry.id for entry in entries
-                          if services.can_enroll(current_user, group, entry.family)})
-    if group.status in services.ENROLLING_STATUSES and (
+                          if permissions.can_enroll(current_user, group, entry.family)})
+    if group.status in ENROLLING_STATUSES and (
             may_manage or current_user.role == FAMILY_WORKER):
         families = list(db.session.scalars(
             visible_families_query(current_user).where(Family.status == "active")
@@ -227,7 +230,7 @@ def detail(group_id):
 def change_status(group_id):
     """Move a group to its next status; ending it is asked again first (GET)."""
     group = services.get_group(group_id)
-    if not services.can_manage(current_user, group):
+    if not permissions.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
     status = request.values.get("status", "")
     if status not in services.TRANSITIONS[group.status]:
@@ -262,10 +265,10 @@ def _fill_group_choices(form: GroupForm, group: PeerGroup | None = None) -> None
                                        for status in allowed])
 
 
-def _series_plan(form: GroupForm) -> services.SeriesPlan:
+def _series_plan(form: GroupForm) -> group_series.SeriesPlan:
     """The series on the form, or the service's field errors."""
-    rule = services.series_rule(**form.series_fields())
-    return services.SeriesPlan(rule, tuple(form.added_dates.data or ()), form.removed_days())
+    rule = group_series.series_rule(**form.series_fields())
+    return group_series.SeriesPlan(rule, tuple(form.added_dates.data or ()), form.removed_days())
 
 
 def _series_complete(form: GroupForm) -> bool:
@@ -290,7 +293,7 @@ def _preview_page(form: GroupForm, template_context: dict):
     if form.validate_series() and _series_complete(form):
         plan = attempt(form, _series_plan, form)
         if plan is not None:
-            schedule = services.preview(plan, unit_zone(), language=current_locale())
+            schedule = group_series.preview(plan, unit_zone(), language=current_locale())
             # The dates ticked for removal join the removed dates, which keep them out.
             form.removed_dates.raw_data = None
             form.removed_dates.data = list(plan.removed)
@@ -314,7 +317,7 @@ def _new_group_data() -> dict:
 @login_required
 def new_group():
     """Create a group as a draft, with its session series and a preview of its dates."""
-    if not services.can_manage(current_user):
+    if not permissions.can_manage(current_user):
         raise Forbidden(_("Your role does not allow organising groups."))
     form = GroupForm(data=_new_group_data() if request.method == "GET" else None)
     del form.status  # a new group starts as a draft
@@ -371,7 +374,7 @@ def _differs(new, old) -> bool:
 def edit_group(group_id):
     """Change a group, its capacity, series or status; only what changed is sent."""
     group = services.get_group(group_id)
-    if not services.can_manage(current_user, group):
+    if not permissions.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
     zone, clock = unit_zone(), get_clock()
     initial = _group_data(group)
@@ -427,14 +430,14 @@ def place_family(group_id):
     if not 1 <= family_id <= MAX_ID:  # no such row; PostgreSQL would refuse the number
         raise NotFound(_("No such family."))
     family = _load_family(family_id)
-    if not services.can_enroll(current_user, group, family):
+    if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not place this family in this group."))
     form = PlaceForm(data={"member_ids": [m.id for m in family.members]}
                      if request.method == "GET" else None)
     del form.group_id  # the group is this one
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
-        enrollment = attempt(form, services.enroll, current_user, group, family,
+        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
                              form.member_ids.data, zone=unit_zone(), clock=get_clock())
         if enrollment is not None:
             _flash_placement(enrollment)
@@ -449,8 +452,8 @@ def _groups_taking(family: Family) -> list[PeerGroup]:
     """Groups taking families now that are for the family's track and the user's to fill."""
     query = services.search_groups().options(selectinload(PeerGroup.series))
     return [group for group in db.session.scalars(query)
-            if group.status in services.ENROLLING_STATUSES and family.track in group.tracks
-            and services.can_enroll(current_user, group, family)]
+            if group.status in ENROLLING_STATUSES and family.track in group.tracks
+            and permissions.can_enroll(current_user, group, family)]
 
 
 @bp.route("/families/<int:family_id>/place", methods=["GET", "POST"])
@@ -458,7 +461,7 @@ def _groups_taking(family: Family) -> list[PeerGroup]:
 def place_in_group(family_id):
     """Place a family from its own page: choose the group and who attends."""
     family = _load_family(family_id)
-    if not services.can_enroll(current_user, None, family):
+    if not permissions.can_enroll(current_user, None, family):
         raise Forbidden(_("You may not place this family in a group."))
     groups = _groups_taking(family)
     initial = {"group_id": request.args.get("group_id", type=int),
@@ -469,7 +472,7 @@ def place_in_group(family_id):
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
         group = services.get_group(form.group_id.data)
-        enrollment = attempt(form, services.enroll, current_user, group, family,
+        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
                              form.member_ids.data, zone=unit_zone(), clock=get_clock())
         if enrollment is not None:
             _flash_placement(enrollment)
@@ -484,17 +487,17 @@ def place_in_group(family_id):
 @login_required
 def withdraw(enrollment_id):
     """Ask for confirmation (GET), then end the place or the waiting (POST)."""
-    enrollment = services.get_enrollment(enrollment_id)
+    enrollment = group_enrollment.get_enrollment(enrollment_id)
     family = _load_family(enrollment.family_id)
     group = enrollment.group
-    if not services.can_enroll(current_user, group, family):
+    if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not change this family's place."))
     back_to_family = request.args.get("from") == "family"
     back = url_for("casework.detail", family_id=family.id) if back_to_family else \
         url_for(".detail", group_id=group.id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        promoted = services.withdraw(current_user, enrollment, clock=get_clock())
+        promoted = group_enrollment.withdraw(current_user, enrollment, clock=get_clock())
         flash(_("The family %(reference)s was withdrawn from %(group)s.",
                 reference=family.reference, group=group.name), "success")
         for entry in promoted:

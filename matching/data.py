@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from calendars.models import HomeVisit
 from core.localtime import local_today, to_local
 from core.models import Municipality, Venue
+from core.vocabulary import ENROLLING_STATUSES
 from extensions import db
 from families.models import AvailabilityWindow, Family, Member, Plan
 from families.services import booking_refusal, plan_state
@@ -19,7 +20,6 @@ from groups.models import (
     PeerGroup,
     group_municipalities,
 )
-from groups.services import ENROLLING_STATUSES
 from matching.scoring import Families, FamilyFacts, GroupFacts
 
 TAKEN = ("enrolled", "waitlisted", "completed")

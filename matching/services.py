@@ -20,7 +20,8 @@ from extensions import db
 from families.models import Family
 from families.services import can_see as can_see_family
 from families.services import visible_families_query
-from groups import services as groups
+from groups import enrollment as group_enrollment
+from groups import permissions as group_permissions
 from groups.models import PeerGroup
 from matching import data, solver
 from matching.models import MatchingPolicy, Proposal, ProposalItem
@@ -78,7 +79,7 @@ def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> lis
 
     Only families the actor may see are listed.
     """
-    if not groups.can_manage(actor, group):
+    if not group_permissions.can_manage(actor, group):
         raise Forbidden(_("Matching is for the group's organisers."))
     group_facts = data.load_groups(now=now, zone=zone, group_ids=[group.id])[0]
     visible = set(db.session.scalars(
@@ -380,8 +381,8 @@ def accept(actor: User, proposal: Proposal, item_ids=None, *, now: datetime,
         family = db.session.get(Family, item.family_id)
         try:
             with db.session.begin_nested():
-                enrollment = groups.enroll(actor, group, family, item.member_ids,
-                                           zone=zone, clock=clock)
+                enrollment = group_enrollment.enroll(actor, group, family, item.member_ids,
+                                                     zone=zone, clock=clock)
             item.status, item.enrollment_id = "accepted", enrollment.id
         except DomainError as error:
             item.status, item.message = "failed", str(error.message)[:300]

@@ -25,7 +25,8 @@ from core.unit_of_work import discard, keep_regardless
 from extensions import db
 from families.models import Family
 from families.services import get_family, record_listing, visible_families_query
-from groups import services as groups
+from groups import permissions as group_permissions
+from groups import services as group_services
 from groups.models import PeerGroup
 from matching import services
 from matching.explain import item_json, match_json
@@ -88,7 +89,7 @@ def family_groups(family_id):
     for match in matches:
         group = peer_groups[match.group_id]
         place_url = None
-        if match.eligible and groups.can_enroll(current_user, group, family):
+        if match.eligible and group_permissions.can_enroll(current_user, group, family):
             place_url = url_for("groups.place_in_group", family_id=family.id,
                                 group_id=group.id)
         rows.append(RankedRow(match_json(match), group, family, place_url))
@@ -101,7 +102,7 @@ def family_groups(family_id):
 @login_required
 def group_families(group_id):
     """The waiting families that fit a group best, each explained; the excluded after."""
-    group = groups.get_group(group_id)
+    group = group_services.get_group(group_id)
     matches = services.family_matches(current_user, group, now=get_clock().now(),
                                       zone=unit_zone())
     families = _by_id(Family, [match.family_id for match in matches])
@@ -109,7 +110,7 @@ def group_families(group_id):
     for match in matches:
         family = families[match.family_id]
         place_url = None
-        if match.eligible and groups.can_enroll(current_user, group, family):
+        if match.eligible and group_permissions.can_enroll(current_user, group, family):
             place_url = url_for("groups.place_family", group_id=group.id,
                                 family_id=family.id)
         rows.append(RankedRow(match_json(match), group, family, place_url))

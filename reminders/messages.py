@@ -113,7 +113,7 @@ def facts(*, what: str, start: datetime, end: datetime, place: str, contact_name
             "contact_phone": one_line(contact_phone)}
 
 
-def told(payload: dict) -> tuple:
+def time_and_place(payload: dict) -> tuple:
     """What of the facts a change notice is about: the time and the place."""
     return payload.get("start"), payload.get("end"), payload.get("place")
 

@@ -54,7 +54,8 @@ MAX_LEAD_HOURS = 14 * 24
 MAX_LEAD_TIMES = 3
 # Rows still to be sent, or on their way.
 OPEN = ("pending", "sending")
-TOLD = ("sent", "sending")
+# Rows that reached the guardian, or may have: what they were told.
+SENT_OR_SENDING = ("sent", "sending")
 
 
 # --- policies --------------------------------------------------------------
@@ -281,7 +282,8 @@ def _recipients(family_ids) -> list[Member]:
 # --- planning --------------------------------------------------------------
 
 def _fingerprint(payload: dict) -> str:
-    text = json.dumps(messages.told(payload), sort_keys=True)
+    """A short digest of the time and place a message gives, for a change notice's key."""
+    text = json.dumps(messages.time_and_place(payload), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -319,30 +321,32 @@ def _notice_time(member: Member, now: datetime, expires: datetime, policy, zone)
     return send_at if send_at < expires else None
 
 
-def _wanted_notices(state: EventState, recipients, told_rows: dict, now, policy,
-                    zone) -> dict:
+def _wanted_notices(state: EventState, recipients, last_message_by_member: dict, now,
+                    policy, zone) -> dict:
     """Change and cancellation notices for guardians told something no longer true."""
     wanted = {}
     members = {member.id: member for member in recipients}
-    for member_id, last in told_rows.items():
+    for member_id, last_message in last_message_by_member.items():
         member = members.get(member_id)
         if member is None:
             continue
-        told_start = last.event_start
+        start_as_sent = last_message.event_start
         if state.cancelled:
-            if last.purpose == "cancellation" or told_start <= now:
+            if last_message.purpose == "cancellation" or start_as_sent <= now:
                 continue
-            send_at = _notice_time(member, now, told_start, policy, zone)
+            send_at = _notice_time(member, now, start_as_sent, policy, zone)
             version = state.sequence if state.facts else "deleted"
             key = (f"c:{state.event_type}:{state.event_id}:{version}:m{member.id}"
                    f":{member.reminder_channel}")
-            wanted[key] = (member, "cancellation", dict(last.payload), told_start, send_at)
+            wanted[key] = (member, "cancellation", dict(last_message.payload), start_as_sent,
+                           send_at)
         elif state.scheduled and state.start > now:
-            same = messages.told(last.payload) == messages.told(state.facts)
-            if same and last.purpose != "cancellation":
+            same = (messages.time_and_place(last_message.payload)
+                    == messages.time_and_place(state.facts))
+            if same and last_message.purpose != "cancellation":
                 continue
             send_at = _notice_time(member, now, state.start, policy, zone)
-            payload = {**state.facts, "previous_start": last.payload.get("start")}
+            payload = {**state.facts, "previous_start": last_message.payload.get("start")}
             key = (f"n:{state.event_type}:{state.event_id}:{state.sequence}:m{member.id}"
                    f":{member.reminder_channel}:{_fingerprint(state.facts)}")
             wanted[key] = (member, "change", payload, state.start, send_at)
@@ -379,16 +383,17 @@ def plan_event(event_type: str, event_id: int, *, now: datetime, policy: Policy,
     existing = list(db.session.scalars(sa.select(Reminder).where(
         Reminder.event_type == event_type, Reminder.event_id == event_id)
         .order_by(Reminder.id)))
-    told_rows = {}
+    last_message_by_member = {}
     for row in existing:
-        if row.status in TOLD:
-            told_rows[row.member_id] = row  # the last thing each guardian was told
+        if row.status in SENT_OR_SENDING:
+            # Rows are in order: the last one kept is the last message each guardian got.
+            last_message_by_member[row.member_id] = row
     if state.cancelled:
         # Whoever was told gets the notice while they still consent, even if
         # their family has left the roster since.
-        recipients = _recipients({row.family_id for row in told_rows.values()})
+        recipients = _recipients({row.family_id for row in last_message_by_member.values()})
     reminders = _wanted_reminders(state, recipients, policy, zone)
-    notices = _wanted_notices(state, recipients, told_rows, now, policy, zone)
+    notices = _wanted_notices(state, recipients, last_message_by_member, now, policy, zone)
 
     new_rows = []
     within_horizon = state.scheduled and state.start <= now + policy.horizon

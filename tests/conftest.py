@@ -315,10 +315,11 @@ def make_group(actor, *, capacity=5, tracks=("preventive", "child_protection"),
                first_date=date(2026, 12, 1), count=8, status="open", facilitators=(),
                name="Taaperoryhmä", clock=None):
     """A peer group meeting on Tuesdays at 17:00, opened for enrollment."""
+    from groups import series as group_series
     from groups import services as group_services
 
     clock = clock or FixedClock(NOW)
-    series = group_services.SeriesPlan(group_services.series_rule(
+    series = group_series.SeriesPlan(group_series.series_rule(
         weekday=2, start_time=time(17, 0), duration_minutes=90, first_date=first_date,
         count=count))
     group = group_services.create_group(

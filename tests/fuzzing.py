@@ -19,7 +19,7 @@ from core.clock import FixedClock
 from core.models import BlackoutDate, Municipality, Venue
 from extensions import db
 from families import services as family_services
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from matching import services as matching_services
 from reminders import dispatcher
 from reminders.models import Reminder
@@ -64,7 +64,7 @@ def make_region() -> Region:
     db.session.add_all([venue, blackout])
     group = make_group(coordinator, facilitators=workers[:1])
     draft = make_group(coordinator, status="draft", name="Vauvaryhmä")
-    enrollment = group_services.enroll(
+    enrollment = group_enrollment.enroll(
         coordinator, group, families[0], [member.id for member in families[0].members],
         zone=HELSINKI, clock=clock)
     visits = []

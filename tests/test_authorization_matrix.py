@@ -32,7 +32,7 @@ from calendars import working_time
 from core import places
 from core.clock import FixedClock
 from extensions import db
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from groups.models import GroupSession
 from matching import services as matching_services
 from reminders.models import Reminder
@@ -106,9 +106,9 @@ def _side(coordinator, worker, social_worker, municipality, clock) -> Side:
                          workers=[worker], social_worker=social_worker, plan=True)
     group = make_group(coordinator, municipalities=(municipality,), facilitators=[worker],
                        name=f"Ryhmä {municipality}")
-    enrollment = group_services.enroll(coordinator, group, family,
-                                       [member.id for member in family.members],
-                                       zone=HELSINKI, clock=clock)
+    enrollment = group_enrollment.enroll(coordinator, group, family,
+                                         [member.id for member in family.members],
+                                         zone=HELSINKI, clock=clock)
     visit = calendar_services.book_visit(
         coordinator, family, kind="home_visit", start=datetime(2026, 12, 2, 10,
                                                                tzinfo=HELSINKI),

@@ -22,8 +22,8 @@ from core.roles import ROLES
 from extensions import db
 from families.models import Family, Member, Plan, TrackChange
 from families.services import booking_refusal, family_plan_state
+from groups.enrollment import check_family_fits
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup, group_facilitators
-from groups.services import check_family_fits
 from tests.conftest import empty_tables
 
 NOW = "2026-11-30T10:00:00+02:00"

@@ -1,6 +1,6 @@
 """The group fit rule on every path, over every family state and attending set.
 
-``groups.services.check_family_fits`` is the one rule of who may hold a place:
+``groups.enrollment.check_family_fits`` is the one rule of who may hold a place:
 the booking rule allows the family a group place, its track is the group's,
 every attending child is within the group's ages on the first session ahead,
 and the family has a child in that range. Enrolling on the pages and the API,
@@ -21,7 +21,7 @@ from extensions import db
 from families import services as family_services
 from families.models import STATUSES, Plan
 from families.services import booking_refusal, plan_state
-from groups import services as groups
+from groups import enrollment as group_enrollment
 from groups.models import Enrollment
 from matching import services as matching
 from tests.conftest import (
@@ -88,7 +88,7 @@ def members_named(family, chosen):
 def rule_says(group, family, chosen):
     """The one rule's refusal code for these attending members, or None."""
     try:
-        groups.check_family_fits(group, family, members_named(family, chosen), FIRST_DAY)
+        group_enrollment.check_family_fits(group, family, members_named(family, chosen), FIRST_DAY)
     except DomainError as error:
         return error.code
     return None
@@ -175,7 +175,7 @@ def test_enrolling_answers_as_the_rule(client, coordinator, group, families, pat
             if code is not None:
                 # The page shows the same refusal the rule gives.
                 try:
-                    groups.check_family_fits(group, family, members, FIRST_DAY)
+                    group_enrollment.check_family_fits(group, family, members, FIRST_DAY)
                 except DomainError as error:
                     ok = ok and str(escape(error.message)) in response.get_data(as_text=True)
         if not ok:
@@ -236,7 +236,7 @@ def test_one_who_no_longer_fits_keeps_waiting_and_the_next_moves_up(client, coor
     assert [entry["family_id"] for entry in response.get_json()["promoted"]] == \
         [next_in_line.id]
     db.session.expire_all()
-    waiting = {entry.family_id: entry.position for entry in groups.waiting_list(group)}
+    waiting = {entry.family_id: entry.position for entry in group_enrollment.waiting_list(group)}
     assert waiting == {outgrown.id: 1, third.id: 2}
 
 
@@ -250,9 +250,9 @@ def test_changing_who_attends_answers_as_the_rule(app, coordinator, group, famil
         db.session.commit()
         code = rule_says(group, family, chosen)
         try:
-            groups.change_members(coordinator, enrollment,
-                                  [member.id for member in members_named(family, chosen)],
-                                  clock=clock, zone=HELSINKI)
+            group_enrollment.change_members(coordinator, enrollment,
+                                            [member.id for member in members_named(family, chosen)],
+                                            clock=clock, zone=HELSINKI)
             answer = None
         except DomainError as error:
             answer = error.code
@@ -299,7 +299,7 @@ def test_scoring_agrees_with_the_rule_over_generated_families(app, coordinator,
                                                        zone=HELSINKI)}
         for group in made_groups:
             try:
-                groups.check_eligible(group, family, now=NOW, zone=HELSINKI)
+                group_enrollment.check_eligible(group, family, now=NOW, zone=HELSINKI)
                 fits = True
             except DomainError:
                 fits = False

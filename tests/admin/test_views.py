@@ -9,7 +9,7 @@ from accounts.models import User
 from core.models import AuditEvent, BlackoutDate, Municipality, Venue
 from core.places import DEFAULT_MUNICIPALITIES
 from extensions import db
-from groups import services as group_services
+from groups import series as group_series
 from tests.conftest import (
     HELSINKI,
     PASSWORD,
@@ -464,7 +464,7 @@ def test_venue_of_a_group_cannot_be_removed(client, admin, coordinator):
 
 def tuesday_series():
     """Six Tuesdays at 17:00 from 1 December 2026."""
-    return group_services.SeriesPlan(group_services.series_rule(
+    return group_series.SeriesPlan(group_series.series_rule(
         weekday=2, start_time=time(17, 0), duration_minutes=90,
         first_date=date(2026, 12, 1), count=3))
 
@@ -475,7 +475,7 @@ def test_blackout_date_is_skipped_by_group_series(client, admin):
                          {"day": "2026-12-08", "reason": "Training day"})
     assert response.status_code == 302
     assert "Training day" in html_of(client.get("/admin/blackouts"))
-    schedule = group_services.preview(tuesday_series(), HELSINKI, "en")
+    schedule = group_series.preview(tuesday_series(), HELSINKI, "en")
     assert [o.day for o in schedule.occurrences] == [
         date(2026, 12, 1), date(2026, 12, 15), date(2026, 12, 22)]
     assert [(s.day, s.reason) for s in schedule.skipped] == [
@@ -490,7 +490,7 @@ def test_removed_blackout_date_is_no_longer_skipped(client, admin):
     assert client.get(url).status_code == 200
     assert post_form(client, url, {}).status_code == 302
     assert count(BlackoutDate) == 0
-    schedule = group_services.preview(tuesday_series(), HELSINKI, "en")
+    schedule = group_series.preview(tuesday_series(), HELSINKI, "en")
     assert date(2026, 12, 8) in [o.day for o in schedule.occurrences]
 
 

@@ -27,6 +27,7 @@ from core.localtime import local_datetime
 from core.locks import FAMILY_CALENDAR, WORKER_CALENDAR
 from extensions import db
 from families.models import Family
+from groups import series as group_series
 from groups import services as group_services
 from groups.models import GroupSession, PeerGroup
 from tests.conftest import (
@@ -56,7 +57,7 @@ def ahead(weeks: int, weekday: int = 3) -> date:
     the week after when that one is a holiday."""
     day = datetime.now(HELSINKI).date() + timedelta(weeks=weeks)
     day += timedelta(days=(weekday - day.isoweekday()) % 7)
-    while group_services.days_off_between(day, day):
+    while group_series.days_off_between(day, day):
         day += timedelta(weeks=1)
     return day
 
@@ -72,7 +73,7 @@ def working_days(count: int, weekday: int = 3) -> list[date]:
 
 def _next_working(day: date) -> date:
     day += timedelta(weeks=1)
-    while group_services.days_off_between(day, day):
+    while group_series.days_off_between(day, day):
         day += timedelta(weeks=1)
     return day
 
@@ -357,9 +358,9 @@ def test_a_move_waits_for_a_booking_and_sees_it(app, coordinator, worker, race):
 
 
 def test_a_booking_waits_for_a_series_and_sees_it(app, coordinator, worker, race):
-    rule = group_services.series_rule(weekday=race.day.isoweekday(),
-                                      start_time=clock_time(10), duration_minutes=60,
-                                      first_date=race.day, count=3)
+    rule = group_series.series_rule(weekday=race.day.isoweekday(),
+                                    start_time=clock_time(10), duration_minutes=60,
+                                    first_date=race.day, count=3)
     settings = CalendarSettings.from_config(app.config)
 
     def series():
@@ -411,7 +412,7 @@ def test_a_booking_waits_for_a_session_moved_and_sees_it(app, coordinator, worke
         GroupSession.group_id == group.id).order_by(GroupSession.start))
 
     def move_session():
-        return group_services.change_session(
+        return group_series.change_session(
             in_session(User, coordinator.id), in_session(GroupSession, session_id),
             start=at(race.day, 12), clock=app.extensions["clock"]).id
 
@@ -422,7 +423,7 @@ def test_a_booking_waits_for_a_session_moved_and_sees_it(app, coordinator, worke
 
 def test_a_booking_waits_for_a_new_group_of_its_facilitator(app, coordinator, worker, race):
     def new_group():
-        plan = group_services.SeriesPlan(group_services.series_rule(
+        plan = group_series.SeriesPlan(group_series.series_rule(
             weekday=2, start_time=clock_time(17), duration_minutes=90,
             first_date=race.day, count=4))
         return group_services.create_group(

@@ -42,6 +42,8 @@ from core.recurrence import SeriesRule
 from extensions import db
 from families import services as family_services
 from families.models import Family
+from groups import enrollment as group_enrollment
+from groups import series as group_series
 from groups import services as group_services
 from groups.models import Enrollment, GroupSession, PeerGroup
 from tests.calendars.test_feeds import SETTINGS
@@ -155,9 +157,9 @@ class FeedMachine(RuleBasedStateMachine):
                                 worker_ids=[worker], zone=HELSINKI, settings=SETTINGS,
                                 clock=clock)
         first = db.session.get(Family, self.families[0])
-        group_services.enroll(coordinator, db.session.get(PeerGroup, self.groups[0]), first,
-                              [member.id for member in first.members], zone=HELSINKI,
-                              clock=clock)
+        group_enrollment.enroll(coordinator, db.session.get(PeerGroup, self.groups[0]), first,
+                                [member.id for member in first.members], zone=HELSINKI,
+                                clock=clock)
         self.paths = []
         for owner_type, which, privacy in FEEDS:
             owner_id = {"worker": self.workers, "group": self.groups,
@@ -263,7 +265,7 @@ class FeedMachine(RuleBasedStateMachine):
             "venue": {"venue": db.session.get(Venue, pick(self.venues, days)).name},
             "group venue": {"venue": ""},
         }[change]
-        self.attempt(group_services.change_session, self.actor(), session,
+        self.attempt(group_series.change_session, self.actor(), session,
                      clock=self.clock, **changes)
 
     def change_group(self, group_index, changes) -> None:
@@ -287,7 +289,7 @@ class FeedMachine(RuleBasedStateMachine):
         first = self.local_day(which % 4)
         self.change_group(group, {
             "facilitators": {"facilitator_ids": [pick(self.workers, which)]},
-            "series": {"series": group_services.SeriesPlan(group_services.series_rule(
+            "series": {"series": group_series.SeriesPlan(group_series.series_rule(
                 weekday=first.isoweekday(), start_time=time(17 + which % 2),
                 duration_minutes=90, first_date=first, count=3))},
             "draft": {"status": "draft"},
@@ -303,11 +305,11 @@ class FeedMachine(RuleBasedStateMachine):
             Enrollment.family_id == family.id, Enrollment.group_id == group.id,
             Enrollment.status.in_(("enrolled", "waitlisted"))))
         if place is None:
-            self.attempt(group_services.enroll, self.actor(), group, family,
+            self.attempt(group_enrollment.enroll, self.actor(), group, family,
                          [member.id for member in family.members], zone=HELSINKI,
                          clock=self.clock)
         else:
-            self.attempt(group_services.withdraw, self.actor(), place, clock=self.clock)
+            self.attempt(group_enrollment.withdraw, self.actor(), place, clock=self.clock)
 
     # --- families, staff, venues, municipalities ----------------------------------
 

@@ -15,6 +15,8 @@ from core.clock import FixedClock, set_clock
 from core.models import Municipality, Venue
 from extensions import db
 from families import services as family_services
+from groups import enrollment as group_enrollment
+from groups import series as group_series
 from groups import services as group_services
 from groups.models import GroupSession, PeerGroup
 from tests.calendars.test_feeds import SETTINGS, book, events_in, subscribe
@@ -53,9 +55,9 @@ def summaries(client, path) -> list[str]:
 
 
 def enroll(coordinator, group, family):
-    enrollment = group_services.enroll(coordinator, group, family,
-                                       [member.id for member in family.members],
-                                       zone=HELSINKI, clock=FixedClock(NOW))
+    enrollment = group_enrollment.enroll(coordinator, group, family,
+                                         [member.id for member in family.members],
+                                         zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     return enrollment
 
@@ -133,7 +135,7 @@ def test_a_family_that_leaves_a_group_loses_its_sessions(client, coordinator, fa
     _, path = subscribe(client, coordinator, "family", family.id)
     assert len(summaries(client, path)) == 2
 
-    group_services.withdraw(coordinator, enrollment, clock=FixedClock(NOW))
+    group_enrollment.withdraw(coordinator, enrollment, clock=FixedClock(NOW))
     db.session.commit()
 
     assert summaries(client, path) == []
@@ -379,8 +381,8 @@ def test_a_rename_leaves_the_events_no_feed_shows_any_more(app, client, coordina
                                                            worker):
     group = make_group(coordinator, facilitators=[worker], count=3)
     first, *_rest = sorted(group.sessions, key=lambda session: session.start)
-    group_services.change_session(coordinator, first, status="cancelled",
-                                  clock=FixedClock(NOW))
+    group_series.change_session(coordinator, first, status="cancelled",
+                                clock=FixedClock(NOW))
     db.session.commit()
     _, path = subscribe(client, worker, "worker", worker.id)
     later = NOW + timedelta(days=app.config["FEED_CANCELLED_RETENTION_DAYS"] + 1)

@@ -186,13 +186,13 @@ def test_a_fetch_is_noted(client, worker):
 
 def test_family_and_group_feeds_show_no_other_family(client, coordinator, worker, family,
                                                      clock):
-    from groups import services as groups
+    from groups import enrollment as group_enrollment
 
     group = make_group(coordinator, facilitators=[worker])
     other = make_family(coordinator, workers=[worker], plan=True, surname="Toivonen")
     for member_of in (family, other):
-        groups.enroll(coordinator, group, member_of, [m.id for m in member_of.members],
-                      zone=HELSINKI, clock=clock)
+        group_enrollment.enroll(coordinator, group, member_of, [m.id for m in member_of.members],
+                                zone=HELSINKI, clock=clock)
     db.session.commit()
     book(coordinator, other, worker, datetime(2026, 12, 3, 10, tzinfo=HELSINKI))
     book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))

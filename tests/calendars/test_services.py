@@ -12,7 +12,7 @@ from core.clock import FixedClock
 from core.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from core.recurrence import SeriesRule
 from extensions import db
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from tests.conftest import NOW, make_family, make_group, make_user
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -110,8 +110,8 @@ def test_the_familys_other_visit_refuses(coordinator, worker, family):
 
 def test_the_familys_group_session_refuses(coordinator, worker, family, clock):
     group = make_group(coordinator)
-    group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                          zone=HELSINKI, clock=clock)
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=clock)
     db.session.commit()
     with pytest.raises(Conflict) as error:
         book(coordinator, family, at(8, 17), confirm=True)

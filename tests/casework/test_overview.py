@@ -10,7 +10,8 @@ from calendars import services as calendar_services
 from casework.overview import family_overview
 from core.clock import FixedClock
 from extensions import db
-from groups import services as group_services
+from groups import enrollment as group_enrollment
+from groups import permissions as group_permissions
 from reminders.models import Reminder
 from tests.conftest import HELSINKI, NOW, login, make_family, make_group, make_user
 from tests.reminders.helpers import at, book
@@ -35,8 +36,8 @@ def family(coordinator, worker):
     add_visit(family, [worker], local(date(2026, 10, 6), "10:00"))
     book(coordinator, family, at(12, 2, 10))
     group = make_group(coordinator)
-    group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                          zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     return family
 
@@ -70,8 +71,8 @@ def test_each_permission_is_the_packages_own_rule(app, coordinator, worker, fami
     [seat] = overview.group_seats
     group = seat.enrollment.group
     assert overview.may_book_visit == calendar_services.can_book_for(user, family)
-    assert overview.may_place == group_services.can_enroll(user, None, family)
-    assert seat.may_withdraw == group_services.can_enroll(user, group, family)
+    assert overview.may_place == group_permissions.can_enroll(user, None, family)
+    assert seat.may_withdraw == group_permissions.can_enroll(user, group, family)
     # Whoever may place the family in this group may place it in some group.
     assert overview.may_place or not seat.may_withdraw
 

@@ -14,7 +14,7 @@ from core.clock import FixedClock, set_clock
 from core.models import AuditEvent
 from extensions import db
 from families.models import AvailabilityWindow, Family, Member
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from groups.models import Enrollment
 from reminders.dispatcher.jobs import SCHEDULED_JOBS
 from reminders.models import OptOutToken, Reminder
@@ -72,8 +72,8 @@ def held(coordinator, worker):
     second = _held_family(coordinator, worker, "2222", 13)
     group = make_group(coordinator)
     for family in (first, second):
-        group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                              zone=HELSINKI, clock=FixedClock(NOW))
+        group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                                zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     add_attendance(group.sessions[0], first, present=True)
     dispatch(at(12, 1, 10, 1))  # the reminders are sent; opt-out links made

@@ -6,6 +6,7 @@ the API document declares, every label the templates ask for.
 """
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -134,8 +135,8 @@ def test_the_codes_the_packages_import_are_the_registry_s():
     from calendars import models as calendars
     from core.roles import ROLES
     from families import models as families
+    from groups import eligibility as group_eligibility
     from groups import models as groups
-    from groups import services as group_services
     from matching import models as matching
     from matching.scoring import CRITERIA
     from reminders import models as reminders
@@ -147,7 +148,12 @@ def test_the_codes_the_packages_import_are_the_registry_s():
     assert vocabulary.GROUP_STATUSES.codes == groups.GROUP_STATUSES
     assert vocabulary.SESSION_STATUSES.codes == groups.SESSION_STATUSES
     assert vocabulary.ENROLLMENT_STATUSES.codes == groups.ENROLLMENT_STATUSES
-    assert group_services.ENROLLING_STATUSES == vocabulary.ENROLLING_STATUSES
+    for status in vocabulary.GROUP_STATUSES.codes:
+        group = group_eligibility.GroupTerms(
+            status=status, tracks=frozenset(), language="fi", municipality_ids=frozenset(),
+            min_age_months=0, max_age_months=12, first_day=None)
+        takes = group_eligibility.takes_families(group, date(2026, 1, 1)) is None
+        assert takes == (status in vocabulary.ENROLLING_STATUSES), status
     assert vocabulary.VISIT_KINDS.codes == calendars.VISIT_KINDS
     assert vocabulary.VISIT_STATUSES.codes == calendars.VISIT_STATUSES
     assert vocabulary.ABSENCE_KINDS.codes == calendars.ABSENCE_KINDS

@@ -11,7 +11,7 @@ from accounts.models import User
 from core.errors import DomainError
 from extensions import db
 from families.models import Family
-from groups import services
+from groups import enrollment as group_enrollment
 from groups.models import Enrollment, PeerGroup
 from tests.conftest import HELSINKI, make_family, make_group, run_at_once
 
@@ -30,9 +30,9 @@ def enroll_job(app, group_id, actor_id, family_id):
     def job():
         actor = db.session.get(User, actor_id)
         family = db.session.get(Family, family_id)
-        enrollment = services.enroll(actor, db.session.get(PeerGroup, group_id), family,
-                                     [member.id for member in family.members],
-                                     zone=HELSINKI, clock=app.extensions["clock"])
+        enrollment = group_enrollment.enroll(actor, db.session.get(PeerGroup, group_id), family,
+                                             [member.id for member in family.members],
+                                             zone=HELSINKI, clock=app.extensions["clock"])
         return enrollment.id
     return job
 
@@ -41,8 +41,8 @@ def withdraw_job(app, actor_id, enrollment_id):
     def job():
         actor = db.session.get(User, actor_id)
         enrollment = db.session.get(Enrollment, enrollment_id)
-        return [e.id for e in services.withdraw(actor, enrollment,
-                                                clock=app.extensions["clock"])]
+        return [e.id for e in group_enrollment.withdraw(actor, enrollment,
+                                                        clock=app.extensions["clock"])]
     return job
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.errors import Conflict, RuleViolation
 from extensions import db
-from groups import services
+from groups import enrollment, services
 from groups.models import Enrollment
 from tests.conftest import HELSINKI, make_family, make_group
 
@@ -83,7 +83,7 @@ def test_places_follow_the_rules_under_any_sequence(app, coordinator, clock, fam
             family = families[argument]
             expected = model.enroll(argument)
             try:
-                active[argument] = services.enroll(
+                active[argument] = enrollment.enroll(
                     coordinator, group, family, [m.id for m in family.members],
                     zone=HELSINKI, clock=clock)
                 outcome = "ok"
@@ -92,7 +92,7 @@ def test_places_follow_the_rules_under_any_sequence(app, coordinator, clock, fam
         elif action == "withdraw":
             expected = model.withdraw(argument)
             if argument in active:
-                services.withdraw(coordinator, active.pop(argument), clock=clock)
+                enrollment.withdraw(coordinator, active.pop(argument), clock=clock)
                 outcome = "ok"
             else:
                 outcome = "conflict"
@@ -109,8 +109,8 @@ def test_places_follow_the_rules_under_any_sequence(app, coordinator, clock, fam
         assert outcome == expected, (action, argument)
 
         db.session.expire_all()
-        enrolled = services.roster(group)
-        waiting = services.waiting_list(group)
+        enrolled = enrollment.roster(group)
+        waiting = enrollment.waiting_list(group)
         assert len(enrolled) <= group.capacity
         assert [e.position for e in waiting] == list(range(1, len(waiting) + 1))
         index = {family.id: number for number, family in enumerate(families)}

@@ -9,7 +9,9 @@ from core.clock import FixedClock
 from core.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from core.models import BlackoutDate
 from extensions import db
-from groups import services
+from groups import attendance as group_attendance
+from groups import enrollment, services
+from groups import series as group_series
 from groups.models import Attendance
 from tests.conftest import NOW, make_family, make_group, make_user
 
@@ -20,7 +22,7 @@ def plan_of(**fields):
     arguments = {"weekday": 2, "start_time": time(17, 0), "duration_minutes": 90,
                  "first_date": date(2026, 12, 1), "count": 6}
     arguments.update(fields)
-    return services.SeriesPlan(services.series_rule(**arguments))
+    return group_series.SeriesPlan(group_series.series_rule(**arguments))
 
 
 def local_days(group):
@@ -36,8 +38,8 @@ def members_of(family):
 
 def test_series_over_christmas_skips_the_holidays_and_says_so(app):
     # Thursdays from 10 December 2026: Christmas Eve falls on a Thursday.
-    schedule = services.preview(plan_of(weekday=4, first_date=date(2026, 12, 10), count=4),
-                                HELSINKI)
+    schedule = group_series.preview(plan_of(weekday=4, first_date=date(2026, 12, 10), count=4),
+                                    HELSINKI)
     assert [o.day for o in schedule.occurrences] == [
         date(2026, 12, 10), date(2026, 12, 17), date(2026, 12, 31), date(2027, 1, 7)]
     assert [(s.day, s.reason) for s in schedule.skipped] == [
@@ -45,8 +47,8 @@ def test_series_over_christmas_skips_the_holidays_and_says_so(app):
 
 
 def test_series_over_midsummer_week_skips_midsummer_eve(app):
-    schedule = services.preview(plan_of(weekday=5, first_date=date(2027, 6, 11),
-                                        count=3), HELSINKI)
+    schedule = group_series.preview(plan_of(weekday=5, first_date=date(2027, 6, 11),
+                                            count=3), HELSINKI)
     assert [o.day for o in schedule.occurrences] == [
         date(2027, 6, 11), date(2027, 6, 18), date(2027, 7, 2)]
     assert [(s.day, s.reason) for s in schedule.skipped] == [
@@ -56,15 +58,15 @@ def test_series_over_midsummer_week_skips_midsummer_eve(app):
 def test_admin_blackout_dates_are_skipped(app):
     db.session.add(BlackoutDate(day=date(2026, 12, 8), reason="Koulutuspäivä"))
     db.session.commit()
-    schedule = services.preview(plan_of(count=2), HELSINKI)
+    schedule = group_series.preview(plan_of(count=2), HELSINKI)
     assert [o.day for o in schedule.occurrences] == [date(2026, 12, 1), date(2026, 12, 15)]
     assert schedule.skipped[0].reason == "Koulutuspäivä"
 
 
 def test_dates_added_and_removed_by_hand(app):
-    plan = services.SeriesPlan(plan_of(count=3).rule, added=(date(2026, 12, 3),),
-                               removed=(date(2026, 12, 8),))
-    schedule = services.preview(plan, HELSINKI)
+    plan = group_series.SeriesPlan(plan_of(count=3).rule, added=(date(2026, 12, 3),),
+                                   removed=(date(2026, 12, 8),))
+    schedule = group_series.preview(plan, HELSINKI)
     assert [o.day for o in schedule.occurrences] == [
         date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 15), date(2026, 12, 22)]
     assert [(s.day, s.reason) for s in schedule.skipped] == [
@@ -99,8 +101,8 @@ def test_moving_a_session_raises_its_sequence_and_the_series_leaves_it(app, coor
                                                                        clock):
     group = make_group(coordinator, count=4)
     moved = group.sessions[1]
-    services.change_session(coordinator, moved,
-                            start=datetime(2026, 12, 9, 18, 0, tzinfo=HELSINKI), clock=clock)
+    group_series.change_session(coordinator, moved,
+                                start=datetime(2026, 12, 9, 18, 0, tzinfo=HELSINKI), clock=clock)
     assert moved.sequence == 1 and moved.changed_by_hand
     assert moved.end - moved.start == timedelta(minutes=90)
 
@@ -125,15 +127,15 @@ def test_a_date_leaving_the_series_of_an_open_group_is_cancelled(app, coordinato
 def test_cancelling_a_session(app, coordinator, clock):
     group = make_group(coordinator)
     session = group.sessions[0]
-    services.change_session(coordinator, session, status="cancelled", clock=clock)
+    group_series.change_session(coordinator, session, status="cancelled", clock=clock)
     assert session.status == "cancelled" and session.sequence == 1
 
 
 def test_a_session_cannot_end_before_it_starts(app, coordinator, clock):
     session = make_group(coordinator).sessions[0]
     with pytest.raises(ValidationFailed):
-        services.change_session(coordinator, session,
-                                end=session.start - timedelta(minutes=1), clock=clock)
+        group_series.change_session(coordinator, session,
+                                    end=session.start - timedelta(minutes=1), clock=clock)
 
 
 # --- status ----------------------------------------------------------------
@@ -159,9 +161,9 @@ def test_a_group_opens_only_with_sessions_ahead(app, coordinator):
 def test_finishing_completes_places_and_ends_the_waiting_list(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     first, second = (make_family(coordinator, plan=True) for _ in range(2))
-    services.enroll(coordinator, group, first, members_of(first), zone=HELSINKI, clock=clock)
-    services.enroll(coordinator, group, second, members_of(second), zone=HELSINKI,
-                    clock=clock)
+    enrollment.enroll(coordinator, group, first, members_of(first), zone=HELSINKI, clock=clock)
+    enrollment.enroll(coordinator, group, second, members_of(second), zone=HELSINKI,
+                      clock=clock)
     services.set_status(group, "running", now=NOW)
     services.set_status(group, "finished", now=NOW)
     assert [e.status for e in group.enrollments] == ["completed", "withdrawn"]
@@ -182,8 +184,8 @@ def test_family_worker_cannot_organise_groups(app, family_worker):
 def test_full_group_puts_families_on_the_waiting_list_in_order(app, coordinator, clock):
     group = make_group(coordinator, capacity=2)
     families = [make_family(coordinator, plan=True) for _ in range(4)]
-    places = [services.enroll(coordinator, group, family, members_of(family),
-                              zone=HELSINKI, clock=clock) for family in families]
+    places = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                zone=HELSINKI, clock=clock) for family in families]
     assert [(p.status, p.position) for p in places] == [
         ("enrolled", None), ("enrolled", None), ("waitlisted", 1), ("waitlisted", 2)]
 
@@ -191,9 +193,9 @@ def test_full_group_puts_families_on_the_waiting_list_in_order(app, coordinator,
 def test_withdrawal_promotes_the_first_waiting(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(3)]
-    places = [services.enroll(coordinator, group, family, members_of(family),
-                              zone=HELSINKI, clock=clock) for family in families]
-    promoted = services.withdraw(coordinator, places[0], clock=clock)
+    places = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                zone=HELSINKI, clock=clock) for family in families]
+    promoted = enrollment.withdraw(coordinator, places[0], clock=clock)
     db.session.commit()
     db.session.expire_all()
     assert promoted == [places[1]]
@@ -204,9 +206,9 @@ def test_withdrawal_promotes_the_first_waiting(app, coordinator, clock):
 def test_leaving_the_waiting_list_closes_the_gap(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(4)]
-    places = [services.enroll(coordinator, group, family, members_of(family),
-                              zone=HELSINKI, clock=clock) for family in families]
-    services.withdraw(coordinator, places[2], clock=clock)
+    places = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                zone=HELSINKI, clock=clock) for family in families]
+    enrollment.withdraw(coordinator, places[2], clock=clock)
     db.session.commit()
     db.session.expire_all()
     assert [(p.status, p.position) for p in places] == [
@@ -217,8 +219,8 @@ def test_raising_the_capacity_promotes_and_lowering_below_places_is_refused(
         app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(3)]
-    places = [services.enroll(coordinator, group, family, members_of(family),
-                              zone=HELSINKI, clock=clock) for family in families]
+    places = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                zone=HELSINKI, clock=clock) for family in families]
     services.update_group(coordinator, group, {"capacity": 2}, zone=HELSINKI, clock=clock)
     db.session.commit()
     db.session.expire_all()
@@ -233,11 +235,11 @@ def test_raising_the_capacity_promotes_and_lowering_below_places_is_refused(
 def test_a_family_takes_one_place_in_a_group(app, coordinator, clock):
     group = make_group(coordinator)
     family = make_family(coordinator, plan=True)
-    services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                    clock=clock)
+    enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                      clock=clock)
     with pytest.raises(Conflict) as error:
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=clock)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=clock)
     assert error.value.code == "already_in_group"
 
 
@@ -256,8 +258,8 @@ def test_ineligible_families_are_refused_with_the_rule(app, coordinator, social_
                          social_worker=social_worker, members=members,
                          plan=setup.get("plan", True))
     with pytest.raises(RuleViolation) as error:
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=clock)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=clock)
     assert error.value.code == code
     assert error.value.message
 
@@ -268,16 +270,16 @@ def test_age_is_taken_on_the_first_session_ahead(app, coordinator, clock):
     members = [{"role": "child", "first_name": "Aino", "birth_date": date(2025, 12, 10)}]
     family = make_family(coordinator, members=members, plan=True)
     with pytest.raises(RuleViolation):
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=clock)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=clock)
 
 
 def test_a_group_not_open_takes_no_families(app, coordinator, clock):
     group = make_group(coordinator, status="draft")
     family = make_family(coordinator, plan=True)
     with pytest.raises(Conflict) as error:
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=clock)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=clock)
     assert error.value.code == "group_not_open"
 
 
@@ -286,8 +288,8 @@ def test_enrollment_window_is_kept(app, coordinator, clock):
     group.enrollment_closes = date(2026, 11, 29)
     family = make_family(coordinator, plan=True)
     with pytest.raises(Conflict) as error:
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=clock)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=clock)
     assert error.value.code == "enrollment_closed"
 
 
@@ -296,8 +298,8 @@ def test_attending_members_belong_to_the_family(app, coordinator, clock):
     family, other = make_family(coordinator, plan=True), make_family(coordinator, plan=True)
     for member_ids in ([], [other.members[0].id]):
         with pytest.raises(ValidationFailed) as error:
-            services.enroll(coordinator, group, family, member_ids, zone=HELSINKI,
-                            clock=clock)
+            enrollment.enroll(coordinator, group, family, member_ids, zone=HELSINKI,
+                              clock=clock)
         assert "member_ids" in error.value.fields
 
 
@@ -305,10 +307,10 @@ def test_family_worker_places_only_their_own_families(app, coordinator, clock):
     worker = make_user("family_worker")
     group = make_group(coordinator)
     own = make_family(coordinator, workers=[worker], plan=True)
-    services.enroll(worker, group, own, members_of(own), zone=HELSINKI, clock=clock)
+    enrollment.enroll(worker, group, own, members_of(own), zone=HELSINKI, clock=clock)
     other = make_family(coordinator, plan=True)
     with pytest.raises(Forbidden):
-        services.enroll(worker, group, other, members_of(other), zone=HELSINKI, clock=clock)
+        enrollment.enroll(worker, group, other, members_of(other), zone=HELSINKI, clock=clock)
 
 
 # --- attendance ------------------------------------------------------------
@@ -319,25 +321,25 @@ def test_facilitators_record_attendance_and_rates_follow(app, coordinator):
     group = make_group(coordinator, facilitators=[facilitator], clock=early)
     families = [make_family(coordinator, plan=True, clock=early) for _ in range(2)]
     for family in families:
-        services.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
-                        clock=early)
+        enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,
+                          clock=early)
     after_first = FixedClock(datetime(2026, 12, 1, 19, 0, tzinfo=HELSINKI))
     first, second = group.sessions[0], group.sessions[1]
     a, b = families
-    services.record_attendance(facilitator, first, {
+    group_attendance.record_attendance(facilitator, first, {
         a.members[0].id: True, a.members[1].id: True,
         b.members[0].id: True, b.members[1].id: False}, clock=after_first)
     db.session.commit()
 
-    rates = services.attendance_rates(group)
+    rates = group_attendance.attendance_rates(group)
     assert rates.group == 0.75
     assert rates.by_family == {a.id: 1.0, b.id: 0.5}
     assert rates.by_session == {first.id: (3, 4)}
     assert db.session.query(Attendance).count() == 4
 
     with pytest.raises(Conflict) as error:
-        services.record_attendance(facilitator, second, {a.members[0].id: True},
-                                   clock=after_first)
+        group_attendance.record_attendance(facilitator, second, {a.members[0].id: True},
+                                           clock=after_first)
     assert error.value.code == "session_not_started"
 
 
@@ -349,16 +351,16 @@ def test_attendance_only_for_attending_members_and_by_facilitators(app, coordina
     stranger = make_family(coordinator, plan=True)
     later = FixedClock(datetime(2026, 12, 2, 9, 0, tzinfo=HELSINKI))
     with pytest.raises(ValidationFailed):
-        services.record_attendance(facilitator, group.sessions[0],
-                                   {stranger.members[0].id: True}, clock=later)
+        group_attendance.record_attendance(facilitator, group.sessions[0],
+                                           {stranger.members[0].id: True}, clock=later)
     with pytest.raises(Forbidden):
-        services.record_attendance(outsider, group.sessions[0], {}, clock=later)
+        group_attendance.record_attendance(outsider, group.sessions[0], {}, clock=later)
 
 
 def test_the_series_keeps_its_added_and_removed_dates(app, coordinator, clock):
     group = make_group(coordinator, count=3)
-    plan = services.SeriesPlan(plan_of(count=3).rule, added=(date(2026, 12, 3),),
-                               removed=(date(2026, 12, 8),))
+    plan = group_series.SeriesPlan(plan_of(count=3).rule, added=(date(2026, 12, 3),),
+                                   removed=(date(2026, 12, 8),))
     services.update_group(coordinator, group, {"series": plan}, zone=HELSINKI, clock=clock)
     db.session.commit()
     db.session.expire_all()
@@ -376,9 +378,9 @@ def test_dates_far_off_are_field_errors(app, fields, field):
 
 
 def test_added_dates_far_from_the_series_are_refused(app):
-    plan = services.SeriesPlan(plan_of().rule, added=(date(2035, 1, 1),))
+    plan = group_series.SeriesPlan(plan_of().rule, added=(date(2035, 1, 1),))
     with pytest.raises(ValidationFailed) as error:
-        services.preview(plan, HELSINKI)
+        group_series.preview(plan, HELSINKI)
     assert "added_dates" in error.value.fields
 
 
@@ -392,7 +394,7 @@ def test_a_session_goes_back_to_the_groups_venue(app, coordinator, clock):
     db.session.commit()
     group = make_group(coordinator)
     session = group.sessions[0]
-    services.change_session(coordinator, session, venue="Kirjasto", clock=clock)
+    group_series.change_session(coordinator, session, venue="Kirjasto", clock=clock)
     assert session.venue.name == "Kirjasto" and session.sequence == 1
-    services.change_session(coordinator, session, venue="", clock=clock)
+    group_series.change_session(coordinator, session, venue="", clock=clock)
     assert session.venue is None and session.sequence == 2

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from core.clock import FixedClock
 from core.models import Venue
 from extensions import db
-from groups import services
+from groups import enrollment as group_enrollment
+from groups import series as group_series
 from groups.models import Attendance, Enrollment, GroupSession, PeerGroup
 from tests.conftest import HELSINKI, NOW, csrf_token_from, login, make_family, make_group
 
@@ -107,8 +108,8 @@ def test_list_filters_groups_with_free_places(client, coordinator):
     full = make_group(coordinator, name="Täysi ryhmä", capacity=1)
     make_group(coordinator, name="Väljä ryhmä", capacity=4)
     family = family_with_plan(coordinator)
-    services.enroll(coordinator, full, family, [m.id for m in family.members],
-                    zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, full, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     login(client, coordinator)
     html = html_of(client.get("/groups/?free=y"))
@@ -140,8 +141,8 @@ def test_detail_shows_sessions_roster_and_waiting_list_to_a_coordinator(client,
     first = family_with_plan(coordinator, surname="Korhonen")
     second = family_with_plan(coordinator, surname="Nieminen")
     for family in (first, second):
-        services.enroll(coordinator, group, family, [m.id for m in family.members],
-                        zone=HELSINKI, clock=FixedClock(NOW))
+        group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                                zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     login(client, coordinator)
     response = client.get(f"/groups/{group.id}")
@@ -158,8 +159,8 @@ def test_detail_hides_the_roster_from_a_family_worker_who_does_not_facilitate(
         client, coordinator, family_worker):
     group = make_group(coordinator)
     family = family_with_plan(coordinator, surname="Korhonen")
-    services.enroll(coordinator, group, family, [m.id for m in family.members],
-                    zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     login(client, family_worker)
     response = client.get(f"/groups/{group.id}")
@@ -278,8 +279,8 @@ def test_lowering_capacity_below_the_enrolled_is_refused_on_the_form(client,
     group = make_group(coordinator, capacity=3)
     for _ in range(2):
         family = family_with_plan(coordinator)
-        services.enroll(coordinator, group, family, [m.id for m in family.members],
-                        zone=HELSINKI, clock=FixedClock(NOW))
+        group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                                zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     login(client, coordinator)
     url = f"/groups/{group.id}/edit"
@@ -303,7 +304,7 @@ def test_lowering_capacity_below_the_enrolled_is_refused_on_the_form(client,
 def test_editing_the_name_leaves_the_sessions_alone(client, coordinator):
     group = make_group(coordinator, count=3)
     session = group.sessions[1]
-    services.change_session(coordinator, session, status="cancelled", clock=FixedClock(NOW))
+    group_series.change_session(coordinator, session, status="cancelled", clock=FixedClock(NOW))
     db.session.commit()
     login(client, coordinator)
     url = f"/groups/{group.id}/edit"
@@ -435,9 +436,9 @@ def test_family_page_offers_only_groups_for_its_track(client, coordinator):
 def test_withdrawing_asks_first_and_promotes_the_first_waiting(client, coordinator):
     group = make_group(coordinator, capacity=1)
     families = [family_with_plan(coordinator) for _ in range(3)]
-    enrollments = [services.enroll(coordinator, group, family,
-                                   [m.id for m in family.members], zone=HELSINKI,
-                                   clock=FixedClock(NOW)) for family in families]
+    enrollments = [group_enrollment.enroll(coordinator, group, family,
+                                           [m.id for m in family.members], zone=HELSINKI,
+                                           clock=FixedClock(NOW)) for family in families]
     db.session.commit()
     login(client, coordinator)
     url = f"/groups/enrollments/{enrollments[0].id}/withdraw"
@@ -518,8 +519,8 @@ def test_facilitator_records_attendance_and_the_group_page_shows_the_rate(
         client, app, coordinator, family_worker):
     group = make_group(coordinator, count=3, facilitators=[family_worker])
     family = family_with_plan(coordinator, surname="Korhonen")
-    services.enroll(coordinator, group, family, [m.id for m in family.members],
-                    zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     session = group.sessions[0]
     app.extensions["clock"].instant = session.start + timedelta(minutes=30)

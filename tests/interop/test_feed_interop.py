@@ -44,7 +44,9 @@ from calendars.models import HomeVisit
 from core.clock import FixedClock, set_clock
 from extensions import db
 from families.models import Family
-from groups import services as groups
+from groups import enrollment as group_enrollment
+from groups import series as group_series
+from groups import services as group_services
 from groups.models import PeerGroup
 from tests.conftest import NOW, make_family, make_group, make_user, require
 
@@ -125,8 +127,8 @@ def scene(app, monkeypatch):
     group = make_group(coordinator, facilitators=[worker], first_date=date(2026, 10, 13),
                        count=60, capacity=8, clock=FixedClock(EARLIER))
     for member_of in (family, other):
-        groups.enroll(coordinator, group, member_of, [m.id for m in member_of.members],
-                      zone=HELSINKI, clock=FixedClock(NOW))
+        group_enrollment.enroll(coordinator, group, member_of, [m.id for m in member_of.members],
+                                zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
 
     for day in (local(2026, 10, 22, 10), local(2026, 10, 27, 10),     # autumn 2026
@@ -149,9 +151,9 @@ def scene(app, monkeypatch):
     services.update_visit(coordinator, cancelled_visit, {"status": "cancelled"},
                           zone=HELSINKI, settings=SETTINGS, clock=now)
     sessions = {s.start.astimezone(HELSINKI).date(): s for s in group.sessions}
-    moved_session = groups.change_session(
+    moved_session = group_series.change_session(
         coordinator, sessions[date(2027, 3, 16)], start=local(2027, 4, 1, 18), clock=now)
-    cancelled_session = groups.change_session(
+    cancelled_session = group_series.change_session(
         coordinator, sessions[date(2027, 11, 2)], status="cancelled", clock=now)
     db.session.commit()
     return Scene(coordinator, worker, family, other, group, moved_visit, cancelled_visit,
@@ -499,8 +501,8 @@ def test_a_name_with_the_separators_of_text_is_read_back_exactly(app, client, sm
         node_and_ical_js()
     coordinator, worker, _family, group, _visit = small_scene
     name = "Vauvat; isät, äidit \\ muut"
-    groups.update_group(coordinator, group, {"public_title": name}, zone=HELSINKI,
-                        clock=FixedClock(NOW))
+    group_services.update_group(coordinator, group, {"public_title": name}, zone=HELSINKI,
+                                clock=FixedClock(NOW))
     db.session.commit()
     body = subscribed(app, client, coordinator, "group", group.id)
     assert NAME_READERS[reader](body, tmp_path) == {"NAME": name, "X-WR-CALNAME": name}

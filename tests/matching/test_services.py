@@ -10,7 +10,7 @@ from calendars.models import HomeVisit
 from core.errors import Forbidden
 from extensions import db
 from families.models import AvailabilityWindow
-from groups import services as groups
+from groups import enrollment as group_enrollment
 from groups.models import Enrollment
 from matching import services
 from matching.explain import criterion_text, match_json, rule_text
@@ -80,8 +80,8 @@ def test_track_language_and_taken_rules(app, coordinator, social_worker, clock):
     assert services.group_matches(coordinator, swedish, now=NOW, zone=HELSINKI)[0].rule \
         == "no_shared_language"
     placed = family_with(coordinator)
-    groups.enroll(coordinator, group, placed, [m.id for m in placed.members], zone=HELSINKI,
-                  clock=clock)
+    group_enrollment.enroll(coordinator, group, placed, [m.id for m in placed.members],
+                            zone=HELSINKI, clock=clock)
     db.session.commit()
     assert services.group_matches(coordinator, placed, now=NOW, zone=HELSINKI)[0].rule \
         == "already_in_group"
@@ -199,8 +199,8 @@ def test_a_stale_proposal_is_recomputed_not_applied(app, coordinator, clock):
     proposal = services.propose(coordinator, now=NOW, zone=HELSINKI)
     db.session.commit()
     # Someone places a family by hand meanwhile.
-    groups.enroll(coordinator, group, families[0], [m.id for m in families[0].members],
-                  zone=HELSINKI, clock=clock)
+    group_enrollment.enroll(coordinator, group, families[0], [m.id for m in families[0].members],
+                            zone=HELSINKI, clock=clock)
     db.session.commit()
 
     result = services.accept(coordinator, proposal, now=NOW, zone=HELSINKI)

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from extensions import db
-from groups import services as groups
+from groups import services as group_services
 from groups.models import Enrollment
 from matching import services
 from matching.models import Proposal, ProposalItem
@@ -222,7 +222,7 @@ def test_a_stale_proposal_warns_and_accepting_computes_a_new_one(client, coordin
         waiting_family(coordinator)
     login(client, coordinator)
     proposal_id = make_proposal(client)
-    groups.update_group(coordinator, group, {"capacity": 4}, zone=HELSINKI, clock=clock)
+    group_services.update_group(coordinator, group, {"capacity": 4}, zone=HELSINKI, clock=clock)
     db.session.commit()
 
     url = f"/matching/proposals/{proposal_id}"
@@ -246,7 +246,7 @@ def test_compute_again_makes_a_new_proposal(client, coordinator, clock):
     waiting_family(coordinator)
     login(client, coordinator)
     proposal_id = make_proposal(client)
-    groups.update_group(coordinator, group, {"capacity": 3}, zone=HELSINKI, clock=clock)
+    group_services.update_group(coordinator, group, {"capacity": 3}, zone=HELSINKI, clock=clock)
     db.session.commit()
     url = f"/matching/proposals/{proposal_id}"
     response = post_form(client, "/matching/proposals", {"municipalities": ["Mikkeli"]},

@@ -19,7 +19,7 @@ from config import Config
 from core.clock import FixedClock
 from core.models import NAME_MAX as VENUE_NAME_MAX
 from extensions import db
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from groups.models import NAME_MAX as GROUP_TITLE_MAX
 from reminders import messages
 from reminders.channels import HttpSmsChannel, Outgoing, SmtpChannel
@@ -191,8 +191,8 @@ def test_a_group_title_with_line_breaks_already_stored_makes_a_clean_subject(
     worker = family.family_workers[0]
     group = make_group(coordinator, facilitators=[worker], count=1,
                        first_date=date(2026, 12, 8))
-    group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                          zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     session = group.sessions[0]
     # The title as an outbox row holds it, written around every check.

@@ -7,6 +7,8 @@ import pytest
 from calendars import services as calendar_services
 from core.clock import FixedClock
 from extensions import db
+from groups import enrollment as group_enrollment
+from groups import series as group_series
 from groups import services as group_services
 from reminders import services
 from reminders.models import Reminder
@@ -239,7 +241,7 @@ def group(coordinator, worker):
 
 
 def enroll(coordinator, group, family, clock=None):
-    enrollment = group_services.enroll(
+    enrollment = group_enrollment.enroll(
         coordinator, group, family, [member.id for member in family.members],
         zone=HELSINKI, clock=clock or FixedClock(NOW))
     db.session.commit()
@@ -252,7 +254,7 @@ def test_joining_a_group_plans_its_sessions_and_leaving_cancels_them(
     planned = rows(event_type="group_session")
     assert len(planned) == 2 * 4  # two guardians, four Tuesdays within the horizon
     assert {row.payload["group_title"] for row in planned} == {"Taaperoryhmä"}
-    group_services.withdraw(coordinator, enrollment, clock=FixedClock(NOW))
+    group_enrollment.withdraw(coordinator, enrollment, clock=FixedClock(NOW))
     db.session.commit()
     assert {(row.status, row.cancel_reason) for row in rows(event_type="group_session")} \
         == {("cancelled", "not_recipient")}
@@ -265,7 +267,7 @@ def test_a_waiting_family_gets_reminders_once_it_is_promoted(coordinator, worker
     placed = enroll(coordinator, group, first)
     enroll(coordinator, group, second)
     assert {row.family_id for row in rows(event_type="group_session")} == {first.id}
-    group_services.withdraw(coordinator, placed, clock=FixedClock(NOW))
+    group_enrollment.withdraw(coordinator, placed, clock=FixedClock(NOW))
     db.session.commit()
     assert {row.family_id for row in rows(event_type="group_session", status="pending")} \
         == {second.id}
@@ -275,8 +277,8 @@ def test_a_cancelled_session_notifies_those_already_reminded(coordinator, group,
     enroll(coordinator, group, family)
     session = group.sessions[0]
     dispatch(session.start - timedelta(hours=23))
-    group_services.change_session(coordinator, session, status="cancelled",
-                                  clock=FixedClock(session.start - timedelta(hours=5)))
+    group_series.change_session(coordinator, session, status="cancelled",
+                                clock=FixedClock(session.start - timedelta(hours=5)))
     db.session.commit()
     notices = rows(event_id=session.id, purpose="cancellation")
     assert len(notices) == 2

@@ -13,7 +13,7 @@ from core.clock import FixedClock
 from core.vocabulary import SUPPORT_AREAS, TRACKS
 from extensions import db
 from families import services as family_services
-from groups import services as group_services
+from groups import enrollment as group_enrollment
 from reminders import messages
 from tests.conftest import NOW, make_family, make_group, make_user
 from tests.reminders.helpers import HELSINKI, at, book, change, dispatch
@@ -110,8 +110,8 @@ def test_every_rendered_message_of_a_child_protection_family_tells_only_what_whe
         change(coordinator, booked, notes=SECRETS["notes"])
     group = make_group(coordinator, facilitators=[worker], count=2,
                        name="Lastensuojelun vanhempainryhmä", first_date=date(2026, 12, 8))
-    group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                          zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     run(at(12, 1, 13))                      # reminders of the planning meeting
     run(at(12, 2, 10, 30))                  # ... of the home visit

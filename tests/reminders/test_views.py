@@ -266,13 +266,13 @@ def test_the_visit_page_lists_its_reminders(client, coordinator, visit):
 
 
 def test_the_session_page_lists_its_reminders(client, coordinator, family, worker):
-    from groups import services as group_services
+    from groups import enrollment as group_enrollment
     from tests.conftest import make_group
     from tests.reminders.helpers import HELSINKI
 
     group = make_group(coordinator, facilitators=[worker], count=2)
-    group_services.enroll(coordinator, group, family, [m.id for m in family.members],
-                          zone=HELSINKI, clock=FixedClock(NOW))
+    group_enrollment.enroll(coordinator, group, family, [m.id for m in family.members],
+                            zone=HELSINKI, clock=FixedClock(NOW))
     db.session.commit()
     login(client, coordinator)
     html = html_of(client.get(f"/groups/sessions/{group.sessions[0].id}"))
