@@ -2,7 +2,6 @@
 
 import random
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -59,22 +58,6 @@ NOTES = (
     "Keskusteltiin ruutuajasta ja sovittiin perheen yhteisistä pelisäännöistä.",
     "Perheen arki on ollut kuormittavaa; sovittiin yhteydenotosta sosiaalityöntekijään.",
 )
-BREAK = 15  # minutes between two visits of a worker in the same municipality
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A stretch a worker's week already holds: visits of a series or a session."""
-
-    start: int  # minutes from midnight, local
-    end: int
-    interval: int  # weeks
-    parity: int  # which week of a fortnight
-    first: date
-    last: date
-    municipality_id: int | None
-
-
 def create_visits(staff: dict, rng: random.Random, today: date, now: datetime) -> None:
     """Working hours, absences and two months of visits on each side of today.
 
@@ -105,12 +88,12 @@ def create_visits(staff: dict, rng: random.Random, today: date, now: datetime) -
             end=local_datetime(closes_on, time(0) if kind == "leave" else time(16), zone),
             note=note))
     db.session.flush()
-    booked = _group_bookings(today, zone)
+    load = _week_load(today, zone)
     context = dict(zone=zone, settings=settings)
     families = list(db.session.scalars(db.select(Family).order_by(Family.id)))
     for family in families:
         if family.status == "active" and family.family_workers:
-            _book_regular(family, hours, booked, closed, rng, today, now, **context)
+            _book_regular(family, hours, load, rng, today, now, **context)
     for family in families:
         if family.status == "active" and family.family_workers:
             _book_review(family, hours, rng, today, now, **context)
@@ -131,41 +114,21 @@ def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def _parity(day: date) -> int:
-    return day.toordinal() // 7 % 2
-
-
-def _group_bookings(today: date, zone) -> dict:
-    """What the groups already hold of their facilitators' weeks, date by date."""
-    booked = {}
+def _week_load(today: date, zone) -> Counter:
+    """How many group sessions each facilitator holds on each weekday around today:
+    where a worker's week is fullest, to book regular visits elsewhere first."""
+    load = Counter()
     sessions = db.session.scalars(
         db.select(GroupSession).join(GroupSession.group)
         .where(PeerGroup.status != "draft", GroupSession.status == "scheduled")
         .order_by(GroupSession.start, GroupSession.id))
     for session in sessions:
-        start, end = to_local(session.start, zone), to_local(session.end, zone)
+        start = to_local(session.start, zone)
         if abs((start.date() - today).days) > VISIT_WEEKS * 7 + 14:
             continue
-        venue = session.venue or session.group.venue
         for worker in session.group.facilitators:
-            booked.setdefault((worker.id, start.isoweekday()), []).append(Booked(
-                _minutes(start.time()), _minutes(end.time()), 1, 0, start.date(),
-                start.date(), venue.municipality_id if venue else None))
-    return booked
-
-
-def _fits(entries: list, candidate: Booked) -> bool:
-    """Whether a weekly slot is free: one municipality a day, a break between visits."""
-    for entry in entries:
-        if entry.first > candidate.last or entry.last < candidate.first:
-            continue
-        if entry.municipality_id not in (None, candidate.municipality_id):
-            return False
-        if 2 == entry.interval == candidate.interval and entry.parity != candidate.parity:
-            continue
-        if candidate.start < entry.end + BREAK and entry.start < candidate.end + BREAK:
-            return False
-    return True
+            load[(worker.id, start.isoweekday())] += 1
+    return load
 
 
 def _starts(window: tuple[time, time], minutes: int) -> list[time]:
@@ -178,13 +141,15 @@ def _starts(window: tuple[time, time], minutes: int) -> list[time]:
     return starts
 
 
-def _book_regular(family: Family, hours: dict, booked: dict, closed: dict,
-                  rng: random.Random, today: date, now: datetime, *, zone, settings) -> None:
+def _book_regular(family: Family, hours: dict, load: Counter, rng: random.Random,
+                  today: date, now: datetime, *, zone, settings) -> None:
     """The family's regular home visits: its worker's series, weekly or fortnightly.
 
     The worker books the series a few days after the plan was agreed (or before
-    the demo's two months begin), at a time free in their week; dates the
-    family or the worker cannot make are removed by hand.
+    the demo's two months begin), at a time the calendars' own clash check
+    accepts (``calendars.services.book_series``): the first of the worker's
+    weekly times, least busy weekday first, that clashes with nothing, or on
+    at most three dates, which the family or the worker then removes by hand.
     """
     plan = family.plan
     workers = by_id(family.family_workers)
@@ -194,6 +159,8 @@ def _book_regular(family: Family, hours: dict, booked: dict, closed: dict,
     earliest = max(today - timedelta(weeks=VISIT_WEEKS) + timedelta(days=rng.randint(0, 6)),
                    plan.start_date + timedelta(days=rng.randint(3, 10)))
     last = today + timedelta(weeks=VISIT_WEEKS)
+    # Drawn once, so that the times refused do not change what is drawn next.
+    lead, hour = rng.randint(4, 10), rng.randint(9, 15)
     options = []
     for weekday in sorted(hours[worker.id]):
         first = first_on_weekday(earliest, weekday)
@@ -201,15 +168,9 @@ def _book_regular(family: Family, hours: dict, booked: dict, closed: dict,
             options.append((weekday, start, first))
     rng.shuffle(options)
     # The least busy days first, so that a worker's week fills evenly.
-    options.sort(key=lambda option: len(booked.get((worker.id, option[0]), ())))
+    options.sort(key=lambda option: load[(worker.id, option[0])])
     for weekday, start, first in options:
-        slot = Booked(_minutes(start), _minutes(start) + minutes, interval, _parity(first),
-                      first, last, family.municipality_id)
-        entries = booked.setdefault((worker.id, weekday), [])
-        if not _fits(entries, slot):
-            continue
-        booked_on = max(plan.start_date, first - timedelta(days=rng.randint(4, 10)))
-        clock = clock_on(booked_on, now, hour=rng.randint(9, 15))
+        clock = clock_on(max(plan.start_date, first - timedelta(days=lead)), now, hour=hour)
         rule = group_services.series_rule(
             weekday=weekday, start_time=start, duration_minutes=minutes, first_date=first,
             until=last, interval_weeks=interval)
@@ -225,7 +186,7 @@ def _book_regular(family: Family, hours: dict, booked: dict, closed: dict,
                     break
                 removed = [date.fromisoformat(day) for day in days]
                 continue
-            entries.append(slot)
+            load[(worker.id, weekday)] += 1
             return
 
 
