@@ -11,10 +11,10 @@ The data is drawn from a ``random.Random`` with a fixed seed and placed in
 time relative to the clock's local "today", so the demo always looks current
 and the same ``--now`` always gives the same data.
 
-The package holds one job a module: ``staff`` (people and places),
+Each module of the package does one job: ``staff`` (people and places),
 ``families``, ``groups`` (series, enrollment, attendance), ``visits`` (hours,
 absences, home visits) and ``history`` (the clocks of the replayed past);
-this module holds the command and puts them in order.
+this one holds the command and runs them in order.
 """
 
 import random

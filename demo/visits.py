@@ -58,6 +58,8 @@ NOTES = (
     "Keskusteltiin ruutuajasta ja sovittiin perheen yhteisistä pelisäännöistä.",
     "Perheen arki on ollut kuormittavaa; sovittiin yhteydenotosta sosiaalityöntekijään.",
 )
+
+
 def create_visits(staff: dict, rng: random.Random, today: date, now: datetime) -> None:
     """Working hours, absences and two months of visits on each side of today.
 
