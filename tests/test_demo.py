@@ -16,7 +16,9 @@ import pytest
 import demo
 from accounts.models import User
 from calendars.models import Absence, HomeVisit, VisitSeries, WorkingHours, visit_workers
+from calendars.services import CalendarSettings, find_clashes
 from core.clock import FixedClock, set_clock
+from core.localtime import to_local, unit_zone
 from core.models import AuditEvent, BlackoutDate, Venue
 from core.roles import ROLES
 from extensions import db
@@ -423,6 +425,30 @@ def test_no_worker_is_in_two_places_at_once(seeded):
             if not window or not window[0] <= start.time() <= end.time() <= window[1]:
                 outside.append(label)
     assert len(outside) == 1
+
+
+def test_every_visit_passes_the_real_clash_check(seeded, app):
+    """Every visit that takes time (all but cancelled ones), checked one by one with
+    the calendars' own clash check against everything else on the calendar, is one
+    the app would book: no hard clash at all, and no soft one but the confirmed
+    evening visit's (outside working hours)."""
+    settings = CalendarSettings.from_config(app.config)
+    zone = unit_zone()
+    visits = list(db.session.scalars(db.select(HomeVisit).where(
+        HomeVisit.status != "cancelled").order_by(HomeVisit.start, HomeVisit.id)))
+    assert len(visits) >= 200
+    soft = {}
+    for visit in visits:
+        found = find_clashes([worker.id for worker in visit.workers], visit.family_id,
+                             visit.start, visit.end, visit.municipality_id, zone=zone,
+                             settings=settings, exclude_visit_id=visit.id)
+        hard = [clash.message for clash in found if clash.hard]
+        assert not hard, (visit.family.reference, visit.kind, visit.start, hard)
+        if found:
+            soft[visit.id] = sorted({clash.code for clash in found})
+    assert list(soft.values()) == [["outside_working_hours"]]
+    evening = db.session.get(HomeVisit, next(iter(soft)))
+    assert to_local(evening.start, zone).time() >= time(17)
 
 
 def test_the_calendar_and_the_rosters_agree_with_the_booking_and_group_rules(seeded):
