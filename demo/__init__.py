@@ -3,9 +3,11 @@
 Staff, families (with members and plans), venues, blackout dates, peer
 groups, working hours, absences and home visits for the six municipalities of
 the Mikkeli region. Everything about families goes through
-``families.services``, everything about groups through ``groups.services`` and
-every visit through ``calendars.services``, so that the rules of the work hold
-for the demo as they do for real data, and the audit log gets the same entries.
+``families.services``, everything about groups through the groups package's
+own modules (``services``, ``series``, ``enrollment``, ``attendance``) and
+every visit through ``calendars.services`` and its clash check, so that the
+rules of the work hold for the demo as they do for real data, and the audit
+log gets the same entries.
 
 The data is drawn from a ``random.Random`` with a fixed seed and placed in
 time relative to the clock's local "today", so the demo always looks current
