@@ -100,6 +100,8 @@ class HomeVisit(db.Model):
         sa.CheckConstraint(vocabulary.VISIT_STATUSES.check("status"),
                            name="status"),
         sa.Index("ix_home_visits_start_end", "start", "end"),
+        # A visit's id is its feed UID: SQLite must never give a deleted one's again.
+        {"sqlite_autoincrement": True},
     )
 
 

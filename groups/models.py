@@ -163,6 +163,7 @@ class GroupSession(db.Model):
     __table_args__ = (
         sa.CheckConstraint('"end" > start', name="ends_after_start"),
         sa.CheckConstraint(vocabulary.SESSION_STATUSES.check("status"), name="status"),
+        {"sqlite_autoincrement": True},  # the id is a feed UID: never reused
     )
 
     @property

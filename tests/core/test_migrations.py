@@ -126,3 +126,81 @@ def test_existing_groups_get_a_public_title_only_where_their_name_may_leave_post
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+# The head before visits' and sessions' ids were made never to be reused on SQLite.
+BEFORE_AUTOINCREMENT = "a7c3e9d14b62"
+# Every table with rows that refer to a visit or a session, or that a rebuild of
+# theirs could lose, and the rebuilt tables themselves.
+KEPT_TABLES = ("home_visits", "visit_workers", "group_sessions", "attendance", "reminders",
+               "enrollments", "enrollment_members", "families", "members")
+
+
+def _calendar_with_dependents():
+    """Visits with workers and reminders, and sessions with attendance, booked
+    through the services on the schema of BEFORE_AUTOINCREMENT."""
+    from calendars import services as calendar_services
+    from calendars.conflicts import TravelPolicy
+    from core.clock import FixedClock
+    from core.places import ensure_reference_data
+    from groups import enrollment as group_enrollment
+    from groups.models import Attendance
+    from tests.conftest import HELSINKI, NOW, make_family, make_group, make_user
+
+    ensure_reference_data()
+    coordinator = make_user("coordinator")
+    worker = make_user("family_worker")
+    family = make_family(coordinator, workers=[worker], plan=True)
+    settings = calendar_services.CalendarSettings(TravelPolicy(1.2, 15),
+                                                  "1-5 08:00-16:00", 15)
+    for day in (2, 3, 4):
+        start = datetime(2026, 12, day, 10, tzinfo=HELSINKI)
+        calendar_services.book_visit(
+            coordinator, family, kind="home_visit", start=start,
+            end=start.replace(hour=11), worker_ids=[worker.id], zone=HELSINKI,
+            settings=settings, clock=FixedClock(NOW))
+    group = make_group(coordinator, facilitators=[worker])
+    guardian = next(member for member in family.members if member.role == "guardian")
+    group_enrollment.enroll(coordinator, group, family, [guardian.id], zone=HELSINKI,
+                            clock=FixedClock(NOW))
+    for session in group.sessions:
+        db.session.add(Attendance(session=session, member=guardian, present=True,
+                                  recorded_by_id=worker.id, recorded_at=NOW))
+    db.session.commit()
+
+
+def _row_counts() -> dict:
+    with db.engine.connect() as connection:
+        return {table: connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in KEPT_TABLES}
+
+
+def _table_sql(name: str) -> str:
+    with db.engine.connect() as connection:
+        return connection.execute(sa.text(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {"name": name}).scalar()
+
+
+def test_sqlite_ids_become_autoincrement_and_every_dependent_row_stays(tmp_path):
+    app = migrated_app(f"sqlite:///{tmp_path / 'autoincrement.sqlite3'}")
+    with app.app_context():
+        upgrade(revision=BEFORE_AUTOINCREMENT)
+        _calendar_with_dependents()
+        db.session.remove()
+        before = _row_counts()
+        assert all(before.values()), before
+
+        upgrade()
+        assert _row_counts() == before
+        assert all("AUTOINCREMENT" in _table_sql(table)
+                   for table in ("home_visits", "group_sessions"))
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+
+        downgrade(revision=BEFORE_AUTOINCREMENT)
+        assert _row_counts() == before
+        assert not any("AUTOINCREMENT" in _table_sql(table)
+                       for table in ("home_visits", "group_sessions"))
+        db.engine.dispose()
