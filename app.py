@@ -65,7 +65,7 @@ def create_app(config=None):
     compress.init_app(app)
 
     from accounts import auth
-    from calendars import serving
+    from calendars.feeds import serving
     from core import clock, http, security, unit_of_work
 
     auth.init_app(login_manager)
@@ -111,7 +111,7 @@ def _connect_side_effects(app):
     `flask --app app scheduler run` start them.
     """
     from calendars import receivers as calendar_receivers
-    from calendars import stamps
+    from calendars.feeds import stamps
     from casework import jobs as casework_jobs
     from core import audit
     from reminders import receivers as reminder_receivers
@@ -178,8 +178,9 @@ def _register_blueprints(app):
     from admin import policies as admin_policies
     from admin import views as admin_views
     from calendars import api as calendars_api
-    from calendars import feed_views, working_time_views
     from calendars import views as calendars_views
+    from calendars import working_time_views
+    from calendars.feeds import views as feed_views
     from casework import api as casework_api
     from casework import sessions as casework_sessions
     from casework import views as casework_views

@@ -35,7 +35,7 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 # Pages and JSON gzip-encoded for clients that take it (COMPRESS_* settings); the
-# feeds encode their own, once per answer (calendars.serving).
+# feeds encode their own, once per answer (calendars.feeds.serving).
 compress = Compress()
 # Started only by `flask scheduler run` or when SCHEDULER_ENABLED is set: a job
 # store is not shared between processes, so web workers never run it by default.

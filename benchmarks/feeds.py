@@ -5,12 +5,12 @@ BENCH_DATABASE_URL is set, in a schema of its own) and fills it in bulk with
 two family workers' home visits inside the feed window: one worker with 1,000
 visits, another with 10,000 (four a working day from the window's first day
 on; the window ahead is raised so that 10,000 fit, and the printout says by
-how much). Each worker's feed is created through calendars.services.
+how much). Each worker's feed is created through calendars.feeds.tokens.
 
 In-process (Flask's test client), for each feed:
 
-- cold: the feed's caches emptied (calendars.feeds._cache and
-  calendars.serving.answers), then the whole feed answered;
+- cold: the feed's caches emptied (calendars.feeds.ical._cache and
+  calendars.feeds.serving.feed_cache), then the whole feed answered;
 - after one change: one visit's start moved through the ORM (start, end,
   updated_at and sequence, as calendars.services.update_visit changes them, so
   the feed stamps are raised in the same transaction), then the whole feed
@@ -80,9 +80,10 @@ from icalendar import Event, Timezone  # noqa: E402
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
 from benchmarks.support import start_gunicorn, stop, throwaway_database  # noqa: E402
-from calendars import feeds, services, serving  # noqa: E402
 from calendars.events import events_of  # noqa: E402
-from calendars.models import HomeVisit, visit_workers  # noqa: E402
+from calendars.feeds import ical, serving, tokens  # noqa: E402
+from calendars.feeds.window import FeedWindow  # noqa: E402
+from calendars.models import FeedToken, HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
@@ -166,8 +167,8 @@ def fill(now) -> list[dict]:
             day += timedelta(days=1)
         db.session.execute(sa.insert(HomeVisit), visits)
         db.session.execute(sa.insert(visit_workers), links)
-        feed, secret = services.create_feed(worker, owner_type="worker", owner_id=worker.id,
-                                            locale="fi", detailed_allowed=False, clock=clock)
+        feed, secret = tokens.create_feed(worker, owner_type="worker", owner_id=worker.id,
+                                          locale="fi", detailed_allowed=False, clock=clock)
         db.session.flush()
         cases.append({"events": count, "worker": worker.id, "feed": feed.id,
                       "path": f"/calendars/feeds/{secret}.ics",
@@ -179,9 +180,9 @@ def fill(now) -> list[dict]:
 # --- in-process timings ----------------------------------------------------
 
 def clear_caches():
-    with feeds._lock:
-        feeds._cache.clear()
-    serving.answers.clear()
+    with ical._lock:
+        ical._cache.clear()
+    serving.feed_cache.clear()
 
 
 def ms(seconds: float) -> float:
@@ -214,7 +215,7 @@ def change_one(visit_ids):
 
 def the_events(app, worker_id):
     """The events the feed carries, as the endpoint loads them."""
-    window = services.FeedWindow.around(datetime.now(UTC), unit_zone(), app.config)
+    window = FeedWindow.around(datetime.now(UTC), unit_zone(), app.config)
     events = events_of("worker", worker_id, window.start, window.end,
                        include_cancelled=window.cancelled_since)
     return events[:app.config["FEED_MAX_EVENTS"]], window
@@ -222,12 +223,12 @@ def the_events(app, worker_id):
 
 def library_bound(events, *, name, zone, window, refresh_seconds, locale, vtimezone):
     """icalendar alone: one Calendar with the same properties, zone and VEVENTs."""
-    calendar = feeds.calendar_with_properties(name=name, zone=zone,
-                                              refresh_seconds=refresh_seconds)
+    calendar = ical.calendar_with_properties(name=name, zone=zone,
+                                             refresh_seconds=refresh_seconds)
     calendar.add_component(vtimezone)
     with force_locale(locale):
         for event in events:
-            summary, location = feeds.summary_and_location(event, "worker", "minimal")
+            summary, location = ical.summary_and_location(event, "worker", "minimal")
             component = Event()
             component.add("uid", event.uid)
             component.add("dtstamp", event.last_modified.astimezone(UTC))
@@ -281,7 +282,7 @@ def floor(events, *, head: bytes, zone, label: str) -> bytes:
             + ("STATUS:CANCELLED\r\nTRANSP:TRANSPARENT\r\n" if event.status == "cancelled"
                else "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\n")
             + "END:VEVENT\r\n")
-    return head + "".join(parts).encode() + feeds.END
+    return head + "".join(parts).encode() + ical.END
 
 
 def best_of(function, repeat):
@@ -322,14 +323,14 @@ def in_process(app, case, repeat, profile):
     zone = unit_zone()
     events, window = the_events(app, case["worker"])
     assert len(events) == case["events"], (len(events), case["events"])
-    feed = db.session.get(services.FeedToken, case["feed"])
+    feed = db.session.get(FeedToken, case["feed"])
     with force_locale(feed.locale):  # the feed's name in its language, as served
-        name = services.feed_name(feed)
-    head = feeds.calendar_head(name=name, zone=zone,
-                               refresh_seconds=app.config["FEED_REFRESH_INTERVAL"],
-                               first=window.first_day - timedelta(days=366),
-                               last=window.last_day + timedelta(days=366))
-    vtimezone = Timezone.from_ical(feeds._vtimezone(
+        name = tokens.feed_name(feed)
+    head = ical.calendar_head(name=name, zone=zone,
+                              refresh_seconds=app.config["FEED_REFRESH_INTERVAL"],
+                              first=window.first_day - timedelta(days=366),
+                              last=window.last_day + timedelta(days=366))
+    vtimezone = Timezone.from_ical(ical._vtimezone(
         zone.key, (window.first_day - timedelta(days=366)).year,
         (window.last_day + timedelta(days=366)).year))
     library, library_body = best_of(lambda: library_bound(
@@ -337,7 +338,7 @@ def in_process(app, case, repeat, profile):
         refresh_seconds=app.config["FEED_REFRESH_INTERVAL"], locale=feed.locale,
         vtimezone=vtimezone), repeat)
     with force_locale(feed.locale):
-        label = str(feeds._label("home_visit"))
+        label = str(ical._label("home_visit"))
     floor_time, floor_body = best_of(lambda: floor(events, head=head, zone=zone,
                                                    label=label), repeat)
     if profile:

@@ -63,7 +63,7 @@ def prepare(url: str) -> dict:
     from accounts.models import User
     from accounts.services import issue_api_token
     from app import create_app
-    from calendars import services as calendar_services
+    from calendars.feeds import tokens as feed_tokens
     from config import Config, settings
     from core.clock import FixedClock
     from core.places import ensure_reference_data
@@ -92,7 +92,7 @@ def prepare(url: str) -> dict:
         for role, user in users.items():
             plan["users"][role] = {"email": user.email, "id": user.id,
                                    "token": issue_api_token(user, clock=clock)}
-            _, secret = calendar_services.create_feed(
+            _, secret = feed_tokens.create_feed(
                 user, owner_type="worker", owner_id=user.id, locale="fi",
                 detailed_allowed=False, clock=clock)
             plan["feeds"].append(f"/calendars/feeds/{secret}.ics")

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields
 
 from calendars import services, working_time
 from calendars.events import HOME_VISIT, Event, worker_events
+from calendars.feeds import tokens
 from calendars.models import (
     ABSENCE_KINDS,
     FEED_OWNER_TYPES,
@@ -22,6 +23,7 @@ from calendars.models import (
     HomeVisit,
 )
 from calendars.sight import BUSY, shown_to
+from calendars.slots import free_slots
 from core.api import API_ROOT, Blueprint, checks, loads
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
@@ -381,10 +383,9 @@ def worker_free_slots(worker, arguments):
         worker_ids.append(services.get_worker(current_user, with_worker).id)
     family_id = arguments.get("family")
     family = get_family(current_user, family_id, clock=get_clock()) if family_id else None
-    slots = services.free_slots(worker_ids, first_day=first, last_day=last,
-                                duration_minutes=arguments["duration"], family=family,
-                                zone=unit_zone(), settings=_settings(),
-                                now=get_clock().now())
+    slots = free_slots(worker_ids, first_day=first, last_day=last,
+                       duration_minutes=arguments["duration"], family=family,
+                       zone=unit_zone(), settings=_settings(), now=get_clock().now())
     return [{"start": slot.start, "end": slot.end, "travel_minutes": slot.travel_minutes,
              "preferred": slot.preferred} for slot in slots[:arguments["limit"]]]
 
@@ -584,7 +585,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _feed(feed_id):
-    return services.get_feed(current_user, feed_id)
+    return tokens.get_feed(current_user, feed_id)
 
 
 @bp.get("/feeds")
@@ -594,7 +595,7 @@ def _feed(feed_id):
 @bp.errors(401)
 def list_feeds():
     """The caller's live feeds (their secrets are not kept, so no URLs)."""
-    return [feed_json(feed) for feed in services.feeds_of(current_user)]
+    return [feed_json(feed) for feed in tokens.feeds_of(current_user)]
 
 
 @bp.post("/feeds")
@@ -605,7 +606,7 @@ def list_feeds():
 @bp.errors(401, 404)
 def create_feed(fields):
     """Make a feed; its address is in this answer only."""
-    feed, secret = services.create_feed(
+    feed, secret = tokens.create_feed(
         current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock(), **fields)
     return feed_json(feed, secret), 201, NO_STORE
@@ -619,7 +620,7 @@ def create_feed(fields):
 @bp.errors(401, 404)
 def rotate_feed(feed):
     """Replace the feed's secret; the old address stops at once."""
-    new, secret = services.rotate_feed(
+    new, secret = tokens.rotate_feed(
         current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock())
     return feed_json(new, secret), 201, NO_STORE
@@ -633,5 +634,5 @@ def rotate_feed(feed):
 @bp.errors(401, 404)
 def delete_feed(feed):
     """Revoke a feed."""
-    services.revoke_feed(current_user, feed, clock=get_clock())
+    tokens.revoke_feed(current_user, feed, clock=get_clock())
     return current_app.response_class(status=204)

@@ -181,7 +181,7 @@ class FeedStamp(db.Model):
     every feed (a venue or a municipality renamed). A feed is answered from
     memory while its owner's and the shared counter are what they were when
     its body was made: one indexed read instead of an aggregate over its
-    events. The rows are raised by `calendars.stamps`.
+    events. The rows are raised by `calendars.feeds.stamps`.
     """
 
     __tablename__ = "feed_stamps"

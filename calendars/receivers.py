@@ -6,11 +6,11 @@ Connected by name in ``create_app``.
 """
 
 from accounts.signals import account_deactivated
-from calendars import services
+from calendars.feeds import tokens
 
 
 def on_account_deactivated(user, *, actor, now) -> None:
-    services.revoke_feeds_of_account(user, actor=actor, now=now)
+    tokens.revoke_feeds_of_account(user, actor=actor, now=now)
 
 
 def connect() -> None:

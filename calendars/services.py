@@ -1,41 +1,27 @@
-"""The rules of home visits: booking, moving, cancelling, series and free slots."""
+"""The rules of home visits: booking, moving, cancelling and series (free slots are
+in ``calendars.slots``, feed subscriptions in ``calendars.feeds.tokens``)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from functools import cache
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from accounts.models import User
-from calendars import conflicts, stamps
+from calendars import conflicts
 from calendars.conflicts import Clash, TravelPolicy
-from calendars.events import public_group_title
-from calendars.models import (
-    FEED_OWNER_TYPES,
-    FEED_PRIVACY_LEVELS,
-    VISIT_KINDS,
-    VISIT_STATUSES,
-    FeedStamp,
-    FeedToken,
-    HomeVisit,
-    VisitSeries,
-)
+from calendars.models import VISIT_KINDS, VISIT_STATUSES, HomeVisit, VisitSeries
 from calendars.signals import visits_changed
 from core import audit
-from core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
-from core.localtime import local_datetime, to_local
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.locks import lock_calendars
 from core.places import municipality_named
 from core.recurrence import SeriesRule, materialise
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
-from core.tokens import hash_secret, new_secret
 from extensions import db
 from families.models import Family
 from families.services import can_see as can_see_family
 from families.services import ensure_bookable, may_see_address, visible_families_query
-from groups import permissions as group_permissions
-from groups.models import PeerGroup
 from groups.series import days_off_between
 
 MAX_VISIT_MINUTES = 8 * 60
@@ -386,69 +372,6 @@ def delete_visit(actor: User, visit: HomeVisit, *, clock) -> None:
     visits_changed.send("calendars", visit_ids=[visit_id], now=clock.now())
 
 
-# --- free slots ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Slot:
-    """A start time where a visit fits, with what makes it better or worse."""
-
-    start: datetime
-    end: datetime
-    travel_minutes: int
-    preferred: bool
-
-
-def search_grid(calendars: conflicts.Calendars, first_day: date, last_day: date,
-                duration: timedelta, step: timedelta) -> list[tuple[datetime, datetime]]:
-    """The candidate times: working days, inside every worker's hours, on a grid."""
-    candidates = []
-    day = first_day
-    while day <= last_day:
-        windows = [worker.hours.get(day.isoweekday()) for worker in calendars.workers]
-        if day not in calendars.days_off and windows and None not in windows:
-            opens = max(window[0] for window in windows)
-            closes = min(window[1] for window in windows)
-            moment = datetime.combine(day, opens)
-            while moment + duration <= datetime.combine(day, closes):
-                start = local_datetime(day, moment.time(), calendars.zone)
-                candidates.append((start, start + duration))
-                moment += step
-        day += timedelta(days=1)
-    return candidates
-
-
-def free_slots(worker_ids, *, first_day: date, last_day: date, duration_minutes: int,
-               family: Family | None = None, zone, settings: CalendarSettings,
-               now: datetime) -> list[Slot]:
-    """Where a visit fits with no clash at all, best first.
-
-    Best is the least travel from and to the neighbouring appointments, then
-    inside the family's preferred hours, then the earliest.
-    """
-    start = local_datetime(first_day, time(0), zone)
-    end = local_datetime(last_day + timedelta(days=1), time(0), zone)
-    calendars = conflicts.load(worker_ids, family.id if family else None, start, end,
-                               zone=zone, travel=settings.travel,
-                               default_working_hours=settings.default_working_hours)
-    municipality_id = family.municipality_id if family else None
-    windows = family.availability if family else []
-    duration = timedelta(minutes=duration_minutes)
-    slots = []
-    for slot_start, slot_end in search_grid(calendars, first_day, last_day, duration,
-                                            timedelta(minutes=settings.step_minutes)):
-        if slot_start < now or conflicts.clashes(calendars, slot_start, slot_end,
-                                                 municipality_id):
-            continue
-        local_start, local_end = to_local(slot_start, zone), to_local(slot_end, zone)
-        preferred = any(window.covers(local_start.isoweekday(), local_start.time(),
-                                      local_end.time()) for window in windows)
-        slots.append(Slot(slot_start, slot_end,
-                          conflicts.travel_around(calendars, slot_start, slot_end,
-                                                  municipality_id), preferred))
-    return sorted(slots, key=lambda slot: (slot.travel_minutes, not slot.preferred,
-                                           slot.start))
-
-
 def visits_query(actor: User, *, start: datetime, end: datetime, worker_id=None,
                  family_id=None) -> sa.Select:
     """Visits in a range that the actor may see (can_see_visit): those of the
@@ -462,207 +385,3 @@ def visits_query(actor: User, *, start: datetime, end: datetime, worker_id=None,
     if family_id:
         query = query.where(HomeVisit.family_id == family_id)
     return query.order_by(HomeVisit.start)
-
-
-# --- calendar feeds --------------------------------------------------------
-
-def may_manage_feed(actor: User, owner_type: str, owner_id: int) -> bool:
-    """Workers their own feed; a group's organisers and facilitators its feed; those
-    who work with a family its feed (to hand to the family)."""
-    if owner_type == "worker":
-        return actor.id == owner_id or actor.role == ADMIN
-    if owner_type == "group":
-        group = db.session.get(PeerGroup, owner_id)
-        return group is not None and group_permissions.can_see_roster(actor, group)
-    family = db.session.get(Family, owner_id)
-    return family is not None and can_book_for(actor, family)
-
-
-def feed_name(feed: FeedToken) -> str:
-    """The calendar's name in the reader's client; no family is named."""
-    if feed.owner_type == "worker":
-        user = db.session.get(User, feed.owner_id)
-        return _("Family work: %(name)s", name=user.name if user else "")
-    if feed.owner_type == "group":
-        group = db.session.get(PeerGroup, feed.owner_id)
-        return (public_group_title(group.public_title) if group else None) \
-            or _("Peer group")
-    return _("Family work")
-
-
-def create_feed(actor: User, *, owner_type: str, owner_id: int, privacy="minimal",
-                locale=None, detailed_allowed: bool, clock) -> tuple[FeedToken, str]:
-    """A new subscription; returns it and its secret, which is shown only once."""
-    if owner_type not in FEED_OWNER_TYPES:
-        raise ValidationFailed(_("Unknown code."), fields={"owner_type": _("Unknown code.")})
-    if privacy not in FEED_PRIVACY_LEVELS:
-        raise ValidationFailed(_("Unknown code."), fields={"privacy": _("Unknown code.")})
-    if privacy == "detailed" and not detailed_allowed:
-        message = _("The administrator allows only minimal feeds.")
-        raise RuleViolation(message, code="detailed_not_allowed", fields={"privacy": message})
-    if not may_manage_feed(actor, owner_type, owner_id):
-        raise NotFound(_("Nothing to subscribe to here."))
-    secret = new_secret()
-    stamps.ensure(owner_type, owner_id)
-    feed = FeedToken(owner_type=owner_type, owner_id=owner_id, privacy=privacy,
-                     locale=locale or actor.locale or "fi", token_hash=hash_secret(secret),
-                     created_at=clock.now(), created_by_id=actor.id)
-    db.session.add(feed)
-    db.session.flush()
-    audit.record(actor, "feed.create", "feed", feed.id, at=clock.now(),
-                 detail={"owner_type": owner_type, "owner_id": owner_id, "privacy": privacy})
-    return feed, secret
-
-
-def get_feed(actor: User, feed_id: int) -> FeedToken:
-    feed = db.session.get(FeedToken, feed_id)
-    if feed is None or not may_manage_feed(actor, feed.owner_type, feed.owner_id):
-        raise NotFound(_("No such feed."))
-    return feed
-
-
-def revoke_feed(actor: User, feed: FeedToken, *, clock) -> None:
-    """Stop a subscription at once: its URL answers 404 from now on."""
-    if feed.revoked_at is None:
-        feed.revoked_at = clock.now()
-        audit.record(actor, "feed.revoke", "feed", feed.id, at=clock.now())
-
-
-def rotate_feed(actor: User, feed: FeedToken, *, detailed_allowed: bool,
-                clock) -> tuple[FeedToken, str]:
-    """A new URL for the same calendar; the old one stops at once."""
-    revoke_feed(actor, feed, clock=clock)
-    return create_feed(actor, owner_type=feed.owner_type, owner_id=feed.owner_id,
-                       privacy=feed.privacy if detailed_allowed else "minimal",
-                       locale=feed.locale, detailed_allowed=detailed_allowed, clock=clock)
-
-
-def feeds_of(actor: User, owner_type=None, owner_id=None) -> list[FeedToken]:
-    """The live subscriptions the actor may manage (of one owner when given)."""
-    query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
-    if owner_type:
-        query = query.where(FeedToken.owner_type == owner_type,
-                            FeedToken.owner_id == owner_id)
-    else:
-        query = query.where(FeedToken.created_by_id == actor.id)
-    return [feed for feed in db.session.scalars(query.order_by(FeedToken.id))
-            if may_manage_feed(actor, feed.owner_type, feed.owner_id)]
-
-
-def revoke_feeds_of_account(user: User, *, actor: User, now: datetime) -> int:
-    """Revoke every live feed a closed account made or whose calendar it is; the
-    receiver of ``accounts.signals.account_deactivated``. Returns how many."""
-    feeds = list(db.session.scalars(sa.select(FeedToken).where(
-        FeedToken.revoked_at.is_(None),
-        sa.or_(FeedToken.created_by_id == user.id,
-               sa.and_(FeedToken.owner_type == "worker", FeedToken.owner_id == user.id)))))
-    for feed in feeds:
-        feed.revoked_at = now
-        audit.record(actor, "feed.revoke", "feed", feed.id, at=now,
-                     detail={"reason": "account_deactivated"})
-    return len(feeds)
-
-
-@dataclass(frozen=True)
-class FeedRead:
-    """What serving a feed needs of its subscription, and its stamps: the owner's
-    and the shared counters with their times (None while the owner has none).
-
-    ``live`` is False for a feed that was revoked, or whose creator's or (a
-    worker's feed) owner's account is inactive: such a feed answers as an
-    unknown one does, but its secret was once given out, so fetching it is no
-    guess at a secret (`calendars.serving` counts only guesses)."""
-
-    id: int
-    owner_type: str
-    owner_id: int
-    privacy: str
-    locale: str
-    token_hash: str
-    created_at: datetime
-    last_used_at: datetime | None
-    stamps: tuple | None
-    live: bool = True
-
-
-@cache
-def _feed_read_statement() -> sa.Select:
-    """One statement for a feed's secret, made once: built per request, it cost
-    more than running it. Table columns, not entities: nothing for the ORM to do.
-
-    Whether the feed is live is read in the same statement: its accounts are
-    two lookups by primary key, no second round trip. A feed of an inactive
-    account is refused here whatever else happened to it, so no path (a
-    deactivation that did not go through the service, a revocation undone)
-    can bring one back while the account is closed."""
-    feeds, stamp, users = FeedToken.__table__, FeedStamp.__table__, User.__table__
-    owner, shared = stamp.alias("owner_stamp"), stamp.alias("shared_stamp")
-    creator, worker = users.alias("creator"), users.alias("owner_worker")
-    live = sa.and_(
-        feeds.c.revoked_at.is_(None),
-        sa.or_(feeds.c.created_by_id.is_(None), creator.c.active.is_(True)),
-        sa.or_(feeds.c.owner_type != "worker", worker.c.active.is_(True)))
-    return (
-        sa.select(feeds.c.id, feeds.c.owner_type, feeds.c.owner_id, feeds.c.privacy,
-                  feeds.c.locale, feeds.c.token_hash, feeds.c.created_at,
-                  feeds.c.last_used_at, owner.c.version, owner.c.changed_at,
-                  shared.c.version, shared.c.changed_at, live.label("live"))
-        .outerjoin(owner, sa.and_(owner.c.owner_type == feeds.c.owner_type,
-                                  owner.c.owner_id == feeds.c.owner_id))
-        .outerjoin(shared, sa.and_(shared.c.owner_type == stamps.EVERY_FEED[0],
-                                   shared.c.owner_id == stamps.EVERY_FEED[1]))
-        .outerjoin(creator, creator.c.id == feeds.c.created_by_id)
-        .outerjoin(worker, sa.and_(feeds.c.owner_type == "worker",
-                                   worker.c.id == feeds.c.owner_id))
-        .where(feeds.c.token_hash == sa.bindparam("token_hash")))
-
-
-def find_feed(engine: sa.Engine, secret: str) -> FeedRead | None:
-    """The feed of a URL's secret, live or not (``FeedRead.live``), or None when
-    no feed ever had that secret."""
-    if not secret or len(secret) > 100:
-        return None
-    # One statement on a connection of its own in autocommit: no BEGIN and no
-    # ROLLBACK around it, two round trips fewer on PostgreSQL for every fetch.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_feed_read_statement(),
-                                 {"token_hash": hash_secret(secret)}).first()
-    if row is None:
-        return None
-    counters = tuple(row[8:12])
-    return FeedRead(*row[:8], stamps=None if counters[0] is None or counters[2] is None
-                    else counters, live=bool(row[12]))
-
-
-def feed_by_secret(engine: sa.Engine, secret: str) -> FeedRead | None:
-    """The live feed of a URL's secret, or None (unknown, revoked and closed look
-    alike)."""
-    feed = find_feed(engine, secret)
-    return feed if feed is not None and feed.live else None
-
-
-def note_feed_use(connection: sa.Connection, feed: FeedRead, now: datetime) -> None:
-    """Record that a calendar fetched the feed."""
-    connection.execute(sa.update(FeedToken.__table__)
-                       .where(FeedToken.__table__.c.id == feed.id).values(last_used_at=now))
-
-
-@dataclass(frozen=True)
-class FeedWindow:
-    """The stretch of time a feed covers and which cancelled events it still shows."""
-
-    start: datetime
-    end: datetime
-    cancelled_since: datetime
-    first_day: date
-    last_day: date
-
-    @classmethod
-    def around(cls, now: datetime, zone, config) -> "FeedWindow":
-        today = to_local(now, zone).date()
-        first = today - timedelta(days=config["FEED_WINDOW_PAST_DAYS"])
-        last = today + timedelta(days=config["FEED_WINDOW_FUTURE_DAYS"])
-        return cls(local_datetime(first, time(0), zone),
-                   local_datetime(last + timedelta(days=1), time(0), zone),
-                   now - timedelta(days=config["FEED_CANCELLED_RETENTION_DAYS"]),
-                   first, last)

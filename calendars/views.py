@@ -39,6 +39,7 @@ from calendars.forms import (
 )
 from calendars.models import HomeVisit
 from calendars.sight import Sight
+from calendars.slots import Slot, free_slots
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.forms import attempt
@@ -392,10 +393,10 @@ class SuggestedTime:
     url: str
 
 
-def _spread(slots: list[services.Slot], zone) -> list[services.Slot]:
+def _spread(slots: list[Slot], zone) -> list[Slot]:
     """The best slots that do not overlap, a few a day: alternatives to choose
     from rather than the same morning in steps of a quarter of an hour."""
-    chosen: list[services.Slot] = []
+    chosen: list[Slot] = []
     per_day: dict[date, int] = defaultdict(int)
     for slot in slots:
         day = to_local(slot.start, zone).date()
@@ -418,10 +419,10 @@ def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTi
     zone, clock = unit_zone(), get_clock()
     today = _today()
     duration = form.duration()
-    slots = services.free_slots(worker_ids, first_day=today,
-                                last_day=today + timedelta(days=SLOT_DAYS - 1),
-                                duration_minutes=duration, family=family, zone=zone,
-                                settings=_settings(), now=clock.now())
+    slots = free_slots(worker_ids, first_day=today,
+                       last_day=today + timedelta(days=SLOT_DAYS - 1),
+                       duration_minutes=duration, family=family, zone=zone,
+                       settings=_settings(), now=clock.now())
     suggested = []
     for slot in _spread(slots, zone):
         local = to_local(slot.start, zone)

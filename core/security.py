@@ -45,7 +45,7 @@ def init_app(app) -> None:
     headers = dict(HEADERS)
     if https:
         headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
-    # For what answers before the app does (calendars.serving).
+    # For what answers before the app does (calendars.feeds.serving).
     app.extensions["security_headers"] = headers
 
     @app.after_request

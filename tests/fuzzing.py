@@ -14,6 +14,7 @@ from app import create_app
 from calendars import services as calendar_services
 from calendars import working_time
 from calendars.conflicts import TravelPolicy
+from calendars.feeds import tokens as feed_tokens
 from config import TestConfig, settings
 from core.clock import FixedClock
 from core.models import BlackoutDate, Municipality, Venue
@@ -75,7 +76,7 @@ def make_region() -> Region:
             end=start + timedelta(hours=1),
             worker_ids=[worker.id for worker in family.family_workers], confirm=True,
             zone=HELSINKI, settings=CALENDAR, clock=clock))
-    feed, _secret = calendar_services.create_feed(
+    feed, _secret = feed_tokens.create_feed(
         coordinator, owner_type="group", owner_id=group.id, detailed_allowed=True,
         clock=clock)
     absence, _booked = working_time.add_absence(

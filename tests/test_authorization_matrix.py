@@ -29,6 +29,7 @@ from accounts.models import ApiToken
 from accounts.services import issue_api_token
 from calendars import services as calendar_services
 from calendars import working_time
+from calendars.feeds import tokens as feed_tokens
 from core import places
 from core.clock import FixedClock
 from extensions import db
@@ -114,7 +115,7 @@ def _side(coordinator, worker, social_worker, municipality, clock) -> Side:
                                                                tzinfo=HELSINKI),
         end=datetime(2026, 12, 2, 11, tzinfo=HELSINKI), worker_ids=[worker.id],
         confirm=True, zone=HELSINKI, settings=SETTINGS, clock=clock)
-    feed, secret = calendar_services.create_feed(
+    feed, secret = feed_tokens.create_feed(
         worker, owner_type="worker", owner_id=worker.id, detailed_allowed=False,
         clock=clock)
     absence, _booked = working_time.add_absence(

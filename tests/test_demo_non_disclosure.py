@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import User
-from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from calendars.models import HomeVisit
 from core.clock import FixedClock
 from core.roles import ADMIN, COORDINATOR, FAMILY_WORKER
@@ -87,7 +87,7 @@ def test_no_feed_holds_the_address(app, client, monkeypatch, demo, owner_type, p
     }[owner_type]
     found, events = {}, 0
     for owner_id in db.session.scalars(owners.order_by("id")):
-        _feed, secret = calendar_services.create_feed(
+        _feed, secret = feed_tokens.create_feed(
             admin_of(), owner_type=owner_type, owner_id=owner_id, privacy=privacy,
             locale="fi", detailed_allowed=True, clock=FixedClock(INSTANT))
         db.session.commit()

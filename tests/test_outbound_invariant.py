@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 import demo
 from accounts.models import User
-from calendars import services as calendar_services
-from calendars.feed_views import made_feed
+from calendars.feeds.content import made_feed
+from calendars.feeds.tokens import FeedRead
 from calendars.models import FeedToken
 from core.clock import get_clock
 from core.localtime import unit_zone
@@ -116,7 +116,7 @@ def feeds(now) -> list[Output]:
     for owner_type, owner_id in feed_owners():
         for privacy in PRIVACY_LEVELS:
             for locale in LOCALES:
-                read = calendar_services.FeedRead(
+                read = FeedRead(
                     id=0, owner_type=owner_type, owner_id=owner_id, privacy=privacy,
                     locale=locale, token_hash="", created_at=now, last_used_at=None,
                     stamps=None)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import ApiToken, User
-from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from calendars.models import FeedToken
 from core.clock import FixedClock
 from core.models import AuditEvent
@@ -35,7 +35,7 @@ def _feed_path(response) -> str:
 
 
 def _made(actor, owner_type, owner_id, privacy="minimal") -> str:
-    _feed, secret = calendar_services.create_feed(
+    _feed, secret = feed_tokens.create_feed(
         actor, owner_type=owner_type, owner_id=owner_id, privacy=privacy,
         detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from calendars import serving
+from calendars.feeds import serving
 from tests.calendars.test_feeds import HELSINKI, book, subscribe
 from tests.conftest import bearer, login
 
@@ -46,7 +46,7 @@ def test_the_gzip_body_is_the_identity_body_compressed(client, feed):
     assert identity.data.startswith(b"BEGIN:VCALENDAR")
     for sent_before_flask in (False, True):  # the view makes the answer, then keeps it
         if not sent_before_flask:
-            serving.answers.clear()
+            serving.feed_cache.clear()
         assert_gzip(client.get(feed, headers=GZIP), identity)
 
 
@@ -66,7 +66,7 @@ def test_a_client_that_does_not_take_gzip_gets_the_identity_body(client, feed, a
     identity = client.get(feed)
     headers = {} if accept is None else {"Accept-Encoding": accept}
     for _ in range(2):  # made by the view, then sent before Flask
-        serving.answers.clear()
+        serving.feed_cache.clear()
         assert_identity(client.get(feed, headers=headers), identity)
         assert_identity(client.get(feed, headers=headers), identity)
 
@@ -76,7 +76,7 @@ def test_the_gzip_variant_has_its_own_strong_etag(client, feed):
     etag = identity.headers["ETag"]
     assert etag.startswith('"') and encoded.headers["ETag"] == etag[:-1] + ':gzip"'
     # The same bytes every time, in every process: the ETag is a promise on them.
-    serving.answers.clear()
+    serving.feed_cache.clear()
     again = client.get(feed, headers=GZIP)
     assert again.data == encoded.data and again.headers["ETag"] == encoded.headers["ETag"]
 
@@ -85,7 +85,7 @@ def test_head_tells_the_length_of_the_variant_it_would_send(client, feed):
     encoded = client.get(feed, headers=GZIP)
     for sent_before_flask in (False, True):
         if not sent_before_flask:
-            serving.answers.clear()
+            serving.feed_cache.clear()
         head = client.head(feed, headers=GZIP)
         assert head.status_code == 200 and head.data == b""
         assert head.headers["Content-Encoding"] == "gzip"
@@ -111,7 +111,7 @@ def test_a_304_confirms_the_variant_the_client_holds(client, feed):
     for sent_before_flask in (False, True):
         for if_none_match, encoding, expected in cases:
             if not sent_before_flask:
-                serving.answers.clear()
+                serving.feed_cache.clear()
             response = client.get(feed, headers={"If-None-Match": if_none_match, **encoding})
             assert response.status_code == 304, if_none_match
             assert response.data == b"" and "Content-Encoding" not in response.headers
@@ -133,7 +133,7 @@ def test_the_gzip_bytes_are_made_once_per_answer(client, feed, monkeypatch):
     monkeypatch.setattr(serving.gzip, "compress",
                         lambda data, *args, **kwargs: made.append(1) or compress(
                             data, *args, **kwargs))
-    serving.answers.clear()
+    serving.feed_cache.clear()
     for _ in range(3):
         client.get(feed, headers=GZIP)
         client.head(feed, headers=GZIP)
@@ -184,7 +184,7 @@ def test_report_exports_are_sent_as_they_are(client, coordinator):
 
 
 def test_the_feed_view_is_not_compressed_twice(client, feed):
-    serving.answers.clear()  # the view answers, Flask-Compress sees its answer
+    serving.feed_cache.clear()  # the view answers, Flask-Compress sees its answer
     response = client.get(feed, headers={"Accept-Encoding": "gzip, br, zstd, deflate"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.data).startswith(b"BEGIN:VCALENDAR")

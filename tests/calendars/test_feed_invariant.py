@@ -31,8 +31,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from accounts import services as accounts_services
 from accounts.models import User
-from calendars import feeds, services, serving
-from calendars.feed_views import made_feed
+from calendars import services
+from calendars.feeds import ical, serving, tokens
+from calendars.feeds.content import made_feed
 from calendars.models import HomeVisit
 from core import places
 from core.clock import FixedClock, set_clock
@@ -123,7 +124,7 @@ class FeedMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         empty_tables()
-        serving.answers.clear()
+        serving.feed_cache.clear()
         self.clock = FixedClock(NOW)
         set_clock(self.app, self.clock)
         self.mikkeli = db.session.scalar(sa.select(Municipality).filter_by(name="Mikkeli"))
@@ -165,9 +166,9 @@ class FeedMachine(RuleBasedStateMachine):
             owner_id = {"worker": self.workers, "group": self.groups,
                         "family": self.families}[owner_type][which]
             actor = db.session.get(User, owner_id) if owner_type == "worker" else coordinator
-            _, secret = services.create_feed(actor, owner_type=owner_type, owner_id=owner_id,
-                                             privacy=privacy, locale="en",
-                                             detailed_allowed=True, clock=clock)
+            _, secret = tokens.create_feed(actor, owner_type=owner_type, owner_id=owner_id,
+                                           privacy=privacy, locale="en",
+                                           detailed_allowed=True, clock=clock)
             self.paths.append((f"{serving.PREFIX}/{secret}{serving.SUFFIX}", secret))
         db.session.commit()
         self.seen: dict[str, Seen] = {}
@@ -358,8 +359,8 @@ class FeedMachine(RuleBasedStateMachine):
     @rule()
     def restart(self):
         """Another process, or this one after a restart: no answer kept."""
-        serving.answers.clear()
-        feeds._cache.clear()
+        serving.feed_cache.clear()
+        ical._cache.clear()
 
     # --- the invariant -----------------------------------------------------------
 
@@ -382,8 +383,8 @@ class FeedMachine(RuleBasedStateMachine):
                 name: value.format(etag=seen.etag, date=date) for name, value in sent.items()})
         response = self.fetch(path)
         assert response.status_code == 200
-        feeds._cache.clear()
-        fresh = made_feed(services.feed_by_secret(db.engine, secret), self.clock.now())
+        ical._cache.clear()
+        fresh = made_feed(tokens.feed_by_secret(db.engine, secret), self.clock.now())
         assert response.data == fresh.body, path
         etag = response.headers["ETag"].strip('"')
         last_modified = parsedate_to_datetime(response.headers["Last-Modified"])

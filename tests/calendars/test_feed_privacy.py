@@ -28,7 +28,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from accounts.models import User
-from calendars import services
+from calendars.feeds import tokens
 from calendars.models import HomeVisit, visit_workers
 from core.clock import FixedClock, set_clock
 from core.models import Municipality, Venue
@@ -140,7 +140,7 @@ def detailed_allowed(app, allowed: bool):
 def fetch(app, client, demo, owner_type, owner_id, privacy, locale) -> bytes:
     admin = db.session.get(User, demo["admin"])
     with detailed_allowed(app, privacy == "detailed"):
-        _feed, secret = services.create_feed(
+        _feed, secret = tokens.create_feed(
             admin, owner_type=owner_type, owner_id=owner_id, privacy=privacy, locale=locale,
             detailed_allowed=app.config["FEED_DETAILED_ALLOWED"], clock=FixedClock(INSTANT))
         db.session.commit()

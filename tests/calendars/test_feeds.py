@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from calendars import services, serving
+from calendars import services
 from calendars.conflicts import TravelPolicy
+from calendars.feeds import serving
 from core.clock import FixedClock, set_clock
 from extensions import db
 from tests.conftest import NOW, bearer, login, make_family, make_group, make_user
@@ -95,7 +96,7 @@ def test_detailed_feeds_need_the_admins_policy(app, client, coordinator, worker,
         app.config["FEED_DETAILED_ALLOWED"] = False
     # Once the policy forbids detailed feeds (a new setting, so a restart with
     # empty answers), the feed made while it allowed them says no more than minimal.
-    serving.answers.clear()
+    serving.feed_cache.clear()
     text = client.get(path).get_data(as_text=True)
     assert "PT-" in text and "Salonen" not in text and "Porrassalmenkatu" not in text
     login(client, worker)  # and the subscription page says so
@@ -220,7 +221,7 @@ def test_the_repeated_autumn_hour_is_written_in_utc(app):
 
     from calendars.events import HOME_VISIT
     from calendars.events import Event as CalendarEvent
-    from calendars.feeds import event_bytes
+    from calendars.feeds.ical import event_bytes
 
     # 03:30 happens twice on 31 October 2027; this is the second time (01:30 UTC).
     second = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
@@ -236,7 +237,7 @@ def test_the_repeated_autumn_hour_is_written_in_utc(app):
 
 
 def test_the_time_zone_is_its_yearly_rules(app):
-    from calendars.feeds import _vtimezone
+    from calendars.feeds.ical import _vtimezone
 
     text = _vtimezone("Europe/Helsinki", 2026, 2028).decode()
     assert text.count("BEGIN:DAYLIGHT") == 1 and text.count("BEGIN:STANDARD") == 1
@@ -255,7 +256,7 @@ def test_the_time_zone_is_its_yearly_rules(app):
 
 
 def test_a_zone_without_summer_time_is_one_standard_observance(app):
-    from calendars.feeds import _vtimezone
+    from calendars.feeds.ical import _vtimezone
 
     text = _vtimezone("Asia/Tokyo", 2026, 2028).decode()
     assert text.count("BEGIN:STANDARD") == 1 and "DAYLIGHT" not in text
@@ -263,7 +264,7 @@ def test_a_zone_without_summer_time_is_one_standard_observance(app):
 
 
 def test_a_rule_given_up_ends_and_a_change_not_repeated_is_dated(app):
-    from calendars.feeds import _vtimezone
+    from calendars.feeds.ical import _vtimezone
 
     # Mexico City kept summer time until October 2022: the rule ends with UNTIL
     # (a day after its last change), and nothing follows it.
@@ -290,7 +291,7 @@ def test_every_zone_is_read_back_as_the_zone_data_has_it(app):
     from datetime import UTC
     from zoneinfo import ZoneInfo, available_timezones
 
-    from calendars.feeds import _vtimezone, transitions
+    from calendars.feeds.ical import _vtimezone, transitions
 
     wrong = {}
     for key in sorted(available_timezones()):
@@ -310,7 +311,7 @@ def test_every_zone_is_read_back_as_the_zone_data_has_it(app):
 def test_changes_are_found_to_the_second(app):
     from datetime import UTC
 
-    from calendars.feeds import transitions
+    from calendars.feeds.ical import transitions
 
     found = [(instant, before.utcoffset(), after.utcoffset())
              for instant, before, after in transitions(HELSINKI, 2027, 2027)]

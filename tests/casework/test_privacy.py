@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from calendars.models import FeedToken, HomeVisit
 from casework import jobs, privacy
 from core.clock import FixedClock, set_clock
@@ -54,8 +54,8 @@ def _held_family(coordinator, worker, tag: str, hour: int) -> Family:
     db.session.commit()
     visit = book(coordinator, family, at(12, 2, hour))
     change(coordinator, visit, notes=f"Tuleva muistio {tag}")
-    calendar_services.create_feed(coordinator, owner_type="family", owner_id=family.id,
-                                  detailed_allowed=True, clock=FixedClock(NOW))
+    feed_tokens.create_feed(coordinator, owner_type="family", owner_id=family.id,
+                            detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()
     return family
 

@@ -7,7 +7,7 @@ are left as they are.
 import pytest
 from werkzeug.routing import Rule
 
-from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from calendars.models import FeedToken
 from core.clock import FixedClock
 from extensions import db
@@ -131,7 +131,7 @@ def test_a_body_that_is_not_json_is_refused_on_every_route(app, signed_in, body)
 
 def _worker_feed():
     worker = make_user("family_worker")
-    feed, _secret = calendar_services.create_feed(
+    feed, _secret = feed_tokens.create_feed(
         worker, owner_type="worker", owner_id=worker.id, detailed_allowed=False,
         clock=FixedClock(NOW))
     db.session.commit()

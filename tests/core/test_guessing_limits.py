@@ -11,8 +11,8 @@ import pytest
 
 from accounts.models import ApiToken
 from accounts.services import issue_api_token, revoke_api_token
-from calendars import services as calendar_services
-from calendars import serving
+from calendars.feeds import serving
+from calendars.feeds import tokens as feed_tokens
 from calendars.models import FeedToken
 from core.clock import FixedClock
 from extensions import db
@@ -110,7 +110,7 @@ def _token_id(worker) -> int:
 # --- feed secrets --------------------------------------------------------------
 
 def _feed(worker) -> str:
-    _made, secret = calendar_services.create_feed(
+    _made, secret = feed_tokens.create_feed(
         worker, owner_type="worker", owner_id=worker.id, detailed_allowed=False,
         clock=FixedClock(NOW))
     db.session.commit()
@@ -129,7 +129,7 @@ def test_unknown_feed_urls_are_limited_per_address(client, limits, worker):
     assert head.status_code == 429 and head.data == b""
     # The live feed too, from that address: both the answer kept and a fresh one.
     _assert_waits(client.get(live, environ_base=ATTACKER), json=False)
-    serving.answers.clear()
+    serving.feed_cache.clear()
     _assert_waits(client.get(live, environ_base=ATTACKER), json=False)
     assert client.get(live, environ_base=NEIGHBOUR).status_code == 200
     assert client.get(f"/calendars/feeds/{_wrong()}.ics",
@@ -152,7 +152,7 @@ def test_a_revoked_feed_is_not_found_but_not_counted_as_a_guess(client, limits, 
     addresses they fetch every other feed from."""
     revoked, live = _feed(worker), _feed(worker)
     feed = db.session.scalar(db.select(FeedToken).order_by(FeedToken.id))
-    calendar_services.revoke_feed(worker, feed, clock=FixedClock(NOW))
+    feed_tokens.revoke_feed(worker, feed, clock=FixedClock(NOW))
     db.session.commit()
     for _attempt in range(LIMIT * 3):
         assert client.get(revoked, environ_base=ATTACKER).status_code == 404

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from accounts.services import issue_api_token
-from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from core.clock import FixedClock
 from core.tokens import hash_secret
 from extensions import db
@@ -27,7 +27,7 @@ def secrets(app, coordinator):
     worker = make_user("family_worker")
     family = make_family(coordinator, workers=[worker], plan=True)
     api_token = issue_api_token(worker, clock=FixedClock(NOW))
-    _, feed_secret = calendar_services.create_feed(
+    _, feed_secret = feed_tokens.create_feed(
         worker, owner_type="worker", owner_id=worker.id, detailed_allowed=False,
         clock=FixedClock(NOW))
     db.session.commit()

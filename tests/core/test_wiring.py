@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     ("session", "before_flush", "core.audit", "_refuse_changes_to_events"),
     ("session", "do_orm_execute", "core.audit", "_refuse_bulk_changes_to_events"),
-    ("session", "before_flush", "calendars.stamps", "_before_flush"),
+    ("session", "before_flush", "calendars.feeds.stamps", "_before_flush"),
     ("signal", "visits_changed", "reminders.receivers", "on_visits_changed"),
     ("signal", "sessions_changed", "reminders.receivers", "on_sessions_changed"),
     ("signal", "group_changed", "reminders.receivers", "on_group_changed"),

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from calendars import services as calendar_services
+from calendars.feeds import tokens as feed_tokens
 from core.clock import FixedClock
 from core.models import AuditEvent
 from extensions import db
@@ -196,7 +197,7 @@ def test_no_feed_carries_the_address(app, client, monkeypatch, people, family, o
                                      privacy):
     monkeypatch.setitem(app.config, "FEED_DETAILED_ALLOWED", True)
     owner_id = people["worker"].id if owner == "worker" else family.id
-    _feed, secret = calendar_services.create_feed(
+    _feed, secret = feed_tokens.create_feed(
         people["admin"], owner_type=owner, owner_id=owner_id, privacy=privacy, locale="fi",
         detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()
@@ -223,7 +224,7 @@ def test_setting_the_flag_renews_a_feed_that_showed_the_address(app, client, mon
     services.update_family(people["coordinator"], family, {"address_non_disclosure": False},
                            clock=FixedClock(NOW))
     db.session.commit()
-    _feed, secret = calendar_services.create_feed(
+    _feed, secret = feed_tokens.create_feed(
         people["admin"], owner_type="worker", owner_id=people["worker"].id,
         privacy="detailed", locale="fi", detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()

@@ -39,7 +39,9 @@ from accounts.models import User
 from calendars import services
 from calendars.conflicts import TravelPolicy
 from calendars.events import events_of
-from calendars.feeds import summary_and_location
+from calendars.feeds import tokens
+from calendars.feeds.ical import summary_and_location
+from calendars.feeds.window import FeedWindow
 from calendars.models import HomeVisit
 from core.clock import FixedClock, set_clock
 from extensions import db
@@ -165,9 +167,9 @@ def fetch(app, client, scene, owner_type, privacy, locale):
     owner = scene.owner(owner_type)
     actor = scene.worker if owner_type == "worker" else scene.coordinator
     set_clock(app, FixedClock(NOW))
-    feed, secret = services.create_feed(actor, owner_type=owner_type, owner_id=owner.id,
-                                        privacy=privacy, locale=locale,
-                                        detailed_allowed=True, clock=FixedClock(NOW))
+    feed, secret = tokens.create_feed(actor, owner_type=owner_type, owner_id=owner.id,
+                                      privacy=privacy, locale=locale,
+                                      detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()
     response = client.get(f"/calendars/feeds/{secret}.ics")
     assert response.status_code == 200
@@ -177,7 +179,7 @@ def fetch(app, client, scene, owner_type, privacy, locale):
 # --- what the database says ------------------------------------------------
 
 def window(app):
-    return services.FeedWindow.around(NOW, HELSINKI, app.config)
+    return FeedWindow.around(NOW, HELSINKI, app.config)
 
 
 def expected_events(app, feed) -> dict:
@@ -473,9 +475,9 @@ def test_a_cancelled_event_is_marked_in_the_feeds_language(app, client, scene):
 def subscribed(app, client, actor, owner_type, owner_id, privacy="minimal", locale="en"):
     """The feed's bytes, fetched through its URL."""
     set_clock(app, FixedClock(NOW))
-    _feed, secret = services.create_feed(actor, owner_type=owner_type, owner_id=owner_id,
-                                         privacy=privacy, locale=locale,
-                                         detailed_allowed=True, clock=FixedClock(NOW))
+    _feed, secret = tokens.create_feed(actor, owner_type=owner_type, owner_id=owner_id,
+                                       privacy=privacy, locale=locale,
+                                       detailed_allowed=True, clock=FixedClock(NOW))
     db.session.commit()
     response = client.get(f"/calendars/feeds/{secret}.ics")
     assert response.status_code == 200, response.status_code

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from calendars import services
 from calendars.conflicts import TravelPolicy
+from calendars.feeds import tokens
 from calendars.models import FeedToken
 from core.clock import FixedClock
 from extensions import db
@@ -121,8 +122,8 @@ def test_the_last_fetch_is_shown(client, worker, coordinator):
 
 def test_a_worker_cannot_manage_another_workers_feeds(client, worker):
     other = make_user("family_worker")
-    feed, _secret = services.create_feed(other, owner_type="worker", owner_id=other.id,
-                                         detailed_allowed=False, clock=FixedClock(NOW))
+    feed, _secret = tokens.create_feed(other, owner_type="worker", owner_id=other.id,
+                                       detailed_allowed=False, clock=FixedClock(NOW))
     db.session.commit()
     login(client, worker)
     assert client.get(page_of(other)).status_code == 404
@@ -160,8 +161,8 @@ def test_detailed_is_offered_only_when_allowed(app, client, worker):
 
 def test_forms_without_csrf_are_refused(client, worker):
     login(client, worker)
-    feed, _secret = services.create_feed(worker, owner_type="worker", owner_id=worker.id,
-                                         detailed_allowed=False, clock=FixedClock(NOW))
+    feed, _secret = tokens.create_feed(worker, owner_type="worker", owner_id=worker.id,
+                                       detailed_allowed=False, clock=FixedClock(NOW))
     db.session.commit()
     assert client.post(page_of(worker), data={"privacy": "minimal",
                                               "locale": "en"}).status_code == 400

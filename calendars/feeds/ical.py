@@ -1,4 +1,4 @@
-"""iCalendar feeds: what a calendar service fetches for a worker, a group or a family.
+"""A feed's iCalendar bytes: the calendar, its VTIMEZONE and its events.
 
 The builder takes events from the event view and returns the bytes of a
 calendar. Third-party services store what they fetch, so an event says only

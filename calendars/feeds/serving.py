@@ -1,16 +1,17 @@
-"""Serving feeds to calendar services: the answers each process keeps, and a WSGI
-layer in front of Flask that sends them.
+"""Serving feeds to calendar services: the feeds each process keeps in its cache,
+and a WSGI layer in front of Flask that sends them.
 
 Calendar services fetch the same URLs again and again, most of them unchanged.
 Each process keeps the last answer of each feed (its ETag, Last-Modified and
-body) with the feed stamps it was made under (`calendars.stamps`). While the
-stamps are the same, and the day and the cancelled events' retention have not
-moved on, the answer holds, and `FeedServer` sends it without Flask: one
-indexed read of the secret with its stamps, then the bytes. Anything else (no
-answer kept, or one that no longer holds) goes on to the feed view in
-`calendars.feed_views`, which makes the answer and keeps it here, so the next
-fetch is cheap again. Both send what `reply` makes of an answer, so a client
-cannot tell which of them answered.
+body) as a `CachedFeed`, with the feed stamps it was made under
+(`calendars.feeds.stamps`). While the stamps are the same, and the day and the
+cancelled events' retention have not moved on, the cached feed holds, and
+`FeedServer` sends it without Flask: one indexed read of the secret with its
+stamps, then the bytes. Anything else (nothing cached, or a cached feed that no
+longer holds) goes on to the feed view in `calendars.feeds.views`, which makes
+it (`calendars.feeds.content`) and keeps it here, so the next fetch is cheap
+again. Both send what `reply` makes of a cached feed, so a client cannot tell
+which of them answered.
 """
 
 import gzip
@@ -23,7 +24,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 import sqlalchemy as sa
 from werkzeug.http import parse_accept_header, parse_etags
 
-from calendars import services
+from calendars.feeds.tokens import FeedRead, FeedStamps, find_feed, note_feed_use
 from core.throttle import FEED_FAILURES
 from extensions import db
 
@@ -34,19 +35,19 @@ SUFFIX = ".ics"
 FEED_READ = "perhetyo.feed_read"
 # A fetch is noted at most this often, so that busy feeds cost no write each time.
 LAST_USED_GRANULARITY = timedelta(minutes=10)
-ANSWERS_BUDGET = 64 * 2**20  # bytes of bodies kept per process
-# The gzip variant is made once per answer, at zlib's default level: 9 saves a
-# little more at twice the time, which an answer made after each change pays.
+FEED_CACHE_BUDGET = 64 * 2**20  # bytes of bodies kept per process
+# The gzip variant is made once per cached feed, at zlib's default level: 9 saves
+# a little more at twice the time, which a feed made after each change pays.
 GZIP_LEVEL = 6
 
 
 @dataclass
-class Answer:
+class CachedFeed:
     """What a feed answers while its stamps stay as they were and until a given
     instant (the next local midnight moves the window; a cancelled event leaves
     at the end of its retention). Its ETag is the hash of its body."""
 
-    stamps: tuple
+    stamps: FeedStamps | None
     valid_until: datetime
     etag: str
     last_modified: datetime
@@ -54,11 +55,11 @@ class Answer:
     gzipped: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # The gzip variant, made once with the answer: with mtime 0, so that every
+        # The gzip variant, made once with the body: with mtime 0, so that every
         # process makes the same bytes for a body, as its ETag says.
         self.gzipped = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
 
-    def holds(self, stamps: tuple | None, now: datetime) -> bool:
+    def holds(self, stamps: FeedStamps | None, now: datetime) -> bool:
         return stamps is not None and stamps == self.stamps and now < self.valid_until
 
     @property
@@ -66,38 +67,38 @@ class Answer:
         return len(self.body) + len(self.gzipped)
 
 
-class AnswerCache:
-    """The answers of the feeds served last, by the hash of their secret, within a
-    budget of bytes; each process keeps its own."""
+class FeedCache:
+    """The feeds served last, by the hash of their secret, within a budget of
+    bytes; each process keeps its own."""
 
     def __init__(self, budget: int):
         self.budget, self.used = budget, 0
-        self.answers: OrderedDict[str, Answer] = OrderedDict()
+        self.feeds: OrderedDict[str, CachedFeed] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> CachedFeed | None:
         with self.lock:
-            answer = self.answers.get(key)
-            if answer is not None:
-                self.answers.move_to_end(key)
-            return answer
+            cached = self.feeds.get(key)
+            if cached is not None:
+                self.feeds.move_to_end(key)
+            return cached
 
-    def put(self, key: str, answer: Answer) -> None:
+    def put(self, key: str, cached: CachedFeed) -> None:
         with self.lock:
-            old = self.answers.pop(key, None)
-            self.used += answer.size - (old.size if old else 0)
-            self.answers[key] = answer
-            while self.used > self.budget and self.answers:
-                _, dropped = self.answers.popitem(last=False)
+            old = self.feeds.pop(key, None)
+            self.used += cached.size - (old.size if old else 0)
+            self.feeds[key] = cached
+            while self.used > self.budget and self.feeds:
+                _, dropped = self.feeds.popitem(last=False)
                 self.used -= dropped.size
 
     def clear(self) -> None:
         with self.lock:
-            self.answers.clear()
+            self.feeds.clear()
             self.used = 0
 
 
-answers = AnswerCache(ANSWERS_BUDGET)
+feed_cache = FeedCache(FEED_CACHE_BUDGET)
 
 
 def secret_in(path: str) -> str | None:
@@ -108,7 +109,7 @@ def secret_in(path: str) -> str | None:
     return secret if secret and "/" not in secret else None
 
 
-def not_modified(environ: dict, answer: Answer) -> bool:
+def not_modified(environ: dict, cached: CachedFeed) -> bool:
     """Whether the client's copy is current (If-None-Match wins over If-Modified-Since).
 
     If-None-Match compares weakly (RFC 9110, 13.1.2): a proxy that compresses
@@ -117,11 +118,11 @@ def not_modified(environ: dict, answer: Answer) -> bool:
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:  # either encoding of the same body is current
         tags = parse_etags(if_none_match)
-        return tags.contains_weak(answer.etag) or tags.contains_weak(gzip_etag(answer.etag))
+        return tags.contains_weak(cached.etag) or tags.contains_weak(gzip_etag(cached.etag))
     since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         try:
-            return answer.last_modified <= parsedate_to_datetime(since)
+            return cached.last_modified <= parsedate_to_datetime(since)
         except (TypeError, ValueError):  # unreadable, or a date without a zone
             return False
     return False
@@ -141,46 +142,46 @@ def accepts_gzip(environ: dict) -> bool:
     return quality > 0 and not ("identity" in accept and accept["identity"] > quality)
 
 
-def _held_etag(environ: dict, answer: Answer, etag: str) -> str:
+def _held_etag(environ: dict, cached: CachedFeed, etag: str) -> str:
     """The ETag a 304 confirms: the one of the encoding the client would get, unless
     its If-None-Match names only the other encoding's, which is then the copy it
     holds (a cache updates only the stored response of that validator)."""
     tags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-    other = answer.etag if etag != answer.etag else gzip_etag(answer.etag)
+    other = cached.etag if etag != cached.etag else gzip_etag(cached.etag)
     return other if not tags.contains_weak(etag) and tags.contains_weak(other) else etag
 
 
-def reply(answer: Answer, environ: dict, *,
+def reply(cached: CachedFeed, environ: dict, *,
           fresh: bool) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The status, headers and body for an answer, or for one which the client
+    """The status, headers and body for a cached feed, or for one which the client
     already has (``fresh``, from ``not_modified``: a 304 needs no body).
 
     The body goes gzip-encoded to a client that takes it, with its own ETag; both
     variants say Vary: Accept-Encoding, the 304 too (RFC 9110, 15.4.5)."""
     encoded = accepts_gzip(environ)
-    etag = gzip_etag(answer.etag) if encoded else answer.etag
+    etag = gzip_etag(cached.etag) if encoded else cached.etag
     if fresh:
-        etag = _held_etag(environ, answer, etag)
+        etag = _held_etag(environ, cached, etag)
     headers = [("ETag", f'"{etag}"'),
                ("Cache-Control", "private, max-age=0, must-revalidate"),
                ("Vary", "Accept-Encoding")]
     if fresh:
         return 304, headers, b""  # what a 304 carries (RFC 9110, 15.4.5)
-    body = answer.gzipped if encoded else answer.body
-    headers += [("Last-Modified", format_datetime(answer.last_modified, usegmt=True)),
+    body = cached.gzipped if encoded else cached.body
+    headers += [("Last-Modified", format_datetime(cached.last_modified, usegmt=True)),
                 ("Content-Type", "text/calendar; charset=utf-8"),
                 *([("Content-Encoding", "gzip")] if encoded else []),
                 ("Content-Length", str(len(body)))]
     return 200, headers, body if environ["REQUEST_METHOD"] == "GET" else b""
 
 
-def note_use(engine: sa.Engine, feed: services.FeedRead, now: datetime) -> None:
+def note_use(engine: sa.Engine, feed: FeedRead, now: datetime) -> None:
     """Record that a calendar fetched the feed, at most once per
     LAST_USED_GRANULARITY, in a statement of its own."""
     if feed.last_used_at is not None and now - feed.last_used_at < LAST_USED_GRANULARITY:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        services.note_feed_use(connection, feed, now)
+        note_feed_use(connection, feed, now)
 
 
 STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found",
@@ -192,7 +193,7 @@ TOO_MANY = ("Liian monta tuntematonta kalenterilinkkiä tästä osoitteesta. Yri
 
 
 def lookup(engine: sa.Engine, config, secret: str,
-           address: str) -> tuple[services.FeedRead | None, int | None]:
+           address: str) -> tuple[FeedRead | None, int | None]:
     """The live feed of a secret, and how long the address must wait first.
 
     An address that asked for too many secrets no feed ever had waits (the
@@ -204,7 +205,7 @@ def lookup(engine: sa.Engine, config, secret: str,
     wait = FEED_FAILURES.wait(config, address)
     if wait is not None:
         return None, wait
-    feed = services.find_feed(engine, secret)
+    feed = find_feed(engine, secret)
     if feed is None:
         FEED_FAILURES.fail(config, address)
         return None, None
@@ -220,8 +221,8 @@ def too_many(wait: int) -> tuple[int, list[tuple[str, str]], bytes]:
 
 class FeedServer:
     """WSGI middleware: GET and HEAD of a feed's URL answered from the process's
-    answer when it holds; every other request, and every feed whose answer must
-    be made, passed on to the app. Unknown secrets are counted per address
+    cached feed when it holds; every other request, and every feed that must be
+    made, passed on to the app. Unknown secrets are counted per address
     (`lookup`) here, before anything else reads them."""
 
     def __init__(self, app, wsgi_app):
@@ -249,13 +250,13 @@ class FeedServer:
         if feed is None:  # unknown, revoked or closed: a bare 404, nothing else
             return self._send(start_response, 404, [("Content-Length", "0")], b"")
         now = self.app.extensions["clock"].now()
-        answer = answers.get(feed.token_hash)
-        if answer is None or not answer.holds(feed.stamps, now):
+        cached = feed_cache.get(feed.token_hash)
+        if cached is None or not cached.holds(feed.stamps, now):
             environ[FEED_READ] = feed
             return self.wsgi_app(environ, start_response)
         note_use(self.engine, feed, now)
         return self._send(start_response, *reply(
-            answer, environ, fresh=not_modified(environ, answer)))
+            cached, environ, fresh=not_modified(environ, cached)))
 
     def _send(self, start_response, status: int, headers: list, body: bytes):
         start_response(STATUS_LINES[status], headers + self.headers)

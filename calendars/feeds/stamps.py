@@ -249,7 +249,7 @@ class _Revisions:
                     session.expire(obj, list(REVISED))
 
 
-class _Reach:
+class _OwnersToStamp:
     """The owners whose feeds one flush changes."""
 
     def __init__(self, session: Session):
@@ -314,33 +314,33 @@ class _Reach:
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    reach = _Reach(session)
+    to_stamp = _OwnersToStamp(session)
     everywhere = False
     now = get_clock().now()
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty, *session.deleted):
             if isinstance(obj, HomeVisit):
                 _revise_one(obj, now)
-                reach.visit(obj)
+                to_stamp.visit(obj)
             elif isinstance(obj, GroupSession):
                 _revise_one(obj, now)
-                reach.groups.update(_parents(obj, "group_id", "group"))
+                to_stamp.groups.update(_parents(obj, "group_id", "group"))
             elif isinstance(obj, PeerGroup):
-                reach.group(obj)
+                to_stamp.group(obj)
             elif isinstance(obj, Enrollment):
-                reach.add("family", _parents(obj, "family_id", "family"))
+                to_stamp.add("family", _parents(obj, "family_id", "family"))
             elif isinstance(obj, Family):
-                reach.family(obj)
+                to_stamp.family(obj)
             elif isinstance(obj, User) and _changed(obj, *USER_SHOWN):
-                reach.add("worker", _ids([obj]))
-            elif isinstance(obj, Venue | Municipality) and reach.place(obj):
+                to_stamp.add("worker", _ids([obj]))
+            elif isinstance(obj, Venue | Municipality) and to_stamp.place(obj):
                 everywhere = True
-        reach.revisions.apply(session, now)
-        reach.of_groups()
+        to_stamp.revisions.apply(session, now)
+        to_stamp.of_groups()
         if everywhere:
-            reach.owners.add(EVERY_FEED)
-        if reach.owners:
-            touch(session, reach.owners)
+            to_stamp.owners.add(EVERY_FEED)
+        if to_stamp.owners:
+            touch(session, to_stamp.owners)
 
 
 def connect() -> None:

@@ -1,5 +1,6 @@
-"""The answers a process keeps and sends before Flask (calendars.serving): the same
-bytes and headers as the view, and every change, revocation and fetch seen at once."""
+"""The feeds a process caches and sends before Flask (calendars.feeds.serving): the
+same bytes and headers as the view, and every change, revocation and fetch seen at
+once."""
 
 import gzip
 from datetime import datetime, timedelta
@@ -9,7 +10,8 @@ import icalendar
 import pytest
 from flask import request, request_started
 
-from calendars import services, serving
+from calendars import services
+from calendars.feeds import serving
 from core.clock import FixedClock, set_clock
 from core.security import HEADERS
 from extensions import db
@@ -51,7 +53,7 @@ def test_an_unchanged_feed_is_sent_before_the_app_byte_for_byte_as_the_view_sent
     dispatched.clear()
     views = []
     for method, headers in requests:
-        serving.answers.clear()  # the view makes the answer again
+        serving.feed_cache.clear()  # the view makes the answer again
         views.append(answered(method(path, headers=headers)))
     assert dispatched == [path] * 3
 
@@ -167,7 +169,7 @@ def test_if_none_match_compares_weakly_and_takes_lists_and_a_star(client, worker
         assert response.status_code == 304, sent
     for sent in ('"other"', 'W/"other"', etag[:-2] + '"'):
         assert client.get(path, headers={"If-None-Match": sent}).status_code == 200, sent
-    serving.answers.clear()  # the view compares as the layer before it does
+    serving.feed_cache.clear()  # the view compares as the layer before it does
     assert client.get(path, headers={"If-None-Match": f"W/{etag}"}).status_code == 304
 
 
@@ -215,7 +217,7 @@ def test_a_client_with_only_a_date_sees_a_cancelled_event_leave(app, client, coo
 
     for restarted in (False, True):
         if restarted:
-            serving.answers.clear()
+            serving.feed_cache.clear()
         set_clock(app, FixedClock(leaves + timedelta(minutes=1)))
         response = client.get(path, headers={
             "If-Modified-Since": first.headers["Last-Modified"]})
@@ -227,7 +229,7 @@ def test_a_restart_sends_the_same_body_under_the_same_validators(client, coordin
     book(coordinator, family, worker, datetime(2026, 12, 2, 10, tzinfo=HELSINKI))
     _, path = subscribe(client, worker, "worker", worker.id)
     before = client.get(path)
-    serving.answers.clear()
+    serving.feed_cache.clear()
     after = client.get(path)
     assert after.data == before.data
     assert after.headers["ETag"] == before.headers["ETag"]

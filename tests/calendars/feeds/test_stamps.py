@@ -8,7 +8,8 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from calendars import services, serving
+from calendars import services
+from calendars.feeds import serving
 from calendars.models import FeedStamp
 from core import places
 from core.clock import FixedClock, set_clock
@@ -445,6 +446,6 @@ def test_a_change_through_the_api_reaches_the_feed_under_a_new_etag(
     for uid in changed:
         assert after[uid]["SEQUENCE"] > before[uid]["SEQUENCE"]
         assert after[uid].decoded("LAST-MODIFIED") == LATER
-    serving.answers.clear()  # a restart: the same body under the same ETag
+    serving.feed_cache.clear()  # a restart: the same body under the same ETag
     again = client.get(path)
     assert (again.data, again.headers["ETag"]) == (response.data, response.headers["ETag"])

@@ -1,12 +1,10 @@
-"""Calendar feeds: making their answers (`/calendars/feeds/<token>.ics`) and the
+"""Calendar feeds' pages: the feed itself (`/calendars/feeds/<token>.ics`) and the
 pages where staff subscribe (`/calendars/feeds/subscribe`).
 
-Serving needs no sign-in: the secret in the URL is the key. A feed whose
-answer this process keeps, and which still holds, is sent by
-`calendars.serving.FeedServer` before the request reaches Flask; the view here
-makes the answers: once per change of the feed's stamps, per local day and per
-cancelled event leaving, from events serialised once. The ETag is the body's
-hash, so it changes exactly when the body does, in every process alike.
+Serving needs no sign-in: the secret in the URL is the key. A feed that this
+process keeps in its cache, and which still holds, is sent by
+`calendars.feeds.serving.FeedServer` before the request reaches Flask; the
+view here makes the others (`calendars.feeds.content`) and caches them.
 
 The subscription page lists an owner's live feeds (created, last fetched),
 creates, rotates and revokes them. Only the hash of a secret is kept, so a new
@@ -14,10 +12,6 @@ URL is shown once, in the answer to the form that made it (as new API tokens
 are; never in the session cookie), with a copy button and a QR code of its
 webcal link.
 """
-
-import hashlib
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 import segno
 from flask import (
@@ -31,7 +25,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,16 +33,15 @@ from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
 from accounts.models import User
-from calendars import feeds, services, serving
 from calendars.api import feed_urls
-from calendars.events import Event as CalendarEvent
-from calendars.events import events_of
+from calendars.feeds import serving, tokens
+from calendars.feeds.content import make_cached_feed
+from calendars.feeds.window import served_privacy
 from calendars.models import FEED_OWNER_TYPES, FeedToken
 from core.clock import get_clock
 from core.errors import NotFound
 from core.forms import attempt
 from core.input_checks import read_whole_number
-from core.localtime import local_datetime, to_local, unit_zone
 from core.roles import login_required
 from core.unit_of_work import discard
 from core.vocabulary import FEED_PRIVACY_LEVELS, LOCALE_NAMES, choices
@@ -74,102 +66,16 @@ def feed(token):
     if subscription is None:
         return Response(status=404)
     now = get_clock().now()
-    answer = serving.answers.get(subscription.token_hash)
-    if answer is None or not answer.holds(subscription.stamps, now):
-        answer = _answer(subscription, now, previous=answer)
-        serving.answers.put(subscription.token_hash, answer)
-    fresh = serving.not_modified(request.environ, answer)
+    cached = serving.feed_cache.get(subscription.token_hash)
+    if cached is None or not cached.holds(subscription.stamps, now):
+        cached = make_cached_feed(subscription, now, previous=cached)
+        serving.feed_cache.put(subscription.token_hash, cached)
+    fresh = serving.not_modified(request.environ, cached)
     serving.note_use(db.engine, subscription, now)
-    status, headers, body = serving.reply(answer, request.environ, fresh=fresh)
+    status, headers, body = serving.reply(cached, request.environ, fresh=fresh)
     response = Response(body, status)
     response.headers.update(headers)  # a HEAD's Content-Length is the body's it omits
     return response
-
-
-def served_privacy(privacy: str) -> str:
-    """A feed's level as served: minimal wherever the policy no longer allows
-    detailed feeds, so one made while it did shows no surname or address once it
-    does not."""
-    if privacy == "detailed" and not current_app.config["FEED_DETAILED_ALLOWED"]:
-        return "minimal"
-    return privacy
-
-
-@dataclass(frozen=True)
-class MadeFeed:
-    """A feed's body as the database has it, the last instant at which that body
-    may have changed, and the instant at which time alone changes it."""
-
-    body: bytes
-    changed: datetime
-    valid_until: datetime
-
-
-def within_limit(events: list[CalendarEvent], today: datetime,
-                 limit: int) -> list[CalendarEvent]:
-    """At most ``limit`` events: those from today on first, then the latest of those
-    before; the oldest are dropped first. Split at the day's start, the
-    selection changes only when the window moves or an event does."""
-    if len(events) <= limit:
-        return events
-    coming = [event for event in events if event.end > today]
-    past = [event for event in events if event.end <= today]
-    room = max(limit - len(coming), 0)
-    kept = (past[len(past) - room:] if room else []) + coming[:limit]
-    return sorted(kept, key=lambda event: (event.start, event.kind, event.id))
-
-
-def made_feed(subscription: services.FeedRead, now: datetime) -> MadeFeed:
-    """The feed made from the database alone: no answer kept by a process is read.
-
-    Its last change is the latest of what the body depends on: its events'
-    revisions, the stamps of its owner and of every feed (a deletion, a rename),
-    the day's start (the window and the limit move with the local day), and the
-    end of retention of the last cancelled event that left. All of them are in
-    the database or the clock, so every process gives the same.
-    """
-    config, zone = current_app.config, unit_zone()
-    window = services.FeedWindow.around(now, zone, config)
-    retention = timedelta(days=config["FEED_CANCELLED_RETENTION_DAYS"])
-    events = events_of(subscription.owner_type, subscription.owner_id, window.start,
-                       window.end, include_cancelled=True)
-    kept = [event for event in events
-            if event.active or event.last_modified >= window.cancelled_since]
-    today = to_local(now, zone).date()
-    day_start = local_datetime(today, time(0), zone)
-    shown = within_limit(kept, day_start, config["FEED_MAX_EVENTS"])
-    with force_locale(subscription.locale):  # the feed's language, not the fetcher's
-        name = services.feed_name(subscription)
-    body = feeds.build(shown, name=name, owner_type=subscription.owner_type,
-                       privacy=served_privacy(subscription.privacy),
-                       locale=subscription.locale, zone=zone,
-                       refresh_seconds=config["FEED_REFRESH_INTERVAL"],
-                       first=window.first_day, last=window.last_day)
-    feed_stamps = subscription.stamps
-    changes = [day_start, subscription.created_at,
-               *(event.last_modified for event in shown),
-               *(event.last_modified + retention for event in events
-                 if not event.active and event.last_modified < window.cancelled_since),
-               *(feed_stamps[1::2] if feed_stamps else (now,))]
-    valid_until = min([local_datetime(today + timedelta(days=1), time(0), zone),
-                       *(event.last_modified + retention for event in kept
-                         if not event.active)])
-    return MadeFeed(body, max(change for change in changes if change), valid_until)
-
-
-def _answer(subscription: services.FeedRead, now: datetime, *,
-            previous: serving.Answer | None) -> serving.Answer:
-    """The feed's answer: its body, an ETag that is the body's hash (the same in
-    every process and after a restart, and new exactly when the body is), and a
-    Last-Modified that advances with every new body."""
-    made = made_feed(subscription, now)
-    etag = hashlib.sha256(made.body).hexdigest()[:32]
-    if previous is not None and previous.etag == etag:
-        last_modified = previous.last_modified  # the same body: the client's date holds
-    else:
-        last_modified = made.changed.replace(microsecond=0)
-    return serving.Answer(subscription.stamps or (), made.valid_until, etag, last_modified,
-                          made.body)
 
 
 # --- subscription pages ----------------------------------------------------
@@ -211,7 +117,7 @@ def _owner_args() -> tuple[str, int]:
 
 
 def _checked_owner(owner_type: str, owner_id: int) -> None:
-    if not services.may_manage_feed(current_user, owner_type, owner_id):
+    if not tokens.may_manage_feed(current_user, owner_type, owner_id):
         raise NotFound(_("Nothing to subscribe to here."))
 
 
@@ -268,7 +174,7 @@ def _subscribe_page(owner_type: str, owner_id: int, form: FeedForm, *, status: i
     title, back = _owner_title_and_back(owner_type, owner_id)
     response = make_response(render_template(
         "calendars/subscribe.html", owner_type=owner_type, owner_id=owner_id, title=title,
-        back=back, feeds=services.feeds_of(current_user, owner_type, owner_id), form=form,
+        back=back, feeds=tokens.feeds_of(current_user, owner_type, owner_id), form=form,
         action_form=FeedActionForm(), new=_new_link(secret) if secret else None,
         privacy_labels=PRIVACY_LABELS, locale_labels=LOCALE_LABELS,
         page_address=_subscribe_url(owner_type, owner_id)), status)
@@ -288,7 +194,7 @@ def subscribe():
     if not form.is_submitted():
         return _subscribe_page(owner_type, owner_id, form)
     if form.validate():
-        made = attempt(form, services.create_feed, current_user, owner_type=owner_type,
+        made = attempt(form, tokens.create_feed, current_user, owner_type=owner_type,
                        owner_id=owner_id, privacy=form.privacy.data,
                        locale=form.locale.data,
                        detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
@@ -305,7 +211,7 @@ def subscribe():
 
 def _managed_feed(feed_id: int) -> FeedToken:
     """A live feed the user may manage; else 404."""
-    feed = services.get_feed(current_user, feed_id)
+    feed = tokens.get_feed(current_user, feed_id)
     if feed.revoked_at is not None:
         raise NotFound(_("No such feed."))
     return feed
@@ -318,7 +224,7 @@ def rotate(feed_id):
     once."""
     feed = _managed_feed(feed_id)
     if FeedActionForm().validate_on_submit():
-        new, secret = services.rotate_feed(
+        new, secret = tokens.rotate_feed(
             current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
             clock=get_clock())
         flash(_("A new subscription link was made and the old one stopped working. Copy "
@@ -335,7 +241,7 @@ def revoke(feed_id):
     feed = _managed_feed(feed_id)
     form = FeedActionForm()
     if form.validate_on_submit():
-        services.revoke_feed(current_user, feed, clock=get_clock())
+        tokens.revoke_feed(current_user, feed, clock=get_clock())
         flash(_("The subscription link was revoked. Calendars that use it no longer "
                 "update."), "success")
         return redirect(_subscribe_url(feed.owner_type, feed.owner_id))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from calendars import services
 from calendars.conflicts import TravelPolicy
 from calendars.models import Absence, HomeVisit
+from calendars.slots import free_slots
 from core.localtime import local_datetime
 from extensions import db
 from tests.conftest import NOW, make_family, make_user
@@ -81,9 +82,9 @@ def test_free_slots_are_exactly_the_clash_free_grid_starts(app, calendar_people,
     family = calendar_people["family"] if with_family else None
     duration = timedelta(minutes=15 * quarters)
 
-    slots = services.free_slots([worker.id], first_day=MONDAY, last_day=WEDNESDAY,
-                                duration_minutes=15 * quarters, family=family,
-                                zone=HELSINKI, settings=SETTINGS, now=NOW)
+    slots = free_slots([worker.id], first_day=MONDAY, last_day=WEDNESDAY,
+                       duration_minutes=15 * quarters, family=family,
+                       zone=HELSINKI, settings=SETTINGS, now=NOW)
 
     clash_free = {
         start for start, end in grid(duration)
@@ -103,9 +104,9 @@ def test_preferred_hours_come_first_at_equal_travel(app, calendar_people):
     family.availability.append(AvailabilityWindow(weekday=3, start_time=time(13),
                                                   end_time=time(15)))
     db.session.commit()
-    slots = services.free_slots([calendar_people["worker"].id], first_day=MONDAY,
-                                last_day=WEDNESDAY, duration_minutes=60, family=family,
-                                zone=HELSINKI, settings=SETTINGS, now=NOW)
+    slots = free_slots([calendar_people["worker"].id], first_day=MONDAY,
+                       last_day=WEDNESDAY, duration_minutes=60, family=family,
+                       zone=HELSINKI, settings=SETTINGS, now=NOW)
     first = slots[0].start.astimezone(HELSINKI)
     assert (first.date(), first.time()) == (date(2026, 12, 9), time(13))
     assert slots[0].preferred and not slots[-1].preferred
@@ -120,7 +121,7 @@ def test_two_workers_share_only_their_common_free_time(app, calendar_people, coo
                              end=start + timedelta(hours=8), municipality=family.municipality,
                              workers=[colleague], created_at=NOW, updated_at=NOW))
     db.session.commit()
-    slots = services.free_slots([worker.id, colleague.id], first_day=MONDAY,
-                                last_day=MONDAY + timedelta(days=1), duration_minutes=60,
-                                zone=HELSINKI, settings=SETTINGS, now=NOW)
+    slots = free_slots([worker.id, colleague.id], first_day=MONDAY,
+                       last_day=MONDAY + timedelta(days=1), duration_minutes=60,
+                       zone=HELSINKI, settings=SETTINGS, now=NOW)
     assert slots and all(slot.start.astimezone(HELSINKI).date() != MONDAY for slot in slots)
