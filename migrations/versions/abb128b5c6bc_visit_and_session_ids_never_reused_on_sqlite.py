@@ -30,10 +30,9 @@ TABLES = ("home_visits", "group_sessions")
 
 
 def _rebuild(autoincrement: bool) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
+    if op.get_context().dialect.name != "sqlite":
         return
-    if bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
+    if op.get_bind().exec_driver_sql("PRAGMA foreign_keys").scalar():
         raise RuntimeError(
             "Rebuilding home_visits and group_sessions with foreign keys on would "
             "delete the rows that refer to them; run this migration through "
