@@ -69,7 +69,8 @@ MONTH_EVENTS_SHOWN = 3
 
 # --- helpers ---------------------------------------------------------------
 
-def _settings() -> services.CalendarSettings:
+def calendar_settings() -> services.CalendarSettings:
+    """The calendar rules' settings of this app (working hours, travel, buffers)."""
     return services.CalendarSettings.from_config(current_app.config)
 
 
@@ -117,7 +118,7 @@ def _load_family(family_id) -> Family:
     return get_family(current_user, family_id, clock=get_clock())
 
 
-def _load_visit(visit_id) -> HomeVisit:
+def load_visit(visit_id) -> HomeVisit:
     """A visit the user may see, its read written to the audit log; else 404."""
     if visit_id > MAX_ID:  # beyond the database's integers: SQLite would overflow
         raise NotFound(_("No such visit."))
@@ -155,8 +156,12 @@ class Refusal:
                                    if error != self.message]
 
 
-def _checked(refusal: Refusal, action, *args, **kwargs):
-    """Run a booking or a move, keeping what a refusal clashed with for the form."""
+def checked(refusal: Refusal, action, *args, **kwargs):
+    """Run a booking or a move, keeping what a refusal clashed with for the form.
+
+    The visit's own page (casework) moves visits through it too, so that both
+    pages list a refusal's clashes alike.
+    """
     try:
         return action(*args, **kwargs)
     except Conflict as error:
@@ -421,7 +426,7 @@ def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTi
     slots = services.free_slots(worker_ids, first_day=today,
                                 last_day=today + timedelta(days=SLOT_DAYS - 1),
                                 duration_minutes=duration, family=family, zone=zone,
-                                settings=_settings(), now=clock.now())
+                                settings=calendar_settings(), now=clock.now())
     suggested = []
     for slot in _spread(slots, zone):
         local = to_local(slot.start, zone)
@@ -444,10 +449,10 @@ def _book(form: VisitForm, family: Family, refusal: Refusal):
            else start + timedelta(minutes=form.duration()))
     common = dict(kind=form.kind.data, worker_ids=form.worker_ids.data,
                   place=(form.place.data or "").strip() or None,
-                  confirm=bool(form.confirm.data), zone=zone, settings=_settings(),
+                  confirm=bool(form.confirm.data), zone=zone, settings=calendar_settings(),
                   clock=get_clock())
     if not form.repeat.data:
-        return attempt(form, _checked, refusal, services.book_visit, current_user, family,
+        return attempt(form, checked, refusal, services.book_visit, current_user, family,
                        start=start, end=end, **common)
     if form.count.data is None:
         form.count.errors = [*form.count.errors, _("Give the number of visits.")]
@@ -455,7 +460,7 @@ def _book(form: VisitForm, family: Family, refusal: Refusal):
     rule = attempt(form, series_rule, weekday=day.isoweekday(), start_time=form.start.data,
                    duration_minutes=int((end - start).total_seconds() // 60),
                    first_date=day, count=form.count.data, interval_weeks=form.repeat.data)
-    booked = rule and attempt(form, _checked, refusal, services.book_series, current_user,
+    booked = rule and attempt(form, checked, refusal, services.book_series, current_user,
                               family, rule=rule, **common)
     if not booked:
         return None
@@ -524,7 +529,7 @@ def new_visit():
 @login_required
 def delete_visit(visit_id):
     """Ask for confirmation (GET), then remove a visit booked by mistake (POST)."""
-    visit = _load_visit(visit_id)
+    visit = load_visit(visit_id)
     if not services.can_book_for(current_user, visit.family):
         raise Forbidden(_("You may not change this visit."))
     form = ConfirmForm()

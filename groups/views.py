@@ -107,7 +107,8 @@ def _municipality_names(group: PeerGroup | None = None) -> list[tuple[str, str]]
     return [(place.name, place.name) for place in sorted(places, key=lambda p: p.name)]
 
 
-def _venue_names() -> list[tuple[str, str]]:
+def venue_names() -> list[tuple[str, str]]:
+    """Every venue as a choice of a form, by name: a group's and a session's."""
     venues = db.session.scalars(sa.select(Venue).order_by(Venue.name))
     return [(venue.name, venue.name) for venue in venues]
 
@@ -253,7 +254,7 @@ def change_status(group_id):
 def _fill_group_choices(form: GroupForm, group: PeerGroup | None = None) -> None:
     """Choices that come from the database: municipalities, venues, facilitators."""
     form.municipalities.choices = choices(_municipality_names(group))
-    form.venue.choices = choices(_venue_names(), _("No venue"))
+    form.venue.choices = choices(venue_names(), _("No venue"))
     workers = staff(FAMILY_WORKER)
     if group is not None:
         workers += [user for user in group.facilitators if user not in workers]
