@@ -209,30 +209,48 @@ def municipalities():
 
 @bp.route("/municipalities/new", methods=["GET", "POST"])
 def new_municipality():
-    form = MunicipalityForm()
-    if form.validate_on_submit():
-        municipality = attempt(form, places.create_municipality, **form.service_fields())
-        if municipality is not None:
-            _audit("municipality.create", "municipality", municipality.id)
-            flash(_("%(name)s was added.", name=municipality.name), "success")
-            return redirect(url_for(".municipalities"))
-        discard()
-    return _form_page("admin/municipality_form.html", form, municipality=None)
+    """Add a municipality with its centroid."""
+    return _save_place("municipality", None, _municipality_form,
+                       places.create_municipality, places.update_municipality)
 
 
 @bp.route("/municipalities/<int:municipality_id>/edit", methods=["GET", "POST"])
 def edit_municipality(municipality_id):
-    municipality = db.get_or_404(Municipality, municipality_id)
-    form = MunicipalityForm(obj=municipality if request.method == "GET" else None)
+    """Rename a municipality or move its centroid."""
+    return _save_place("municipality", db.get_or_404(Municipality, municipality_id),
+                       _municipality_form, places.create_municipality,
+                       places.update_municipality)
+
+
+def _municipality_form(municipality: Municipality | None) -> MunicipalityForm:
+    return MunicipalityForm(obj=municipality if request.method == "GET" else None)
+
+
+# Each kind of place the admin keeps: its model and the endpoint of its list.
+PLACE_KINDS = {"municipality": (Municipality, ".municipalities"),
+               "venue": (Venue, ".venues")}
+
+
+def _save_place(kind: str, row, make_form, create, update):
+    """Add (``row`` None) or change a municipality or a venue from its form page;
+    a refused form comes back with its errors."""
+    model, list_endpoint = PLACE_KINDS[kind]
+    row_id = row.id if row is not None else None
+    form = make_form(row)
     if form.validate_on_submit():
-        if attempt(form, places.update_municipality, municipality,
-                   **form.service_fields()) is not None:
-            _audit("municipality.update", "municipality", municipality.id)
-            flash(_("%(name)s was saved.", name=municipality.name), "success")
-            return redirect(url_for(".municipalities"))
+        if row is None:
+            saved = attempt(form, create, **form.service_fields())
+        else:
+            saved = attempt(form, update, row, **form.service_fields())
+        if saved is not None:
+            _audit(f"{kind}.{'create' if row is None else 'update'}", kind, saved.id)
+            flash(_("%(name)s was added.", name=saved.name) if row is None
+                  else _("%(name)s was saved.", name=saved.name), "success")
+            return redirect(url_for(list_endpoint))
         discard()
-        municipality = db.get_or_404(Municipality, municipality_id)
-    return _form_page("admin/municipality_form.html", form, municipality=municipality)
+        if row_id is not None:
+            row = db.get_or_404(model, row_id)
+    return _form_page(f"admin/{kind}_form.html", form, **{kind: row})
 
 
 def _delete_page(form, *, heading, uses, cancel_url, status=None):
@@ -243,11 +261,12 @@ def _delete_page(form, *, heading, uses, cancel_url, status=None):
 @bp.route("/municipalities/<int:municipality_id>/delete", methods=["GET", "POST"])
 def delete_municipality(municipality_id):
     """Ask for confirmation (GET), then remove an unused municipality (POST)."""
-    return _remove_unused(Municipality, municipality_id, "municipality", ".municipalities")
+    return _remove_unused("municipality", municipality_id)
 
 
-def _remove_unused(model, row_id, kind: str, list_endpoint: str):
+def _remove_unused(kind: str, row_id):
     """The confirmed removal of a municipality or a venue that nothing refers to."""
+    model, list_endpoint = PLACE_KINDS[kind]
     row = db.get_or_404(model, row_id)
     form = ActionForm()
     if form.validate_on_submit():
@@ -285,35 +304,21 @@ def _venue_form(venue: Venue | None = None) -> VenueForm:
 
 @bp.route("/venues/new", methods=["GET", "POST"])
 def new_venue():
-    form = _venue_form()
-    if form.validate_on_submit():
-        venue = attempt(form, places.create_venue, **form.service_fields())
-        if venue is not None:
-            _audit("venue.create", "venue", venue.id)
-            flash(_("%(name)s was added.", name=venue.name), "success")
-            return redirect(url_for(".venues"))
-        discard()
-    return _form_page("admin/venue_form.html", form, venue=None)
+    """Add a venue where groups meet."""
+    return _save_place("venue", None, _venue_form, places.create_venue, places.update_venue)
 
 
 @bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
 def edit_venue(venue_id):
-    venue = db.get_or_404(Venue, venue_id)
-    form = _venue_form(venue)
-    if form.validate_on_submit():
-        if attempt(form, places.update_venue, venue, **form.service_fields()) is not None:
-            _audit("venue.update", "venue", venue.id)
-            flash(_("%(name)s was saved.", name=venue.name), "success")
-            return redirect(url_for(".venues"))
-        discard()
-        venue = db.get_or_404(Venue, venue_id)
-    return _form_page("admin/venue_form.html", form, venue=venue)
+    """Change a venue's name, municipality, address or accessibility."""
+    return _save_place("venue", db.get_or_404(Venue, venue_id), _venue_form,
+                       places.create_venue, places.update_venue)
 
 
 @bp.route("/venues/<int:venue_id>/delete", methods=["GET", "POST"])
 def delete_venue(venue_id):
     """Ask for confirmation (GET), then remove an unused venue (POST)."""
-    return _remove_unused(Venue, venue_id, "venue", ".venues")
+    return _remove_unused("venue", venue_id)
 
 
 # --- blackout dates --------------------------------------------------------
