@@ -226,6 +226,14 @@ def _check_may_work_with(family: Family) -> None:
         raise Forbidden(_("You may not change this family's members or plan."))
 
 
+def _member_to_change(family_id, member_id) -> tuple[Family, Member]:
+    """A member of a family the user may see (else 404) and may change (else 403)."""
+    family = _load_family(family_id)
+    member = _member_of(family, member_id)
+    _check_may_work_with(family)
+    return family, member
+
+
 @bp.route("/<int:family_id>/members/new", methods=["GET", "POST"])
 @login_required
 def new_member(family_id):
@@ -249,9 +257,7 @@ def new_member(family_id):
 @login_required
 def edit_member(family_id, member_id):
     """Change a member's details."""
-    family = _load_family(family_id)
-    member = _member_of(family, member_id)
-    _check_may_work_with(family)
+    family, member = _member_to_change(family_id, member_id)
     form = MemberForm(obj=member if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.update_member, current_user, member,
@@ -268,9 +274,7 @@ def edit_member(family_id, member_id):
 @login_required
 def delete_member(family_id, member_id):
     """Ask for confirmation (GET), then remove the member (POST)."""
-    family = _load_family(family_id)
-    member = _member_of(family, member_id)
-    _check_may_work_with(family)
+    family, member = _member_to_change(family_id, member_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_member(current_user, member, clock=get_clock())
