@@ -95,6 +95,14 @@ def _load_family(family_id) -> Family:
     return get_family(current_user, family_id, clock=get_clock())
 
 
+def _group_to_manage(group_id) -> PeerGroup:
+    """A group (else 404) that the user may change (else 403)."""
+    group = services.get_group(group_id)
+    if not permissions.can_manage(current_user, group):
+        raise Forbidden(_("You may not change this group."))
+    return group
+
+
 def _municipality_names(group: PeerGroup | None = None) -> list[tuple[str, str]]:
     """An admin serves every municipality, a coordinator their own; an edited
     group keeps showing those it already serves."""
@@ -230,9 +238,7 @@ def detail(group_id):
 @login_required
 def change_status(group_id):
     """Move a group to its next status; ending it is asked again first (GET)."""
-    group = services.get_group(group_id)
-    if not permissions.can_manage(current_user, group):
-        raise Forbidden(_("You may not change this group."))
+    group = _group_to_manage(group_id)
     status = request.values.get("status", "")
     if status not in services.TRANSITIONS[group.status]:
         raise ValidationFailed(_("Not allowed from the current status."),
@@ -374,9 +380,7 @@ def _differs(new, old) -> bool:
 @login_required
 def edit_group(group_id):
     """Change a group, its capacity, series or status; only what changed is sent."""
-    group = services.get_group(group_id)
-    if not permissions.can_manage(current_user, group):
-        raise Forbidden(_("You may not change this group."))
+    group = _group_to_manage(group_id)
     zone, clock = unit_zone(), get_clock()
     initial = _group_data(group)
     form = GroupForm(data=initial if request.method == "GET" else None)
