@@ -238,21 +238,31 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
             for day in days]
 
 
+def _calendar_page(template, view):
+    """A worker's week or month: ``view(worker, day, today)`` gives what the
+    template shows of the chosen day's period, beside what both show."""
+    worker = _worker_arg()
+    today = _today()
+    day = _date_arg(today)
+    return render_template(
+        template, worker=worker, own=worker.id == current_user.id, today=today,
+        chosen=day, may_book=services.may_book(current_user), **view(worker, day, today))
+
+
 @bp.get("/week")
 @login_required
 def week():
     """A worker's week, Monday to Sunday, day by day."""
-    worker = _worker_arg()
-    today = _today()
-    day = _date_arg(today)
+    return _calendar_page("calendars/week.html", _week)
+
+
+def _week(worker: User, day: date, today: date) -> dict:
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
-    return render_template(
-        "calendars/week.html", worker=worker, own=worker.id == current_user.id,
+    return dict(
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
-        sunday=sunday, week_number=monday.isocalendar().week, today=today,
+        sunday=sunday, week_number=monday.isocalendar().week,
         previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-        chosen=day, may_book=services.may_book(current_user),
         may_manage_time=working_time.may_manage(current_user, worker))
 
 
@@ -260,9 +270,10 @@ def week():
 @login_required
 def month():
     """A worker's month as a grid of weeks, each day linking to its week."""
-    worker = _worker_arg()
-    today = _today()
-    day = _date_arg(today)
+    return _calendar_page("calendars/month.html", _month)
+
+
+def _month(worker: User, day: date, today: date) -> dict:
     first = day.replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     last = following - timedelta(days=1)
@@ -271,12 +282,11 @@ def month():
     days = _calendar_days(worker.id, grid_first, grid_last, today)
     weekdays = [(format_date(grid_first + timedelta(days=n), "EEE"), WEEKDAYS[n + 1])
                 for n in range(7)]
-    return render_template(
-        "calendars/month.html", worker=worker, own=worker.id == current_user.id,
+    return dict(
         weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
-        month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
+        month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays,
         previous=(first - timedelta(days=1)).replace(day=1), following=following,
-        chosen=day, shown=MONTH_EVENTS_SHOWN, may_book=services.may_book(current_user))
+        shown=MONTH_EVENTS_SHOWN)
 
 
 @dataclass
