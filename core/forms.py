@@ -1,6 +1,7 @@
-"""Form helpers: the validators every form shares, and a service's domain error
-shown on the form that caused it."""
+"""Form helpers: the validators every form shares, the base of the forms read
+from a query string, and a service's domain error shown on the form that caused it."""
 
+from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
@@ -13,6 +14,14 @@ from core.localtime import (
     strict_local_datetime,
     unit_zone,
 )
+
+
+class QueryForm(FlaskForm):
+    """A form read from the query string: filters, a search, a choice that shows
+    the next step. It changes nothing, so it travels in the URL without a token."""
+
+    class Meta:
+        csrf = False
 
 
 class PlainText:
