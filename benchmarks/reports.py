@@ -22,11 +22,8 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
@@ -35,7 +32,15 @@ import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import PASSWORD, staff, throwaway_database  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    PASSWORD,
+    analyze,
+    median_and_p95,
+    print_machine,
+    staff,
+    throwaway_database,
+    timed_gets,
+)
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
@@ -197,17 +202,7 @@ def fill(family_count, visit_count):
 
 def timed(client, url, headers, repeat):
     """Milliseconds per request over ``repeat`` requests, after two warm-ups."""
-    for _ in range(2):
-        response = client.get(url, headers=headers)
-        assert response.status_code == 200, (url, response.status_code)
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+    return median_and_p95(timed_gets(client, url, headers, repeat, warm_ups=2)[0])
 
 
 def main():
@@ -228,14 +223,11 @@ def main():
                 started = time.perf_counter()
                 token, counts = fill(args.families, args.visits)
                 fill_seconds = time.perf_counter() - started
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as connection:
-                        connection.execute(sa.text("ANALYZE"))
+                analyze(db.engine)
             print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
                   + ", ".join(f"{name}: {count}" for name, count in counts.items())
                   + f", requests per case: {args.repeat}")
-            print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}")
+            print_machine()
             print(f"fill: {fill_seconds:.1f} s")
             signed_in = app.test_client()
             response = signed_in.post("/login", data={"email": "coordinator@bench.example",
