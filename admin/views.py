@@ -160,26 +160,30 @@ def set_password(user_id):
     return _edit_page(user, _user_edit_form(user), password_form, 422)
 
 
+def _act_on_user(user_id, change, audit_action: str, message):
+    """One button of a user's edit page: ``change(user)``, audited, and ``message(user)``
+    said on the page it goes back to."""
+    user = _load_user(user_id)
+    if ActionForm().validate_on_submit():
+        change(user)
+        _audit(audit_action, "user", user.id)
+        flash(message(user), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
 @bp.post("/users/<int:user_id>/unlock")
 def unlock_user(user_id):
     """Let an account whose sign-in was paused sign in again at once."""
-    user = _load_user(user_id)
-    if ActionForm().validate_on_submit():
-        services.unlock(user)
-        _audit("user.unlock", "user", user.id)
-        flash(_("%(name)s can sign in again.", name=user.name), "success")
-    return redirect(url_for(".edit_user", user_id=user.id))
+    return _act_on_user(user_id, services.unlock, "user.unlock",
+                        lambda user: _("%(name)s can sign in again.", name=user.name))
 
 
 @bp.post("/users/<int:user_id>/two-factor/reset")
 def reset_two_factor(user_id):
     """Forget a user's second factor (a lost phone); they set it up again."""
-    user = _load_user(user_id)
-    if ActionForm().validate_on_submit():
-        services.reset_two_factor(user)
-        _audit("user.two_factor_reset", "user", user.id)
-        flash(_("The two-factor sign-in of %(name)s was reset.", name=user.name), "success")
-    return redirect(url_for(".edit_user", user_id=user.id))
+    return _act_on_user(user_id, services.reset_two_factor, "user.two_factor_reset",
+                        lambda user: _("The two-factor sign-in of %(name)s was reset.",
+                                       name=user.name))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
