@@ -420,6 +420,18 @@ def _flash_placement(enrollment: Enrollment) -> None:
               "success")
 
 
+def _enroll(form: PlaceForm, group: PeerGroup, family: Family) -> bool:
+    """Enroll the family with the form's members and say where it stands; on a
+    refusal, roll back and leave the reason on the form."""
+    enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
+                         form.member_ids.data, zone=unit_zone(), clock=get_clock())
+    if enrollment is None:
+        discard()
+        return False
+    _flash_placement(enrollment)
+    return True
+
+
 def _member_choices(family: Family) -> list[tuple[int, str]]:
     return [(member.id, member.first_name) for member in family.members]
 
@@ -442,12 +454,8 @@ def place_family(group_id):
     del form.group_id  # the group is this one
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
-        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
-                             form.member_ids.data, zone=unit_zone(), clock=get_clock())
-        if enrollment is not None:
-            _flash_placement(enrollment)
+        if _enroll(form, group, family):
             return redirect(url_for(".detail", group_id=group.id))
-        discard()
         group, family = services.get_group(group_id), _load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=group, family=family, groups=None)
@@ -476,13 +484,8 @@ def place_in_group(family_id):
                                     _("Choose a group"))
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
-        group = services.get_group(form.group_id.data)
-        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
-                             form.member_ids.data, zone=unit_zone(), clock=get_clock())
-        if enrollment is not None:
-            _flash_placement(enrollment)
+        if _enroll(form, services.get_group(form.group_id.data), family):
             return redirect(url_for("casework.detail", family_id=family.id))
-        discard()
         family = _load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _form_page("groups/place.html", form, group=None, family=family, groups=groups)
