@@ -38,8 +38,8 @@ from datetime import time as clock_time  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
+    build_app,
     families_with_plans,
     median_and_p95,
     print_machine,
@@ -49,7 +49,6 @@ from benchmarks.support import (  # noqa: E402
     throwaway_database,
 )
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -60,11 +59,6 @@ SECRET_KEY = "booking-benchmark-" + uuid.uuid4().hex
 FAMILIES_PER_WORKER = 20
 DAYS_AROUND = 60
 SLOTS = ((clock_time(9), 60), (clock_time(11), 60))
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(worker_count: int, now: datetime) -> dict:

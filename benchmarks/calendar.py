@@ -30,10 +30,10 @@ from datetime import time as clock_time  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     PASSWORD,
     analyze,
+    build_app,
     families_with_plans,
     median_and_p95,
     print_machine,
@@ -42,7 +42,6 @@ from benchmarks.support import (  # noqa: E402
     timed_gets,
 )  # noqa: E402
 from calendars.models import Absence, HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -60,11 +59,6 @@ SLOTS = ((clock_time(8, 30), 60), (clock_time(10, 0), 90), (clock_time(12, 30), 
 VISITS_PER_DAY = 2
 GROUPS = 8
 SESSIONS_PER_GROUP = 30
-
-
-def build_app(url):
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
 
 
 def fill(worker_count, family_count, now):

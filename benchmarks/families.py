@@ -21,24 +21,18 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
+    build_app,
     median_and_p95,
     print_machine,
     throwaway_database,
     timed_gets,
 )
-from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
 from extensions import db  # noqa: E402
 from families.models import Family, Member, Plan, family_workers  # noqa: E402
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(count):

@@ -31,10 +31,10 @@ from datetime import time as clock_time  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     PASSWORD,
     analyze,
+    build_app,
     median_and_p95,
     print_machine,
     staff,
@@ -42,7 +42,6 @@ from benchmarks.support import (  # noqa: E402
     timed_gets,
 )
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig, settings  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -68,11 +67,6 @@ SESSIONS_PER_GROUP = 10
 REMINDERS = 20_000
 SOURCES = ("health_care", "child_health_clinic", "early_childhood_education",
            "other_authority", "self")
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(family_count, visit_count):

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app import create_app
+from config import TestConfig, settings
+
 # Every benchmark user signs in with this; hashed cheaply, for speed of set-up.
 PASSWORD = "benchmark-password"
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -45,6 +48,12 @@ def throwaway_database():
             with admin.connect() as connection:
                 connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+
+
+def build_app(url):
+    """The app on the run's database, with the test settings and no CSRF tokens."""
+    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                               WTF_CSRF_ENABLED=False))
 
 
 def analyze(engine) -> None:
