@@ -27,7 +27,7 @@ from admin.forms import (
 from casework import privacy
 from core import audit, places
 from core.clock import get_clock
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import date_filter, page_arg
 from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
@@ -54,12 +54,9 @@ def _audit(action: str, target_type: str, target_id: int | None, **detail) -> No
 
 
 def _form_page(template, form, status=None, **context):
-    """Render a form page: a submitted form that comes back here was refused (422)."""
-    if status is None:
-        status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form,
-                           min_password_length=services.MIN_PASSWORD_LENGTH,
-                           **context), status
+    """A form page of the admin's, which says how long a password must be."""
+    return form_page(template, form, status,
+                     min_password_length=services.MIN_PASSWORD_LENGTH, **context)
 
 
 def _municipality_choices():

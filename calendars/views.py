@@ -50,7 +50,8 @@ from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ONGOING_FAMILY_STATUSES, choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, shown_address, visible_families_query
+from families.services import record_listing, shown_address, visible_families_query
+from families.views import load_family
 from groups.forms import WEEKDAYS
 from groups.series import series_rule
 
@@ -111,11 +112,6 @@ def _worker_arg() -> User:
     worker_id = _id_arg("worker")
     return services.get_worker(current_user, current_user.id if worker_id is None
                                else worker_id)
-
-
-def _load_family(family_id) -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock())
 
 
 def load_visit(visit_id) -> HomeVisit:
@@ -489,7 +485,7 @@ def new_visit():
     """Book a visit or a series: clashes refuse, warnings ask for a confirmation,
     and free times of the chosen workers are suggested."""
     family_id = _id_arg("family")
-    family = _load_family(family_id) if family_id is not None else None
+    family = load_family(family_id) if family_id is not None else None
     if family is not None and not services.can_book_for(current_user, family):
         raise Forbidden(_("You may not book visits for this family."))
     if family is None and not services.may_book(current_user):
@@ -506,9 +502,9 @@ def new_visit():
         if not form.validate_suggestion():
             status = 422
         if form.family_id.data and not form.family_id.errors:
-            family = _load_family(form.family_id.data)
+            family = load_family(form.family_id.data)
     elif form.validate_on_submit():
-        family = _load_family(form.family_id.data)
+        family = load_family(form.family_id.data)
         visit = _book(form, family, refusal)
         if visit is not None:
             if not form.repeat.data:
@@ -517,7 +513,7 @@ def new_visit():
                       "success")
             return redirect(url_for("visits.visit", visit_id=visit.id))
         discard()
-        family = _load_family(form.family_id.data)
+        family = load_family(form.family_id.data)
         refusal.tidy(form)
         status = 422
     elif form.is_submitted():

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import current_locale
 from core.input_checks import MAX_ID
 from core.localtime import local_datetime, to_local, unit_zone
@@ -36,7 +36,8 @@ from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ENROLLING_STATUSES, choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, visible_families_query
+from families.services import record_listing, visible_families_query
+from families.views import load_family
 from groups import attendance as group_attendance
 from groups import enrollment as group_enrollment
 from groups import permissions, services
@@ -83,17 +84,6 @@ def series_instants(series: SessionSeries) -> tuple[datetime, datetime]:
 
 
 # --- helpers ---------------------------------------------------------------
-
-def _form_page(template, form, **context):
-    """Render a form page: a submitted form that comes back here was refused (422)."""
-    status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form, **context), status
-
-
-def _load_family(family_id) -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock())
-
 
 def _group_to_manage(group_id) -> PeerGroup:
     """A group (else 404) that the user may change (else 403)."""
@@ -341,7 +331,7 @@ def new_group():
                     " when it is ready.", name=group.name), "success")
             return redirect(url_for(".detail", group_id=group.id))
         discard()
-    return _form_page("groups/group_form.html", form, schedule=None, **context)
+    return form_page("groups/group_form.html", form, schedule=None, **context)
 
 
 def _group_data(group: PeerGroup) -> dict:
@@ -404,7 +394,7 @@ def edit_group(group_id):
         discard()
         group = services.get_group(group_id)
         context["group"] = group
-    return _form_page("groups/group_form.html", form, schedule=None, **context)
+    return form_page("groups/group_form.html", form, schedule=None, **context)
 
 
 # --- places and the waiting list -------------------------------------------
@@ -446,7 +436,7 @@ def place_family(group_id):
         return redirect(url_for(".detail", group_id=group.id))
     if not 1 <= family_id <= MAX_ID:  # no such row; PostgreSQL would refuse the number
         raise NotFound(_("No such family."))
-    family = _load_family(family_id)
+    family = load_family(family_id)
     if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not place this family in this group."))
     form = PlaceForm(data={"member_ids": [m.id for m in family.members]}
@@ -456,9 +446,9 @@ def place_family(group_id):
     if form.validate_on_submit():
         if _enroll(form, group, family):
             return redirect(url_for(".detail", group_id=group.id))
-        group, family = services.get_group(group_id), _load_family(family_id)
+        group, family = services.get_group(group_id), load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/place.html", form, group=group, family=family, groups=None)
+    return form_page("groups/place.html", form, group=group, family=family, groups=None)
 
 
 def _groups_taking(family: Family) -> list[PeerGroup]:
@@ -473,7 +463,7 @@ def _groups_taking(family: Family) -> list[PeerGroup]:
 @login_required
 def place_in_group(family_id):
     """Place a family from its own page: choose the group and who attends."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     if not permissions.can_enroll(current_user, None, family):
         raise Forbidden(_("You may not place this family in a group."))
     groups = _groups_taking(family)
@@ -486,9 +476,9 @@ def place_in_group(family_id):
     if form.validate_on_submit():
         if _enroll(form, services.get_group(form.group_id.data), family):
             return redirect(url_for("casework.detail", family_id=family.id))
-        family = _load_family(family_id)
+        family = load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/place.html", form, group=None, family=family, groups=groups)
+    return form_page("groups/place.html", form, group=None, family=family, groups=groups)
 
 
 @bp.route("/enrollments/<int:enrollment_id>/withdraw", methods=["GET", "POST"])
@@ -496,7 +486,7 @@ def place_in_group(family_id):
 def withdraw(enrollment_id):
     """Ask for confirmation (GET), then end the place or the waiting (POST)."""
     enrollment = group_enrollment.get_enrollment(enrollment_id)
-    family = _load_family(enrollment.family_id)
+    family = load_family(enrollment.family_id)
     group = enrollment.group
     if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not change this family's place."))
@@ -513,5 +503,5 @@ def withdraw(enrollment_id):
                     " place.", reference=entry.family.reference), "success")
         return redirect(back)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
+    return form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
                       group=group, back=back, from_family=back_to_family)

@@ -24,7 +24,8 @@ from core.roles import COORDINATOR, login_required
 from core.unit_of_work import discard, keep_regardless
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, visible_families_query
+from families.services import record_listing, visible_families_query
+from families.views import load_family
 from groups import permissions as group_permissions
 from groups import services as group_services
 from groups.models import PeerGroup
@@ -96,7 +97,7 @@ def _ranked_page(template, rows: list[RankedRow], **context):
 @login_required
 def family_groups(family_id):
     """The groups that fit a family best, each explained; the excluded after."""
-    family = get_family(current_user, family_id, clock=get_clock())
+    family = load_family(family_id)
     matches = services.group_matches(current_user, family, now=get_clock().now(),
                                      zone=unit_zone())
     peer_groups = _by_id(PeerGroup, [match.group_id for match in matches])
