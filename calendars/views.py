@@ -41,7 +41,7 @@ from calendars.models import HomeVisit
 from calendars.sight import Sight
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import datetime_filter
 from core.input_checks import MAX_ID, read_date, read_whole_number
 from core.localtime import local_datetime, local_today, to_local, unit_zone
@@ -545,5 +545,4 @@ def delete_visit(visit_id):
         flash(_("The visit was deleted."), "success")
         return redirect(url_for("casework.detail", family_id=family_id))
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    status = 422 if form.is_submitted() else 200
-    return render_template("calendars/visit_delete.html", form=form, visit=visit), status
+    return form_page("calendars/visit_delete.html", form, visit=visit)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from accounts.forms import ActionForm
 from core.clock import get_clock
 from core.errors import Forbidden
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.localtime import unit_zone
 from core.places import all_municipalities
 from core.roles import COORDINATOR, login_required
@@ -291,5 +291,4 @@ def reject_proposal(proposal_id):
             return redirect(url_for(".proposal", proposal_id=proposal.id))
         discard()
         proposal = services.get_proposal(current_user, proposal_id)
-    status = 422 if form.is_submitted() else 200
-    return render_template("matching/reject.html", proposal=proposal, form=form), status
+    return form_page("matching/reject.html", form, proposal=proposal)
