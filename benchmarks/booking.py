@@ -40,6 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 from accounts.services import issue_api_token  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     build_app,
+    create_and_fill,
     families_with_plans,
     median_and_p95,
     print_machine,
@@ -230,11 +231,7 @@ def main():
         app = build_app(url)
         try:
             now = datetime.now(UTC)
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                data = fill(args.family_workers, now)
-                fill_seconds = time.perf_counter() - started
+            data, fill_seconds = create_and_fill(app, fill, args.family_workers, now)
             print(f"database: {url.split(':')[0]}, family workers: {args.family_workers}, "
                   f"visits: {data['visits']}, requests per in-process case: {args.repeat}")
             print_machine()

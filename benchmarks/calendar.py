@@ -23,7 +23,6 @@ sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import random  # noqa: E402
-import time  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 
@@ -32,8 +31,8 @@ import sqlalchemy as sa  # noqa: E402
 from accounts.services import issue_api_token  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     PASSWORD,
-    analyze,
     build_app,
+    create_and_fill,
     families_with_plans,
     median_and_p95,
     print_machine,
@@ -175,12 +174,8 @@ def main():
                 # A Monday morning: the week ahead is still open for free slots.
                 today = date.today() - timedelta(days=date.today().weekday())
                 now = local_datetime(today, clock_time(7), unit_zone())
-                set_clock(app, FixedClock(now))
-                db.create_all()
-                started = time.perf_counter()
-                facts = fill(args.workers, args.families, now)
-                fill_seconds = time.perf_counter() - started
-                analyze(db.engine)
+            set_clock(app, FixedClock(now))
+            facts, fill_seconds = create_and_fill(app, fill, args.workers, args.families, now)
             run(app, args, facts, fill_seconds)
         finally:
             with app.app_context():

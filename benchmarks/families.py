@@ -15,7 +15,6 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
@@ -23,6 +22,7 @@ import sqlalchemy as sa  # noqa: E402
 from accounts.services import create_user, issue_api_token  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     build_app,
+    create_and_fill,
     median_and_p95,
     print_machine,
     throwaway_database,
@@ -92,11 +92,8 @@ def main():
     with throwaway_database() as url:
         app = build_app(url)
         try:
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                ids, token, worker_token = fill(args.families)
-                fill_seconds = time.perf_counter() - started
+            (ids, token, worker_token), fill_seconds = create_and_fill(app, fill,
+                                                                       args.families)
             client = app.test_client()
             coordinator = {"Authorization": f"Bearer {token}"}
             worker = {"Authorization": f"Bearer {worker_token}"}

@@ -24,7 +24,6 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
-import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 
@@ -33,8 +32,8 @@ import sqlalchemy as sa  # noqa: E402
 from accounts.services import issue_api_token  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     PASSWORD,
-    analyze,
     build_app,
+    create_and_fill,
     median_and_p95,
     print_machine,
     staff,
@@ -212,12 +211,8 @@ def main():
         app = build_app(url)
         try:
             set_clock(app, FixedClock(NOW))
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                token, counts = fill(args.families, args.visits)
-                fill_seconds = time.perf_counter() - started
-                analyze(db.engine)
+            (token, counts), fill_seconds = create_and_fill(app, fill, args.families,
+                                                            args.visits)
             print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
                   + ", ".join(f"{name}: {count}" for name, count in counts.items())
                   + f", requests per case: {args.repeat}")
