@@ -24,7 +24,7 @@ from wtforms.validators import (
 
 from accounts.models import EMAIL_MAX
 from accounts.models import NAME_MAX as USER_NAME_MAX
-from core.forms import one_line, plausible_date
+from core.forms import QueryForm, one_line, plausible_date
 from core.input_checks import MAX_ID
 from core.models import NAME_MAX
 from core.places import ADDRESS_MAX, REASON_MAX
@@ -38,12 +38,8 @@ ACTIVE_CHOICES = {"yes": _l("Active"), "no": _l("Deactivated")}
 PASSWORD_MAX = 200
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(QueryForm):
     """The user list's filters, read from the query string."""
-
-    class Meta:
-        # A filter changes nothing, so it travels in the URL without a token.
-        csrf = False
 
     role = SelectField(_l("Role"), choices=choices(ROLES, _l("All roles")),
                        validators=[Optional()])
@@ -147,11 +143,8 @@ def _audit_date(label):
     return DateField(label, validators=[Optional(), plausible_date])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(QueryForm):
     """Search the audit log; every field may be left empty."""
-
-    class Meta:
-        csrf = False
 
     actor = StringField(_l("Person (e-mail)"),
                         validators=[Optional(), Length(max=EMAIL_MAX), one_line])

@@ -7,13 +7,13 @@ They keep the URLs of the parts they govern (/matching/policy,
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit
 from core.clock import get_clock
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.roles import ADMIN, roles_required
 from core.unit_of_work import discard
 from extensions import db
@@ -59,8 +59,7 @@ def matching_policy():
         return redirect(url_for(".matching_policy"))
     current = matching_services.weights()
     shares = [(criterion, current.share(criterion)) for criterion in CRITERIA]
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/matching_policy.html", form=form, shares=shares), status
+    return form_page("admin/matching_policy.html", form, shares=shares)
 
 
 # --- reminders -------------------------------------------------------------
@@ -82,6 +81,5 @@ def reminder_policy():
                     " it."), "success")
             return redirect(url_for(".reminder_policy"))
         discard()
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/reminder_policy.html", form=form, kinds=POLICY_KINDS,
-                           current=current), status
+    return form_page("admin/reminder_policy.html", form, kinds=POLICY_KINDS,
+                     current=current)

@@ -27,7 +27,7 @@ from admin.forms import (
 from casework import privacy
 from core import audit, places
 from core.clock import get_clock
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import date_filter, page_arg
 from core.localtime import local_today, unit_zone
 from core.models import BlackoutDate, Municipality, Venue
@@ -54,12 +54,9 @@ def _audit(action: str, target_type: str, target_id: int | None, **detail) -> No
 
 
 def _form_page(template, form, status=None, **context):
-    """Render a form page: a submitted form that comes back here was refused (422)."""
-    if status is None:
-        status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form,
-                           min_password_length=services.MIN_PASSWORD_LENGTH,
-                           **context), status
+    """A form page of the admin's, which says how long a password must be."""
+    return form_page(template, form, status,
+                     min_password_length=services.MIN_PASSWORD_LENGTH, **context)
 
 
 def _municipality_choices():
@@ -160,26 +157,30 @@ def set_password(user_id):
     return _edit_page(user, _user_edit_form(user), password_form, 422)
 
 
+def _act_on_user(user_id, change, audit_action: str, message):
+    """One button of a user's edit page: ``change(user)``, audited, and ``message(user)``
+    said on the page it goes back to."""
+    user = _load_user(user_id)
+    if ActionForm().validate_on_submit():
+        change(user)
+        _audit(audit_action, "user", user.id)
+        flash(message(user), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
 @bp.post("/users/<int:user_id>/unlock")
 def unlock_user(user_id):
     """Let an account whose sign-in was paused sign in again at once."""
-    user = _load_user(user_id)
-    if ActionForm().validate_on_submit():
-        services.unlock(user)
-        _audit("user.unlock", "user", user.id)
-        flash(_("%(name)s can sign in again.", name=user.name), "success")
-    return redirect(url_for(".edit_user", user_id=user.id))
+    return _act_on_user(user_id, services.unlock, "user.unlock",
+                        lambda user: _("%(name)s can sign in again.", name=user.name))
 
 
 @bp.post("/users/<int:user_id>/two-factor/reset")
 def reset_two_factor(user_id):
     """Forget a user's second factor (a lost phone); they set it up again."""
-    user = _load_user(user_id)
-    if ActionForm().validate_on_submit():
-        services.reset_two_factor(user)
-        _audit("user.two_factor_reset", "user", user.id)
-        flash(_("The two-factor sign-in of %(name)s was reset.", name=user.name), "success")
-    return redirect(url_for(".edit_user", user_id=user.id))
+    return _act_on_user(user_id, services.reset_two_factor, "user.two_factor_reset",
+                        lambda user: _("The two-factor sign-in of %(name)s was reset.",
+                                       name=user.name))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
@@ -209,30 +210,48 @@ def municipalities():
 
 @bp.route("/municipalities/new", methods=["GET", "POST"])
 def new_municipality():
-    form = MunicipalityForm()
-    if form.validate_on_submit():
-        municipality = attempt(form, places.create_municipality, **form.service_fields())
-        if municipality is not None:
-            _audit("municipality.create", "municipality", municipality.id)
-            flash(_("%(name)s was added.", name=municipality.name), "success")
-            return redirect(url_for(".municipalities"))
-        discard()
-    return _form_page("admin/municipality_form.html", form, municipality=None)
+    """Add a municipality with its centroid."""
+    return _save_place("municipality", None, _municipality_form,
+                       places.create_municipality, places.update_municipality)
 
 
 @bp.route("/municipalities/<int:municipality_id>/edit", methods=["GET", "POST"])
 def edit_municipality(municipality_id):
-    municipality = db.get_or_404(Municipality, municipality_id)
-    form = MunicipalityForm(obj=municipality if request.method == "GET" else None)
+    """Rename a municipality or move its centroid."""
+    return _save_place("municipality", db.get_or_404(Municipality, municipality_id),
+                       _municipality_form, places.create_municipality,
+                       places.update_municipality)
+
+
+def _municipality_form(municipality: Municipality | None) -> MunicipalityForm:
+    return MunicipalityForm(obj=municipality if request.method == "GET" else None)
+
+
+# Each kind of place the admin keeps: its model and the endpoint of its list.
+PLACE_KINDS = {"municipality": (Municipality, ".municipalities"),
+               "venue": (Venue, ".venues")}
+
+
+def _save_place(kind: str, row, make_form, create, update):
+    """Add (``row`` None) or change a municipality or a venue from its form page;
+    a refused form comes back with its errors."""
+    model, list_endpoint = PLACE_KINDS[kind]
+    row_id = row.id if row is not None else None
+    form = make_form(row)
     if form.validate_on_submit():
-        if attempt(form, places.update_municipality, municipality,
-                   **form.service_fields()) is not None:
-            _audit("municipality.update", "municipality", municipality.id)
-            flash(_("%(name)s was saved.", name=municipality.name), "success")
-            return redirect(url_for(".municipalities"))
+        if row is None:
+            saved = attempt(form, create, **form.service_fields())
+        else:
+            saved = attempt(form, update, row, **form.service_fields())
+        if saved is not None:
+            _audit(f"{kind}.{'create' if row is None else 'update'}", kind, saved.id)
+            flash(_("%(name)s was added.", name=saved.name) if row is None
+                  else _("%(name)s was saved.", name=saved.name), "success")
+            return redirect(url_for(list_endpoint))
         discard()
-        municipality = db.get_or_404(Municipality, municipality_id)
-    return _form_page("admin/municipality_form.html", form, municipality=municipality)
+        if row_id is not None:
+            row = db.get_or_404(model, row_id)
+    return _form_page(f"admin/{kind}_form.html", form, **{kind: row})
 
 
 def _delete_page(form, *, heading, uses, cancel_url, status=None):
@@ -243,11 +262,12 @@ def _delete_page(form, *, heading, uses, cancel_url, status=None):
 @bp.route("/municipalities/<int:municipality_id>/delete", methods=["GET", "POST"])
 def delete_municipality(municipality_id):
     """Ask for confirmation (GET), then remove an unused municipality (POST)."""
-    return _remove_unused(Municipality, municipality_id, "municipality", ".municipalities")
+    return _remove_unused("municipality", municipality_id)
 
 
-def _remove_unused(model, row_id, kind: str, list_endpoint: str):
+def _remove_unused(kind: str, row_id):
     """The confirmed removal of a municipality or a venue that nothing refers to."""
+    model, list_endpoint = PLACE_KINDS[kind]
     row = db.get_or_404(model, row_id)
     form = ActionForm()
     if form.validate_on_submit():
@@ -285,35 +305,21 @@ def _venue_form(venue: Venue | None = None) -> VenueForm:
 
 @bp.route("/venues/new", methods=["GET", "POST"])
 def new_venue():
-    form = _venue_form()
-    if form.validate_on_submit():
-        venue = attempt(form, places.create_venue, **form.service_fields())
-        if venue is not None:
-            _audit("venue.create", "venue", venue.id)
-            flash(_("%(name)s was added.", name=venue.name), "success")
-            return redirect(url_for(".venues"))
-        discard()
-    return _form_page("admin/venue_form.html", form, venue=None)
+    """Add a venue where groups meet."""
+    return _save_place("venue", None, _venue_form, places.create_venue, places.update_venue)
 
 
 @bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
 def edit_venue(venue_id):
-    venue = db.get_or_404(Venue, venue_id)
-    form = _venue_form(venue)
-    if form.validate_on_submit():
-        if attempt(form, places.update_venue, venue, **form.service_fields()) is not None:
-            _audit("venue.update", "venue", venue.id)
-            flash(_("%(name)s was saved.", name=venue.name), "success")
-            return redirect(url_for(".venues"))
-        discard()
-        venue = db.get_or_404(Venue, venue_id)
-    return _form_page("admin/venue_form.html", form, venue=venue)
+    """Change a venue's name, municipality, address or accessibility."""
+    return _save_place("venue", db.get_or_404(Venue, venue_id), _venue_form,
+                       places.create_venue, places.update_venue)
 
 
 @bp.route("/venues/<int:venue_id>/delete", methods=["GET", "POST"])
 def delete_venue(venue_id):
     """Ask for confirmation (GET), then remove an unused venue (POST)."""
-    return _remove_unused(Venue, venue_id, "venue", ".venues")
+    return _remove_unused("venue", venue_id)
 
 
 # --- blackout dates --------------------------------------------------------

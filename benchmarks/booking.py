@@ -29,8 +29,6 @@ import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -40,16 +38,18 @@ from datetime import time as clock_time  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
+    build_app,
+    create_and_fill,
     families_with_plans,
+    median_and_p95,
+    print_machine,
     staff,
     start_gunicorn,
     stop,
     throwaway_database,
 )
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -60,11 +60,6 @@ SECRET_KEY = "booking-benchmark-" + uuid.uuid4().hex
 FAMILIES_PER_WORKER = 20
 DAYS_AROUND = 60
 SLOTS = ((clock_time(9), 60), (clock_time(11), 60))
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(worker_count: int, now: datetime) -> dict:
@@ -114,11 +109,6 @@ def visit_body(data, worker_id, family_id, day, start_time, minutes=60) -> dict:
     return {"family_id": family_id, "worker_ids": [worker_id], "kind": "home_visit",
             "start": start.isoformat(),
             "end": (start + timedelta(minutes=minutes)).isoformat(), "confirm": True}
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
 # --- in-process, one at a time ---------------------------------------------
@@ -241,25 +231,20 @@ def main():
         app = build_app(url)
         try:
             now = datetime.now(UTC)
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                data = fill(args.family_workers, now)
-                fill_seconds = time.perf_counter() - started
+            data, fill_seconds = create_and_fill(app, fill, args.family_workers, now)
             print(f"database: {url.split(':')[0]}, family workers: {args.family_workers}, "
                   f"visits: {data['visits']}, requests per in-process case: {args.repeat}")
-            print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}")
+            print_machine()
             print(f"fill: {fill_seconds:.1f} s")
             for name, samples in in_process(app, data, args.repeat):
-                median, p95 = summary(samples)
+                median, p95 = median_and_p95(samples)
                 print(f"{name}: median {median:.1f} ms, p95 {p95:.1f} ms")
             with app.app_context():
                 db.engine.dispose()
             for name, samples, answers in under_gunicorn(
                     url, data, workers=args.workers, clients=args.clients,
                     bookings=args.bookings):
-                median, p95 = summary(samples)
+                median, p95 = median_and_p95(samples)
                 counted = ", ".join(f"{count} x {status}"
                                     for status, count in sorted(answers.items()))
                 print(f"{name} (gunicorn, {args.workers} workers): median {median:.1f} ms,"

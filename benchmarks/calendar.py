@@ -22,26 +22,25 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HE
 sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     PASSWORD,
+    build_app,
+    create_and_fill,
     families_with_plans,
+    median_and_p95,
+    print_machine,
     staff,
     throwaway_database,
+    timed_gets,
 )  # noqa: E402
 from calendars.models import Absence, HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -59,11 +58,6 @@ SLOTS = ((clock_time(8, 30), 60), (clock_time(10, 0), 90), (clock_time(12, 30), 
 VISITS_PER_DAY = 2
 GROUPS = 8
 SESSIONS_PER_GROUP = 30
-
-
-def build_app(url):
-    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
 
 
 def fill(worker_count, family_count, now):
@@ -145,19 +139,10 @@ def fill(worker_count, family_count, now):
 def timed(client, url, headers, repeat):
     """Milliseconds per request over ``repeat`` requests, after a warm-up, and what
     the last answer held: JSON items, or the page's size."""
-    for _ in range(3):
-        response = client.get(url, headers=headers)
-        assert response.status_code == 200, (url, response.status_code)
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    samples.sort()
+    samples, response = timed_gets(client, url, headers, repeat, warm_ups=3)
     held = (f"{len(response.get_json())} items" if response.is_json
             else f"{len(response.get_data()) // 1024} KiB")
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], held
+    return *median_and_p95(samples), held
 
 
 def profile(client, url, headers, repeat=20):
@@ -189,14 +174,8 @@ def main():
                 # A Monday morning: the week ahead is still open for free slots.
                 today = date.today() - timedelta(days=date.today().weekday())
                 now = local_datetime(today, clock_time(7), unit_zone())
-                set_clock(app, FixedClock(now))
-                db.create_all()
-                started = time.perf_counter()
-                facts = fill(args.workers, args.families, now)
-                fill_seconds = time.perf_counter() - started
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as connection:
-                        connection.execute(sa.text("ANALYZE"))
+            set_clock(app, FixedClock(now))
+            facts, fill_seconds = create_and_fill(app, fill, args.workers, args.families, now)
             run(app, args, facts, fill_seconds)
         finally:
             with app.app_context():
@@ -223,8 +202,7 @@ def run(app, args, facts, fill_seconds):
           f"workers: {args.workers}, families: {facts['families']}, "
           f"visits: {facts['visits']}, group sessions: {facts['sessions']}, "
           f"requests per case: {args.repeat}")
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print_machine()
     print(f"fill: {fill_seconds:.1f} s")
     week_url = f"/calendars/week?worker={worker}&date={today + timedelta(days=2)}"
     cases = []

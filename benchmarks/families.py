@@ -15,28 +15,24 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 
 import argparse  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user, issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
-from config import TestConfig, settings  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    build_app,
+    create_and_fill,
+    median_and_p95,
+    print_machine,
+    throwaway_database,
+    timed_gets,
+)
 from core.clock import Clock  # noqa: E402
 from core.models import Municipality  # noqa: E402
 from core.places import ensure_reference_data  # noqa: E402
 from extensions import db  # noqa: E402
 from families.models import Family, Member, Plan, family_workers  # noqa: E402
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(count):
@@ -84,15 +80,7 @@ def fill(count):
 
 def timed(client, url, headers, repeat):
     """Milliseconds per request over ``repeat`` requests, after one warm-up."""
-    assert client.get(url, headers=headers).status_code == 200, url
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return median_and_p95(timed_gets(client, url, headers, repeat, warm_ups=1)[0])
 
 
 def main():
@@ -104,11 +92,8 @@ def main():
     with throwaway_database() as url:
         app = build_app(url)
         try:
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                ids, token, worker_token = fill(args.families)
-                fill_seconds = time.perf_counter() - started
+            (ids, token, worker_token), fill_seconds = create_and_fill(app, fill,
+                                                                       args.families)
             client = app.test_client()
             coordinator = {"Authorization": f"Bearer {token}"}
             worker = {"Authorization": f"Bearer {worker_token}"}
@@ -124,8 +109,7 @@ def main():
             ]
             print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
                   f"families: {args.families}, requests per case: {args.repeat}")
-            print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}")
+            print_machine()
             print(f"fill: {fill_seconds:.1f} s")
             for name, path, headers in cases:
                 median, p95 = timed(client, path, headers, args.repeat)

@@ -18,8 +18,6 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 
 import argparse  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
@@ -31,7 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import create_user  # noqa: E402
 from app import create_app  # noqa: E402
-from benchmarks.support import throwaway_database  # noqa: E402
+from benchmarks.support import print_machine, throwaway_database  # noqa: E402
 from calendars.models import HomeVisit  # noqa: E402
 from config import TestConfig, settings  # noqa: E402
 from core.clock import Clock  # noqa: E402
@@ -230,8 +228,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="+", default=["5000x300", "20000x1000"])
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print_machine()
     for size in args.sizes:
         families, groups = (int(part) for part in size.split("x"))
         measure(families, groups)

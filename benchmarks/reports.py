@@ -22,22 +22,25 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
 from accounts.services import issue_api_token  # noqa: E402
-from app import create_app  # noqa: E402
-from benchmarks.support import PASSWORD, staff, throwaway_database  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    PASSWORD,
+    build_app,
+    create_and_fill,
+    median_and_p95,
+    print_machine,
+    staff,
+    throwaway_database,
+    timed_gets,
+)
 from calendars.models import HomeVisit, visit_workers  # noqa: E402
-from config import TestConfig, settings  # noqa: E402
 from core.clock import FixedClock, set_clock  # noqa: E402
 from core.localtime import local_datetime, unit_zone  # noqa: E402
 from core.models import Municipality  # noqa: E402
@@ -63,11 +66,6 @@ SESSIONS_PER_GROUP = 10
 REMINDERS = 20_000
 SOURCES = ("health_care", "child_health_clinic", "early_childhood_education",
            "other_authority", "self")
-
-
-def build_app(url):
-    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                               WTF_CSRF_ENABLED=False))
 
 
 def fill(family_count, visit_count):
@@ -197,17 +195,7 @@ def fill(family_count, visit_count):
 
 def timed(client, url, headers, repeat):
     """Milliseconds per request over ``repeat`` requests, after two warm-ups."""
-    for _ in range(2):
-        response = client.get(url, headers=headers)
-        assert response.status_code == 200, (url, response.status_code)
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+    return median_and_p95(timed_gets(client, url, headers, repeat, warm_ups=2)[0])
 
 
 def main():
@@ -223,19 +211,12 @@ def main():
         app = build_app(url)
         try:
             set_clock(app, FixedClock(NOW))
-            with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                token, counts = fill(args.families, args.visits)
-                fill_seconds = time.perf_counter() - started
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as connection:
-                        connection.execute(sa.text("ANALYZE"))
+            (token, counts), fill_seconds = create_and_fill(app, fill, args.families,
+                                                            args.visits)
             print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
                   + ", ".join(f"{name}: {count}" for name, count in counts.items())
                   + f", requests per case: {args.repeat}")
-            print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}")
+            print_machine()
             print(f"fill: {fill_seconds:.1f} s")
             signed_in = app.test_client()
             response = signed_in.post("/login", data={"email": "coordinator@bench.example",

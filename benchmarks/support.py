@@ -1,9 +1,11 @@
-"""What the benchmark scripts share: a database of their own for one run, and
-gunicorn on loopback."""
+"""What the benchmark scripts share: a database of their own for one run,
+gunicorn on loopback, and timing requests and printing the figures."""
 
 import http.client
 import os
+import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -13,6 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from app import create_app
+from config import TestConfig, settings
+from extensions import db
 
 # Every benchmark user signs in with this; hashed cheaply, for speed of set-up.
 PASSWORD = "benchmark-password"
@@ -43,6 +49,58 @@ def throwaway_database():
             with admin.connect() as connection:
                 connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+
+
+def build_app(url):
+    """The app on the run's database, with the test settings and no CSRF tokens."""
+    return create_app(settings(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                               WTF_CSRF_ENABLED=False))
+
+
+def analyze(engine) -> None:
+    """Bring PostgreSQL's planner statistics up to date after a bulk fill."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE"))
+
+
+def create_and_fill(app, fill, *args):
+    """Create the tables and run ``fill(*args)`` in an app context, then bring
+    PostgreSQL's statistics up to date; what ``fill`` returned and its seconds."""
+    with app.app_context():
+        db.create_all()
+        started = time.perf_counter()
+        filled = fill(*args)
+        seconds = time.perf_counter() - started
+        analyze(db.engine)
+    return filled, seconds
+
+
+def print_machine() -> None:
+    """The line that says where the figures were measured."""
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+
+
+def median_and_p95(samples) -> tuple[float, float]:
+    """The median and the 95th percentile (nearest rank) of the samples."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def timed_gets(client, url, headers, repeat, *, warm_ups=1):
+    """Milliseconds of each of ``repeat`` GETs of ``url`` after ``warm_ups``
+    unmeasured ones, every answer a 200, and the last answer."""
+    for _ in range(warm_ups):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return samples, response
 
 
 ROOT = Path(__file__).resolve().parent.parent

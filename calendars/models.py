@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
 from core import vocabulary
-from core.models import Municipality
+from core.models import Municipality, WeeklySeries
 from extensions import db
 from families.models import Family
 
@@ -31,7 +31,7 @@ visit_workers = sa.Table(
 )
 
 
-class VisitSeries(db.Model):
+class VisitSeries(WeeklySeries, db.Model):
     """Regular home visits in local wall-clock time: "Thursdays 10:00, fortnightly"."""
 
     __tablename__ = "visit_series"
@@ -40,20 +40,7 @@ class VisitSeries(db.Model):
     family_id: Mapped[int] = mapped_column(
         sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20), default="home_visit")
-    weekday: Mapped[int]
-    start_time: Mapped[time]
-    duration_minutes: Mapped[int]
-    first_date: Mapped[date]
-    count: Mapped[int | None]
-    until: Mapped[date | None]
-    interval_weeks: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
-
-    __table_args__ = (
-        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
-        sa.CheckConstraint(vocabulary.INTERVALS.check("interval_weeks"), name="interval_weeks"),
-        sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
-    )
 
 
 class HomeVisit(db.Model):

@@ -42,7 +42,7 @@ from calendars.sight import Sight
 from calendars.slots import Slot, free_slots
 from core.clock import get_clock
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import datetime_filter
 from core.input_checks import MAX_ID, read_date, read_whole_number
 from core.localtime import local_datetime, local_today, to_local, unit_zone
@@ -51,7 +51,8 @@ from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ONGOING_FAMILY_STATUSES, choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, shown_address, visible_families_query
+from families.services import record_listing, shown_address, visible_families_query
+from families.views import load_family
 from groups.forms import WEEKDAYS
 from groups.series import series_rule
 
@@ -70,7 +71,8 @@ MONTH_EVENTS_SHOWN = 3
 
 # --- helpers ---------------------------------------------------------------
 
-def _settings() -> services.CalendarSettings:
+def calendar_settings() -> services.CalendarSettings:
+    """The calendar rules' settings of this app (working hours, travel, buffers)."""
     return services.CalendarSettings.from_config(current_app.config)
 
 
@@ -113,12 +115,7 @@ def _worker_arg() -> User:
                                else worker_id)
 
 
-def _load_family(family_id) -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock())
-
-
-def _load_visit(visit_id) -> HomeVisit:
+def load_visit(visit_id) -> HomeVisit:
     """A visit the user may see, its read written to the audit log; else 404."""
     if visit_id > MAX_ID:  # beyond the database's integers: SQLite would overflow
         raise NotFound(_("No such visit."))
@@ -156,8 +153,12 @@ class Refusal:
                                    if error != self.message]
 
 
-def _checked(refusal: Refusal, action, *args, **kwargs):
-    """Run a booking or a move, keeping what a refusal clashed with for the form."""
+def checked(refusal: Refusal, action, *args, **kwargs):
+    """Run a booking or a move, keeping what a refusal clashed with for the form.
+
+    The visit's own page (casework) moves visits through it too, so that both
+    pages list a refusal's clashes alike.
+    """
     try:
         return action(*args, **kwargs)
     except Conflict as error:
@@ -234,21 +235,31 @@ def _calendar_days(worker_id: int, first: date, last: date, today: date) -> list
             for day in days]
 
 
+def _calendar_page(template, view):
+    """A worker's week or month: ``view(worker, day, today)`` gives what the
+    template shows of the chosen day's period, beside what both show."""
+    worker = _worker_arg()
+    today = _today()
+    day = _date_arg(today)
+    return render_template(
+        template, worker=worker, own=worker.id == current_user.id, today=today,
+        chosen=day, may_book=services.may_book(current_user), **view(worker, day, today))
+
+
 @bp.get("/week")
 @login_required
 def week():
     """A worker's week, Monday to Sunday, day by day."""
-    worker = _worker_arg()
-    today = _today()
-    day = _date_arg(today)
+    return _calendar_page("calendars/week.html", _week)
+
+
+def _week(worker: User, day: date, today: date) -> dict:
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
-    return render_template(
-        "calendars/week.html", worker=worker, own=worker.id == current_user.id,
+    return dict(
         days=_calendar_days(worker.id, monday, sunday, today), monday=monday,
-        sunday=sunday, week_number=monday.isocalendar().week, today=today,
+        sunday=sunday, week_number=monday.isocalendar().week,
         previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-        chosen=day, may_book=services.may_book(current_user),
         may_manage_time=working_time.may_manage(current_user, worker))
 
 
@@ -256,9 +267,10 @@ def week():
 @login_required
 def month():
     """A worker's month as a grid of weeks, each day linking to its week."""
-    worker = _worker_arg()
-    today = _today()
-    day = _date_arg(today)
+    return _calendar_page("calendars/month.html", _month)
+
+
+def _month(worker: User, day: date, today: date) -> dict:
     first = day.replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     last = following - timedelta(days=1)
@@ -267,12 +279,11 @@ def month():
     days = _calendar_days(worker.id, grid_first, grid_last, today)
     weekdays = [(format_date(grid_first + timedelta(days=n), "EEE"), WEEKDAYS[n + 1])
                 for n in range(7)]
-    return render_template(
-        "calendars/month.html", worker=worker, own=worker.id == current_user.id,
+    return dict(
         weeks=[days[n:n + 7] for n in range(0, len(days), 7)], first=first,
-        month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays, today=today,
+        month_title=format_date(first, "LLLL yyyy"), weekdays=weekdays,
         previous=(first - timedelta(days=1)).replace(day=1), following=following,
-        chosen=day, shown=MONTH_EVENTS_SHOWN, may_book=services.may_book(current_user))
+        shown=MONTH_EVENTS_SHOWN)
 
 
 @dataclass
@@ -422,7 +433,7 @@ def _suggested_times(form: VisitForm, family: Family | None) -> list[SuggestedTi
     slots = free_slots(worker_ids, first_day=today,
                        last_day=today + timedelta(days=SLOT_DAYS - 1),
                        duration_minutes=duration, family=family, zone=zone,
-                       settings=_settings(), now=clock.now())
+                       settings=calendar_settings(), now=clock.now())
     suggested = []
     for slot in _spread(slots, zone):
         local = to_local(slot.start, zone)
@@ -445,10 +456,10 @@ def _book(form: VisitForm, family: Family, refusal: Refusal):
            else start + timedelta(minutes=form.duration()))
     common = dict(kind=form.kind.data, worker_ids=form.worker_ids.data,
                   place=(form.place.data or "").strip() or None,
-                  confirm=bool(form.confirm.data), zone=zone, settings=_settings(),
+                  confirm=bool(form.confirm.data), zone=zone, settings=calendar_settings(),
                   clock=get_clock())
     if not form.repeat.data:
-        return attempt(form, _checked, refusal, services.book_visit, current_user, family,
+        return attempt(form, checked, refusal, services.book_visit, current_user, family,
                        start=start, end=end, **common)
     if form.count.data is None:
         form.count.errors = [*form.count.errors, _("Give the number of visits.")]
@@ -456,7 +467,7 @@ def _book(form: VisitForm, family: Family, refusal: Refusal):
     rule = attempt(form, series_rule, weekday=day.isoweekday(), start_time=form.start.data,
                    duration_minutes=int((end - start).total_seconds() // 60),
                    first_date=day, count=form.count.data, interval_weeks=form.repeat.data)
-    booked = rule and attempt(form, _checked, refusal, services.book_series, current_user,
+    booked = rule and attempt(form, checked, refusal, services.book_series, current_user,
                               family, rule=rule, **common)
     if not booked:
         return None
@@ -475,7 +486,7 @@ def new_visit():
     """Book a visit or a series: clashes refuse, warnings ask for a confirmation,
     and free times of the chosen workers are suggested."""
     family_id = _id_arg("family")
-    family = _load_family(family_id) if family_id is not None else None
+    family = load_family(family_id) if family_id is not None else None
     if family is not None and not services.can_book_for(current_user, family):
         raise Forbidden(_("You may not book visits for this family."))
     if family is None and not services.may_book(current_user):
@@ -492,9 +503,9 @@ def new_visit():
         if not form.validate_suggestion():
             status = 422
         if form.family_id.data and not form.family_id.errors:
-            family = _load_family(form.family_id.data)
+            family = load_family(form.family_id.data)
     elif form.validate_on_submit():
-        family = _load_family(form.family_id.data)
+        family = load_family(form.family_id.data)
         visit = _book(form, family, refusal)
         if visit is not None:
             if not form.repeat.data:
@@ -503,7 +514,7 @@ def new_visit():
                       "success")
             return redirect(url_for("visits.visit", visit_id=visit.id))
         discard()
-        family = _load_family(form.family_id.data)
+        family = load_family(form.family_id.data)
         refusal.tidy(form)
         status = 422
     elif form.is_submitted():
@@ -525,7 +536,7 @@ def new_visit():
 @login_required
 def delete_visit(visit_id):
     """Ask for confirmation (GET), then remove a visit booked by mistake (POST)."""
-    visit = _load_visit(visit_id)
+    visit = load_visit(visit_id)
     if not services.can_book_for(current_user, visit.family):
         raise Forbidden(_("You may not change this visit."))
     form = ConfirmForm()
@@ -535,5 +546,4 @@ def delete_visit(visit_id):
         flash(_("The visit was deleted."), "success")
         return redirect(url_for("casework.detail", family_id=family_id))
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    status = 422 if form.is_submitted() else 200
-    return render_template("calendars/visit_delete.html", form=form, visit=visit), status
+    return form_page("calendars/visit_delete.html", form, visit=visit)

@@ -26,7 +26,7 @@ from groups import permissions as group_permissions
 from groups import series as group_series
 from groups.forms import AttendanceForm, SessionForm, SessionStatusForm
 from groups.models import Attendance, GroupSession
-from groups.views import _venue_names
+from groups.views import venue_names
 from reminders.services import of_event
 
 bp = Blueprint("sessions", __name__, url_prefix="/groups")
@@ -62,7 +62,7 @@ def session_page(session_id):
 
     move_form = SessionForm() if action == "move" else SessionForm(
         formdata=None, data=_session_data(session, zone))
-    move_form.venue.choices = choices(_venue_names(), _("The group's venue"))
+    move_form.venue.choices = choices(venue_names(), _("The group's venue"))
     status_form = SessionStatusForm(formdata=None)
     attendance_form = AttendanceForm() if action == "record" else None
 

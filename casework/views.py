@@ -25,23 +25,17 @@ from core.clock import get_clock
 from core.localtime import local_today, unit_zone
 from core.roles import login_required
 from core.unit_of_work import keep_regardless
-from families import services
 from families.forms import ConfirmForm
-from families.models import Family
+from families.views import load_family
 
 bp = Blueprint("casework", __name__, url_prefix="/families")
-
-
-def _load_family(family_id) -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
-    return services.get_family(current_user, family_id, clock=get_clock())
 
 
 @bp.get("/<int:family_id>")
 @login_required
 def detail(family_id):
     """A family with its members, plan, visits, groups, reminders and track history."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     now = get_clock().now()
     return render_template(
         "casework/family.html", family=family, today=local_today(now),
@@ -54,7 +48,7 @@ def detail(family_id):
 @login_required
 def export_family(family_id):
     """Everything held on the family as a JSON file, for a right-of-access request."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     document = privacy.export_family(current_user, family, clock=get_clock())
     name = privacy.export_filename(family, get_clock().now())
     return Response(json.dumps(document, ensure_ascii=False, indent=2),
@@ -66,7 +60,7 @@ def export_family(family_id):
 @login_required
 def close_family(family_id):
     """Say what closing ends (GET), then close the family (POST)."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     privacy.check_may_close(current_user, family)
     form = ConfirmForm()
     if form.validate_on_submit():

@@ -14,7 +14,7 @@ from calendars import services
 from calendars.events import HOME_VISIT
 from calendars.forms import CancelForm, DoneForm, MoveForm, NoShowForm, NotesForm
 from calendars.models import HomeVisit
-from calendars.views import Refusal, _checked, _load_visit, _settings
+from calendars.views import Refusal, calendar_settings, checked, load_visit
 from core.clock import get_clock
 from core.errors import Forbidden
 from core.forms import attempt
@@ -71,24 +71,24 @@ def _visit_page(visit: HomeVisit, status=200, *, refusal=None, **forms):
 @login_required
 def visit_page(visit_id):
     """A visit's details and notes, and the forms that change it."""
-    visit = _load_visit(visit_id)
+    visit = load_visit(visit_id)
     return _visit_page(visit)
 
 
 def _change(visit_id, form, form_name, changes_of, done_message, refusal=None):
     """Apply one change from a form of the visit's page, or show the page refusing it."""
-    visit = _load_visit(visit_id)
+    visit = load_visit(visit_id)
     _check_may_change(visit)
     refusal = refusal or Refusal()
     if form.validate():
         changes, confirm = changes_of(form)
-        if attempt(form, _checked, refusal, services.update_visit, current_user, visit,
-                   changes, confirm=confirm, zone=unit_zone(), settings=_settings(),
+        if attempt(form, checked, refusal, services.update_visit, current_user, visit,
+                   changes, confirm=confirm, zone=unit_zone(), settings=calendar_settings(),
                    clock=get_clock()) is not None:
             flash(done_message, "success")
             return redirect(url_for(".visit", visit_id=visit.id))
         discard()
-        visit = _load_visit(visit_id)
+        visit = load_visit(visit_id)
         refusal.tidy(form)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
     return _visit_page(visit, 422, refusal=refusal, **{form_name: form})

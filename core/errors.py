@@ -13,6 +13,14 @@ class DomainError(Exception):
     status = 422
     code = "invalid"
 
+    def __init_subclass__(cls, *, status=None, code=None, **kwargs):
+        """A kind of refusal declares its HTTP status and code in its class line."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+
     def __init__(self, message, *, code=None, fields=None, details=None):
         super().__init__(str(message))
         self.message = message
@@ -22,43 +30,25 @@ class DomainError(Exception):
         self.details = list(details or [])
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError, status=422, code="validation_failed"):
     """Input that does not have the right shape (type, length, known code)."""
 
-    status = 422
-    code = "validation_failed"
 
-
-class BadRequest(DomainError):
+class BadRequest(DomainError, status=400, code="bad_request"):
     """A request that cannot be read at all, such as a body that is not JSON."""
 
-    status = 400
-    code = "bad_request"
 
-
-class RuleViolation(DomainError):
+class RuleViolation(DomainError, status=422, code="rule_violation"):
     """Well-formed input that a rule of the work refuses."""
 
-    status = 422
-    code = "rule_violation"
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, status=404, code="not_found"):
     """The thing does not exist, or the caller may not know that it does."""
 
-    status = 404
-    code = "not_found"
 
-
-class Forbidden(DomainError):
+class Forbidden(DomainError, status=403, code="forbidden"):
     """The caller is known but may not do this."""
 
-    status = 403
-    code = "forbidden"
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, status=409, code="conflict"):
     """The request clashes with the current state (a duplicate, a full group)."""
-
-    status = 409
-    code = "conflict"

@@ -1,6 +1,8 @@
-"""Form helpers: the validators every form shares, and a service's domain error
-shown on the form that caused it."""
+"""Form helpers: the validators every form shares, the base of the forms read
+from a query string, and a service's domain error shown on the form that caused it."""
 
+from flask import render_template
+from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
@@ -13,6 +15,14 @@ from core.localtime import (
     strict_local_datetime,
     unit_zone,
 )
+
+
+class QueryForm(FlaskForm):
+    """A form read from the query string: filters, a search, a choice that shows
+    the next step. It changes nothing, so it travels in the URL without a token."""
+
+    class Meta:
+        csrf = False
 
 
 class PlainText:
@@ -72,6 +82,13 @@ class ExistingLocalTime:
             strict_local_datetime(day, field.data, unit_zone())
         except NonexistentLocalTime as error:
             raise ValidationError(nonexistent_time_message(error)) from None
+
+
+def form_page(template, form, status=None, **context):
+    """Render a form page: a submitted form that comes back here was refused (422)."""
+    if status is None:
+        status = 422 if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
 
 
 def attempt(form, action, *args, **kwargs):

@@ -1,13 +1,40 @@
 """Reference data shared by every package, and the audit log."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from core import vocabulary
 from extensions import db
 
 NAME_MAX = 120
+
+
+class WeeklySeries:
+    """The columns of a series in local wall-clock time, "Tuesdays 17:00, 90
+    minutes, fortnightly, 10 times": a group's sessions and a family's visits.
+
+    It ends after ``count`` occurrences or on ``until``, exactly one of them.
+    """
+
+    weekday: Mapped[int]
+    start_time: Mapped[time]
+    duration_minutes: Mapped[int]
+    first_date: Mapped[date]
+    count: Mapped[int | None]
+    until: Mapped[date | None]
+    interval_weeks: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        """Each table gets constraints of its own, named by the naming convention."""
+        return (
+            sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+            sa.CheckConstraint(vocabulary.INTERVALS.check("interval_weeks"),
+                               name="interval_weeks"),
+            sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
+        )
 
 
 class Municipality(db.Model):

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import multi_line, one_line, plausible_birth_date, plausible_date
+from core.forms import QueryForm, multi_line, one_line, plausible_birth_date, plausible_date
 from core.vocabulary import (
     FAMILY_STATUSES,
     LANGUAGES,
@@ -59,12 +59,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class FamilySearchForm(FlaskForm):
+class FamilySearchForm(QueryForm):
     """The list page's filters, read from the query string."""
-
-    class Meta:
-        # A search changes nothing, so it travels in the URL without a token.
-        csrf = False
 
     q = StringField(_l("Reference or surname"),
                     validators=[Optional(), Length(max=SEARCH_TEXT_MAX), one_line])

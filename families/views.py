@@ -25,7 +25,7 @@ from flask_login import current_user
 from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import page_arg
 from core.localtime import local_today
 from core.places import all_municipalities
@@ -60,8 +60,11 @@ def _today():
     return local_today(get_clock().now())
 
 
-def _load_family(family_id, action="family.read") -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
+def load_family(family_id, action="family.read") -> Family:
+    """A family the user may see, its read written to the audit log; else 404.
+
+    Every package's pages load a family this way.
+    """
     return services.get_family(current_user, family_id, clock=get_clock(), action=action)
 
 
@@ -72,7 +75,7 @@ def _reload_after_refusal(family_id) -> Family:
     family is read again through the service, which writes it anew.
     """
     discard()
-    return _load_family(family_id)
+    return load_family(family_id)
 
 
 def _member_of(family: Family, member_id) -> Member:
@@ -80,12 +83,6 @@ def _member_of(family: Family, member_id) -> Member:
     if member is None or member.family_id != family.id:
         raise NotFound(_("No such member."))
     return member
-
-
-def _form_page(template, form, **context):
-    """Render a form page: a submitted form that comes back here was refused (422)."""
-    status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form, **context), status
 
 
 def _fill_family_choices(form: FamilyForm) -> None:
@@ -189,7 +186,7 @@ def new_family():
                     reference=family.reference), "success")
             return redirect(url_for("casework.detail", family_id=family.id))
         discard()
-    return _form_page("families/family_form.html", form, family=None,
+    return form_page("families/family_form.html", form, family=None,
                       duplicate=duplicates[0] if duplicates else None)
 
 
@@ -197,7 +194,7 @@ def new_family():
 @login_required
 def edit_family(family_id):
     """Change a family's details; a track change is recorded by the service."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     if not services.can_edit_family(current_user, family):
         raise Forbidden(_("You may not edit this family."))
     form = FamilyForm(data=_family_data(family) if request.method == "GET" else None)
@@ -216,7 +213,7 @@ def edit_family(family_id):
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("families/family_form.html", form, family=family)
+    return form_page("families/family_form.html", form, family=family)
 
 
 # --- members ---------------------------------------------------------------
@@ -226,11 +223,19 @@ def _check_may_work_with(family: Family) -> None:
         raise Forbidden(_("You may not change this family's members or plan."))
 
 
+def _member_to_change(family_id, member_id) -> tuple[Family, Member]:
+    """A member of a family the user may see (else 404) and may change (else 403)."""
+    family = load_family(family_id)
+    member = _member_of(family, member_id)
+    _check_may_work_with(family)
+    return family, member
+
+
 @bp.route("/<int:family_id>/members/new", methods=["GET", "POST"])
 @login_required
 def new_member(family_id):
     """Add a guardian or a child."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     _check_may_work_with(family)
     initial = {"role": request.args.get("role", "guardian"), "reminder_channel": "none",
                "locale": "fi"}
@@ -242,16 +247,14 @@ def new_member(family_id):
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("families/member_form.html", form, family=family, member=None)
+    return form_page("families/member_form.html", form, family=family, member=None)
 
 
 @bp.route("/<int:family_id>/members/<int:member_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_member(family_id, member_id):
     """Change a member's details."""
-    family = _load_family(family_id)
-    member = _member_of(family, member_id)
-    _check_may_work_with(family)
+    family, member = _member_to_change(family_id, member_id)
     form = MemberForm(obj=member if request.method == "GET" else None)
     if form.validate_on_submit():
         if attempt(form, services.update_member, current_user, member,
@@ -261,23 +264,21 @@ def edit_member(family_id, member_id):
         family = _reload_after_refusal(family_id)
         member = _member_of(family, member_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("families/member_form.html", form, family=family, member=member)
+    return form_page("families/member_form.html", form, family=family, member=member)
 
 
 @bp.route("/<int:family_id>/members/<int:member_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_member(family_id, member_id):
     """Ask for confirmation (GET), then remove the member (POST)."""
-    family = _load_family(family_id)
-    member = _member_of(family, member_id)
-    _check_may_work_with(family)
+    family, member = _member_to_change(family_id, member_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_member(current_user, member, clock=get_clock())
         flash(_("The member was removed."), "success")
         return redirect(url_for("casework.detail", family_id=family.id))
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("families/member_delete.html", form, family=family, member=member)
+    return form_page("families/member_delete.html", form, family=family, member=member)
 
 
 # --- the plan --------------------------------------------------------------
@@ -286,7 +287,7 @@ def delete_member(family_id, member_id):
 @login_required
 def plan(family_id):
     """Record or revise the family's plan."""
-    family = _load_family(family_id, action="plan.read")
+    family = load_family(family_id, action="plan.read")
     _check_may_work_with(family)
     if request.method == "GET" and family.plan is not None:
         form = PlanForm(obj=family.plan)
@@ -302,4 +303,4 @@ def plan(family_id):
             return redirect(url_for("casework.detail", family_id=family.id))
         family = _reload_after_refusal(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("families/plan_form.html", form, family=family)
+    return form_page("families/plan_form.html", form, family=family)

@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextArea
 
 from core import vocabulary
-from core.forms import ExistingLocalTime, multi_line, one_line, plausible_date
+from core.forms import ExistingLocalTime, QueryForm, multi_line, one_line, plausible_date
 from core.localtime import plausible_day
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS, choices
 from families.forms import MultiCheckboxField, optional_id
@@ -100,12 +100,8 @@ def iso_day(value) -> date:
     return parse_day(value)
 
 
-class GroupSearchForm(FlaskForm):
+class GroupSearchForm(QueryForm):
     """The list page's filters, read from the query string."""
-
-    class Meta:
-        # A search changes nothing, so it travels in the URL without a token.
-        csrf = False
 
     q = StringField(_l("Name"),
                     validators=[Optional(), Length(max=SEARCH_TEXT_MAX), one_line])
@@ -235,12 +231,8 @@ class StatusForm(FlaskForm):
                          validators=[DataRequired()])
 
 
-class ChooseFamilyForm(FlaskForm):
+class ChooseFamilyForm(QueryForm):
     """The first step of placing a family from the group's page."""
-
-    class Meta:
-        # Choosing shows the next step and changes nothing.
-        csrf = False
 
     family_id = SelectField(_l("Family"), coerce=optional_id,
                             validators=[InputRequired()])

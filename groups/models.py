@@ -1,13 +1,13 @@
 """Peer groups, their session series and sessions, enrollments and attendance."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
 from core import vocabulary
-from core.models import Municipality, Venue
+from core.models import Municipality, Venue, WeeklySeries
 from extensions import db
 from families.models import Family, Member
 
@@ -99,7 +99,7 @@ class PeerGroup(db.Model):
         return self.name
 
 
-class SessionSeries(db.Model):
+class SessionSeries(WeeklySeries, db.Model):
     """A series in local wall-clock time: "Tuesdays 17:00, 90 minutes, 10 times"."""
 
     __tablename__ = "session_series"
@@ -107,13 +107,6 @@ class SessionSeries(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
         sa.ForeignKey("peer_groups.id", ondelete="CASCADE"), index=True)
-    weekday: Mapped[int]
-    start_time: Mapped[time]
-    duration_minutes: Mapped[int]
-    first_date: Mapped[date]
-    count: Mapped[int | None]
-    until: Mapped[date | None]
-    interval_weeks: Mapped[int] = mapped_column(default=1)
     # Single dates the coordinator added to or removed from the series (ISO
     # strings), kept so that editing the series again keeps them.
     added_dates: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -125,12 +118,6 @@ class SessionSeries(db.Model):
         """The added and removed dates as dates."""
         return (tuple(date.fromisoformat(day) for day in self.added_dates or ()),
                 tuple(date.fromisoformat(day) for day in self.removed_dates or ()))
-
-    __table_args__ = (
-        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
-        sa.CheckConstraint(vocabulary.INTERVALS.check("interval_weeks"), name="interval_weeks"),
-        sa.CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
-    )
 
 
 class GroupSession(db.Model):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from accounts.services import staff
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.http import current_locale
 from core.input_checks import MAX_ID
 from core.localtime import local_datetime, to_local, unit_zone
@@ -36,7 +36,8 @@ from core.unit_of_work import discard, keep_regardless
 from core.vocabulary import ENROLLING_STATUSES, choices
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, visible_families_query
+from families.services import record_listing, visible_families_query
+from families.views import load_family
 from groups import attendance as group_attendance
 from groups import enrollment as group_enrollment
 from groups import permissions, services
@@ -84,15 +85,12 @@ def series_instants(series: SessionSeries) -> tuple[datetime, datetime]:
 
 # --- helpers ---------------------------------------------------------------
 
-def _form_page(template, form, **context):
-    """Render a form page: a submitted form that comes back here was refused (422)."""
-    status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form, **context), status
-
-
-def _load_family(family_id) -> Family:
-    """A family the user may see, its read written to the audit log; else 404."""
-    return get_family(current_user, family_id, clock=get_clock())
+def _group_to_manage(group_id) -> PeerGroup:
+    """A group (else 404) that the user may change (else 403)."""
+    group = services.get_group(group_id)
+    if not permissions.can_manage(current_user, group):
+        raise Forbidden(_("You may not change this group."))
+    return group
 
 
 def _municipality_names(group: PeerGroup | None = None) -> list[tuple[str, str]]:
@@ -107,7 +105,8 @@ def _municipality_names(group: PeerGroup | None = None) -> list[tuple[str, str]]
     return [(place.name, place.name) for place in sorted(places, key=lambda p: p.name)]
 
 
-def _venue_names() -> list[tuple[str, str]]:
+def venue_names() -> list[tuple[str, str]]:
+    """Every venue as a choice of a form, by name: a group's and a session's."""
     venues = db.session.scalars(sa.select(Venue).order_by(Venue.name))
     return [(venue.name, venue.name) for venue in venues]
 
@@ -229,9 +228,7 @@ def detail(group_id):
 @login_required
 def change_status(group_id):
     """Move a group to its next status; ending it is asked again first (GET)."""
-    group = services.get_group(group_id)
-    if not permissions.can_manage(current_user, group):
-        raise Forbidden(_("You may not change this group."))
+    group = _group_to_manage(group_id)
     status = request.values.get("status", "")
     if status not in services.TRANSITIONS[group.status]:
         raise ValidationFailed(_("Not allowed from the current status."),
@@ -253,7 +250,7 @@ def change_status(group_id):
 def _fill_group_choices(form: GroupForm, group: PeerGroup | None = None) -> None:
     """Choices that come from the database: municipalities, venues, facilitators."""
     form.municipalities.choices = choices(_municipality_names(group))
-    form.venue.choices = choices(_venue_names(), _("No venue"))
+    form.venue.choices = choices(venue_names(), _("No venue"))
     workers = staff(FAMILY_WORKER)
     if group is not None:
         workers += [user for user in group.facilitators if user not in workers]
@@ -334,7 +331,7 @@ def new_group():
                     " when it is ready.", name=group.name), "success")
             return redirect(url_for(".detail", group_id=group.id))
         discard()
-    return _form_page("groups/group_form.html", form, schedule=None, **context)
+    return form_page("groups/group_form.html", form, schedule=None, **context)
 
 
 def _group_data(group: PeerGroup) -> dict:
@@ -373,9 +370,7 @@ def _differs(new, old) -> bool:
 @login_required
 def edit_group(group_id):
     """Change a group, its capacity, series or status; only what changed is sent."""
-    group = services.get_group(group_id)
-    if not permissions.can_manage(current_user, group):
-        raise Forbidden(_("You may not change this group."))
+    group = _group_to_manage(group_id)
     zone, clock = unit_zone(), get_clock()
     initial = _group_data(group)
     form = GroupForm(data=initial if request.method == "GET" else None)
@@ -399,7 +394,7 @@ def edit_group(group_id):
         discard()
         group = services.get_group(group_id)
         context["group"] = group
-    return _form_page("groups/group_form.html", form, schedule=None, **context)
+    return form_page("groups/group_form.html", form, schedule=None, **context)
 
 
 # --- places and the waiting list -------------------------------------------
@@ -413,6 +408,18 @@ def _flash_placement(enrollment: Enrollment) -> None:
         flash(_("The family %(reference)s has a place in %(group)s.",
                 reference=enrollment.family.reference, group=enrollment.group.name),
               "success")
+
+
+def _enroll(form: PlaceForm, group: PeerGroup, family: Family) -> bool:
+    """Enroll the family with the form's members and say where it stands; on a
+    refusal, roll back and leave the reason on the form."""
+    enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
+                         form.member_ids.data, zone=unit_zone(), clock=get_clock())
+    if enrollment is None:
+        discard()
+        return False
+    _flash_placement(enrollment)
+    return True
 
 
 def _member_choices(family: Family) -> list[tuple[int, str]]:
@@ -429,7 +436,7 @@ def place_family(group_id):
         return redirect(url_for(".detail", group_id=group.id))
     if not 1 <= family_id <= MAX_ID:  # no such row; PostgreSQL would refuse the number
         raise NotFound(_("No such family."))
-    family = _load_family(family_id)
+    family = load_family(family_id)
     if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not place this family in this group."))
     form = PlaceForm(data={"member_ids": [m.id for m in family.members]}
@@ -437,15 +444,11 @@ def place_family(group_id):
     del form.group_id  # the group is this one
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
-        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
-                             form.member_ids.data, zone=unit_zone(), clock=get_clock())
-        if enrollment is not None:
-            _flash_placement(enrollment)
+        if _enroll(form, group, family):
             return redirect(url_for(".detail", group_id=group.id))
-        discard()
-        group, family = services.get_group(group_id), _load_family(family_id)
+        group, family = services.get_group(group_id), load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/place.html", form, group=group, family=family, groups=None)
+    return form_page("groups/place.html", form, group=group, family=family, groups=None)
 
 
 def _groups_taking(family: Family) -> list[PeerGroup]:
@@ -460,7 +463,7 @@ def _groups_taking(family: Family) -> list[PeerGroup]:
 @login_required
 def place_in_group(family_id):
     """Place a family from its own page: choose the group and who attends."""
-    family = _load_family(family_id)
+    family = load_family(family_id)
     if not permissions.can_enroll(current_user, None, family):
         raise Forbidden(_("You may not place this family in a group."))
     groups = _groups_taking(family)
@@ -471,16 +474,11 @@ def place_in_group(family_id):
                                     _("Choose a group"))
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
-        group = services.get_group(form.group_id.data)
-        enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
-                             form.member_ids.data, zone=unit_zone(), clock=get_clock())
-        if enrollment is not None:
-            _flash_placement(enrollment)
+        if _enroll(form, services.get_group(form.group_id.data), family):
             return redirect(url_for("casework.detail", family_id=family.id))
-        discard()
-        family = _load_family(family_id)
+        family = load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/place.html", form, group=None, family=family, groups=groups)
+    return form_page("groups/place.html", form, group=None, family=family, groups=groups)
 
 
 @bp.route("/enrollments/<int:enrollment_id>/withdraw", methods=["GET", "POST"])
@@ -488,7 +486,7 @@ def place_in_group(family_id):
 def withdraw(enrollment_id):
     """Ask for confirmation (GET), then end the place or the waiting (POST)."""
     enrollment = group_enrollment.get_enrollment(enrollment_id)
-    family = _load_family(enrollment.family_id)
+    family = load_family(enrollment.family_id)
     group = enrollment.group
     if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not change this family's place."))
@@ -505,5 +503,5 @@ def withdraw(enrollment_id):
                     " place.", reference=entry.family.reference), "success")
         return redirect(back)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return _form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
+    return form_page("groups/withdraw.html", form, enrollment=enrollment, family=family,
                       group=group, back=back, from_family=back_to_family)

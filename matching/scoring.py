@@ -226,6 +226,19 @@ def _vocabulary(values) -> dict:
     return {value: index for index, value in enumerate(dict.fromkeys(values))}
 
 
+def _listed_by_group(group_lists, family_values) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each group lists a value that each family has one of (a track, a
+    municipality): a (group, value code) table of bools, and each family's code."""
+    codes = _vocabulary(family_values)
+    family_code = np.array([codes[value] for value in family_values], dtype=np.int64)
+    listed = np.zeros((len(group_lists), max(len(codes), 1)), dtype=bool)
+    for index, values in enumerate(group_lists):
+        for value in values:
+            if value in codes:
+                listed[index, codes[value]] = True
+    return listed, family_code
+
+
 def _popcount(words: np.ndarray) -> np.ndarray:
     """Set bits per row of a (rows, words) uint64 array."""
     if hasattr(np, "bitwise_count"):
@@ -374,23 +387,12 @@ def score_pairs(families: Families, groups: Groups, family: np.ndarray, group: n
 
     # 1. A plan. 2. The track.
     exclude(PLAN_REQUIRED, ~np.array(families.has_plan, dtype=bool)[family])
-    track_codes = _vocabulary(families.tracks)
-    family_track = np.array([track_codes[t] for t in families.tracks], dtype=np.int64)
-    allowed = np.zeros((n_groups, max(len(track_codes), 1)), dtype=bool)
-    for index, facts in enumerate(gfacts):
-        for track in facts.tracks:
-            if track in track_codes:
-                allowed[index, track_codes[track]] = True
+    allowed, family_track = _listed_by_group([facts.tracks for facts in gfacts],
+                                             families.tracks)
     exclude(TRACK_NOT_ALLOWED, ~allowed[group, family_track[family]])
     # 3. The municipality served.
-    municipality_codes = _vocabulary(families.municipality_ids)
-    family_municipality = np.array([municipality_codes[m] for m in families.municipality_ids],
-                                   dtype=np.int64)
-    served = np.zeros((n_groups, max(len(municipality_codes), 1)), dtype=bool)
-    for index, facts in enumerate(gfacts):
-        for municipality_id in facts.municipality_ids:
-            if municipality_id in municipality_codes:
-                served[index, municipality_codes[municipality_id]] = True
+    served, family_municipality = _listed_by_group(
+        [facts.municipality_ids for facts in gfacts], families.municipality_ids)
     exclude(MUNICIPALITY_NOT_SERVED, ~served[group, family_municipality[family]])
     # 4. A shared language.
     language_codes = _vocabulary(facts.language for facts in gfacts)

@@ -17,14 +17,15 @@ from flask_login import current_user
 from accounts.forms import ActionForm
 from core.clock import get_clock
 from core.errors import Forbidden
-from core.forms import attempt
+from core.forms import attempt, form_page
 from core.localtime import unit_zone
 from core.places import all_municipalities
 from core.roles import COORDINATOR, login_required
 from core.unit_of_work import discard, keep_regardless
 from extensions import db
 from families.models import Family
-from families.services import get_family, record_listing, visible_families_query
+from families.services import record_listing, visible_families_query
+from families.views import load_family
 from groups import permissions as group_permissions
 from groups import services as group_services
 from groups.models import PeerGroup
@@ -77,25 +78,32 @@ class RankedRow:
 
 # --- ranked lists ----------------------------------------------------------
 
+def _ranked_row(match, group: PeerGroup, family: Family, place_endpoint: str) -> RankedRow:
+    """A match as a row, with the link that places the family when it may be placed."""
+    place_url = None
+    if match.eligible and group_permissions.can_enroll(current_user, group, family):
+        place_url = url_for(place_endpoint, family_id=family.id, group_id=group.id)
+    return RankedRow(match_json(match), group, family, place_url)
+
+
+def _ranked_page(template, rows: list[RankedRow], **context):
+    """A ranked list: the eligible rows best first, then the excluded."""
+    return render_template(template, eligible=[row for row in rows if row.match["eligible"]],
+                           excluded=[row for row in rows if not row.match["eligible"]],
+                           **context)
+
+
 @bp.get("/families/<int:family_id>")
 @login_required
 def family_groups(family_id):
     """The groups that fit a family best, each explained; the excluded after."""
-    family = get_family(current_user, family_id, clock=get_clock())
+    family = load_family(family_id)
     matches = services.group_matches(current_user, family, now=get_clock().now(),
                                      zone=unit_zone())
     peer_groups = _by_id(PeerGroup, [match.group_id for match in matches])
-    rows = []
-    for match in matches:
-        group = peer_groups[match.group_id]
-        place_url = None
-        if match.eligible and group_permissions.can_enroll(current_user, group, family):
-            place_url = url_for("groups.place_in_group", family_id=family.id,
-                                group_id=group.id)
-        rows.append(RankedRow(match_json(match), group, family, place_url))
-    return render_template("matching/family_groups.html", family=family,
-                           eligible=[row for row in rows if row.match["eligible"]],
-                           excluded=[row for row in rows if not row.match["eligible"]])
+    rows = [_ranked_row(match, peer_groups[match.group_id], family, "groups.place_in_group")
+            for match in matches]
+    return _ranked_page("matching/family_groups.html", rows, family=family)
 
 
 @bp.get("/groups/<int:group_id>")
@@ -106,18 +114,10 @@ def group_families(group_id):
     matches = services.family_matches(current_user, group, now=get_clock().now(),
                                       zone=unit_zone())
     families = _by_id(Family, [match.family_id for match in matches])
-    rows = []
-    for match in matches:
-        family = families[match.family_id]
-        place_url = None
-        if match.eligible and group_permissions.can_enroll(current_user, group, family):
-            place_url = url_for("groups.place_family", group_id=group.id,
-                                family_id=family.id)
-        rows.append(RankedRow(match_json(match), group, family, place_url))
+    rows = [_ranked_row(match, group, families[match.family_id], "groups.place_family")
+            for match in matches]
     record_listing(current_user, [row.family for row in rows], clock=get_clock())
-    return render_template("matching/group_families.html", group=group,
-                           eligible=[row for row in rows if row.match["eligible"]],
-                           excluded=[row for row in rows if not row.match["eligible"]])
+    return _ranked_page("matching/group_families.html", rows, group=group)
 
 
 # --- proposals -------------------------------------------------------------
@@ -291,5 +291,4 @@ def reject_proposal(proposal_id):
             return redirect(url_for(".proposal", proposal_id=proposal.id))
         discard()
         proposal = services.get_proposal(current_user, proposal_id)
-    status = 422 if form.is_submitted() else 200
-    return render_template("matching/reject.html", proposal=proposal, form=form), status
+    return form_page("matching/reject.html", form, proposal=proposal)

@@ -6,7 +6,7 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField, TimeFie
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from core import vocabulary
-from core.forms import one_line
+from core.forms import QueryForm, one_line
 from core.vocabulary import choices
 from reminders.models import POLICY_KINDS
 
@@ -19,11 +19,8 @@ CANCEL_REASON_LABELS = vocabulary.CANCEL_REASONS
 POLICY_KIND_LABELS = vocabulary.POLICY_KINDS
 
 
-class OutboxFilterForm(FlaskForm):
+class OutboxFilterForm(QueryForm):
     """The outbox list's filters, read from the query string."""
-
-    class Meta:
-        csrf = False
 
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS, _l("All")),
                          validators=[Optional()])

@@ -511,18 +511,11 @@ def outbox_query(actor: User, *, status=None, channel=None, purpose=None,
     if actor.role != ADMIN:
         query = query.where(Reminder.family_id.in_(
             visible_families_query(actor).with_only_columns(Family.id)))
-    if status:
-        query = query.where(Reminder.status == status)
-    if channel:
-        query = query.where(Reminder.channel == channel)
-    if purpose:
-        query = query.where(Reminder.purpose == purpose)
-    if event_type:
-        query = query.where(Reminder.event_type == event_type)
-    if event_id:
-        query = query.where(Reminder.event_id == event_id)
-    if family_id:
-        query = query.where(Reminder.family_id == family_id)
+    for column, value in ((Reminder.status, status), (Reminder.channel, channel),
+                          (Reminder.purpose, purpose), (Reminder.event_type, event_type),
+                          (Reminder.event_id, event_id), (Reminder.family_id, family_id)):
+        if value:
+            query = query.where(column == value)
     if reference:
         query = query.where(Reminder.family_id.in_(sa.select(Family.id).where(
             sa.func.lower(Family.reference).like(f"%{reference.strip().lower()}%"))))

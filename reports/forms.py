@@ -2,18 +2,14 @@
 checking the values is reports.services.read_filters, shared with the API."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 
-from core.forms import one_line
+from core.forms import QueryForm, one_line
 from core.vocabulary import TRACKS, choices
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(QueryForm):
     """The filters travel in the URL: a report changes nothing, needs no token."""
-
-    class Meta:
-        csrf = False
 
     period_from = StringField(_l("From (month)"), name="from", validators=[one_line])
     period_to = StringField(_l("To (month)"), name="to", validators=[one_line])

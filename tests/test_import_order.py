@@ -113,3 +113,44 @@ def test_the_check_sees_imports_at_any_depth(tmp_path, monkeypatch, source, allo
     (package / "probe.py").write_text(source)
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert (offending_imports() == []) is allowed
+
+
+def private_imports():
+    """Each import of a private name from another package, as "module:line imports name"."""
+    offences = []
+    for dotted, path in application_modules():
+        top = dotted.split(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level or node.module is None:
+                continue
+            target = node.module.split(".")[0]
+            if target == top or target not in LAYER_OF and target not in ENTRY_POINTS:
+                continue
+            offences += [f"{path.relative_to(ROOT)}:{node.lineno} imports "
+                         f"{node.module}.{alias.name}"
+                         for alias in node.names if alias.name.startswith("_")]
+    return offences
+
+
+def test_no_package_imports_another_packages_private_names():
+    """What one package shares with another is public and documented, not an _underscore."""
+    assert private_imports() == []
+
+
+@pytest.mark.parametrize(("source", "allowed"), [
+    ("from calendars.views import _checked\n", False),
+    ("def f():\n    from groups.views import _venue_names\n", False),
+    ("from calendars.views import checked\n", True),
+    ("from reminders.services import _own\n", True),
+    ("from . import _own\n", True),
+    ("from flask_babel import lazy_gettext as _l\n", True),
+])
+def test_the_private_check_sees_names_across_packages(tmp_path, monkeypatch, source, allowed):
+    """A private name from another package is refused, its own package's and an alias are not."""
+    package = tmp_path / "reminders"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "probe.py").write_text(source)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert (private_imports() == []) is allowed
