@@ -29,7 +29,7 @@ from groups import permissions as group_permissions
 from groups import services as group_services
 from groups.models import PeerGroup
 from matching import services
-from matching.explain import item_json, match_json
+from matching.explain import MatchSchema, ProposalItemSchema
 from matching.forms import (
     AcceptForm,
     ProposalForm,
@@ -92,7 +92,7 @@ def family_groups(family_id):
         if match.eligible and group_permissions.can_enroll(current_user, group, family):
             place_url = url_for("groups.place_in_group", family_id=family.id,
                                 group_id=group.id)
-        rows.append(RankedRow(match_json(match), group, family, place_url))
+        rows.append(RankedRow(MatchSchema().dump(match), group, family, place_url))
     return render_template("matching/family_groups.html", family=family,
                            eligible=[row for row in rows if row.match["eligible"]],
                            excluded=[row for row in rows if not row.match["eligible"]])
@@ -113,7 +113,7 @@ def group_families(group_id):
         if match.eligible and group_permissions.can_enroll(current_user, group, family):
             place_url = url_for("groups.place_family", group_id=group.id,
                                 family_id=family.id)
-        rows.append(RankedRow(match_json(match), group, family, place_url))
+        rows.append(RankedRow(MatchSchema().dump(match), group, family, place_url))
     record_listing(current_user, [row.family for row in rows], clock=get_clock())
     return render_template("matching/group_families.html", group=group,
                            eligible=[row for row in rows if row.match["eligible"]],
@@ -184,10 +184,10 @@ def _proposal_page(proposal: Proposal, form: AcceptForm, status=200):
     left_out = []
     for item in items:
         if item.group_id is None:
-            left_out.append(item_json(item))
+            left_out.append(ProposalItemSchema().dump(item))
             continue
         block = blocks.setdefault(item.group_id, ProposedGroup(peer_groups[item.group_id]))
-        block.items.append(item_json(item))
+        block.items.append(ProposalItemSchema().dump(item))
     record_listing(current_user, list(families.values()), clock=get_clock())
     if families:
         keep_regardless()  # the page shows them: their reads stay audited on a refusal
