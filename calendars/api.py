@@ -23,7 +23,7 @@ from calendars.models import (
     HomeVisit,
 )
 from calendars.sight import BUSY, shown_to
-from core.api import API_ROOT, Blueprint, checks, loads
+from core.api import API_ROOT, Blueprint, check_fields, checks, created, loads, refuse_fields
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
 from core.fields import (
@@ -220,6 +220,14 @@ def _range(arguments, max_days):
     return first, last
 
 
+def _span(arguments) -> tuple:
+    """The instants from the start of a query's first day to the end of its last."""
+    first, last = _range(arguments, MAX_RANGE_DAYS)
+    zone = unit_zone()
+    return (local_datetime(first, MIDNIGHT, zone),
+            local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
+
+
 def _visit(visit_id):
     return services.get_visit(current_user, visit_id, clock=get_clock())
 
@@ -241,12 +249,10 @@ def _may_book():
 @bp.errors(401)
 def list_visits(arguments):
     """The visits in a range that the caller may see."""
-    first, last = _range(arguments, MAX_RANGE_DAYS)
-    zone = unit_zone()
-    query = services.visits_query(
-        current_user, start=local_datetime(first, MIDNIGHT, zone),
-        end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-        worker_id=arguments.get("worker"), family_id=arguments.get("family"))
+    start, end = _span(arguments)
+    query = services.visits_query(current_user, start=start, end=end,
+                                  worker_id=arguments.get("worker"),
+                                  family_id=arguments.get("family"))
     visits = db.session.scalars(query).all()
     record_listing(current_user, [visit.family for visit in visits], clock=get_clock())
     return visits
@@ -280,15 +286,12 @@ def create_visit(fields):
             current_user, family, rule=rule, removed=series.get("removed_dates", ()),
             **common)
         return jsonify(BookedSeriesSchema().dump(BookedSeries(visits, skipped))), 201
-    missing = {name: _("This field is required.") for name in ("start", "end")
-               if name not in fields}
-    if missing:
-        raise ValidationFailed(_("Check the fields."), fields=missing)
+    check_fields({name: _("This field is required.") for name in ("start", "end")
+                  if name not in fields})
     visit = services.book_visit(current_user, family, start=fields["start"],
                                 end=fields["end"], municipality=fields.get("municipality"),
                                 notes=fields.get("notes", ""), **common)
-    return (jsonify(VisitSchema().dump(visit)), 201,
-            {"Location": url_for(".get_visit", visit_id=visit.id)})
+    return created(jsonify(VisitSchema().dump(visit)), ".get_visit", visit_id=visit.id)
 
 
 @bp.get("/visits/<int:visit_id>")
@@ -311,10 +314,7 @@ def get_visit(visit):
 @bp.errors(401, 403, 404, 409)
 def update_visit(visit, fields):
     """Change a visit; clashes need ``"confirm": true``."""
-    if "family_id" in fields or "series" in fields:
-        raise ValidationFailed(_("Check the fields."), fields={
-            name: _("Cannot be changed.") for name in ("family_id", "series")
-            if name in fields})
+    refuse_fields(fields, family_id=_("Cannot be changed."), series=_("Cannot be changed."))
     confirm = fields.pop("confirm", False)
     services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
                           settings=_settings(), clock=get_clock())
@@ -342,10 +342,7 @@ def delete_visit(visit):
 @bp.errors(401, 404)
 def worker_event_list(worker, arguments):
     """A worker's events in a range, as the caller may see them."""
-    first, last = _range(arguments, MAX_RANGE_DAYS)
-    zone = unit_zone()
-    events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
-                           local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
+    events = worker_events(worker.id, *_span(arguments),
                            include_cancelled=arguments.get("cancelled") == "true")
     return shown_to(current_user, events, clock=get_clock())
 
@@ -462,9 +459,8 @@ def put_working_hours(worker, fields):
     days = {}
     for index, day in enumerate(fields["days"]):
         if day["weekday"] in days:
-            raise ValidationFailed(_("Check the fields."), fields={"days": _(
-                "[%(index)d] Weekday %(weekday)d is given twice.", index=index,
-                weekday=day["weekday"])})
+            check_fields({"days": _("[%(index)d] Weekday %(weekday)d is given twice.",
+                                    index=index, weekday=day["weekday"])})
         days[day["weekday"]] = (day["start"], day["end"])
     working_time.set_hours(current_user, worker, days)
     return _hours(worker)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields
 
-from core.api import API_ROOT, Blueprint, checks, loads
+from core.api import API_ROOT, Blueprint, checks, created, loads, refuse_fields
 from core.clock import get_clock
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.fields import Choice, Query, WholeNumber
@@ -95,12 +95,9 @@ def list_families(arguments):
 @bp.errors(401, 403, 409)
 def create_family(fields):
     """Register a family; a probable duplicate needs ``"confirm": true``."""
-    if "status" in fields:
-        raise ValidationFailed(_("Check the fields."),
-                               fields={"status": _("A new family starts as referred.")})
-    family = services.create_family(current_user, clock=get_clock(),
-                                    **fields)
-    return family, 201, {"Location": url_for(".get_family", family_id=family.id)}
+    refuse_fields(fields, status=_("A new family starts as referred."))
+    family = services.create_family(current_user, clock=get_clock(), **fields)
+    return created(family, ".get_family", family_id=family.id)
 
 
 @bp.get("/families/<int:family_id>")
@@ -123,12 +120,8 @@ def get_family(family):
 @bp.errors(401, 403, 404)
 def update_family(family, changes):
     """Change a family's fields; closing goes through /close."""
-    if "members" in changes:
-        raise ValidationFailed(_("Check the fields."), fields={
-            "members": _("Members are changed through /families/{id}/members.")})
-    if "confirm" in changes:
-        raise ValidationFailed(_("Check the fields."), fields={
-            "confirm": _("Only a registration is confirmed.")})
+    refuse_fields(changes, members=_("Members are changed through /families/{id}/members."))
+    refuse_fields(changes, confirm=_("Only a registration is confirmed."))
     if changes.get("status") == "closed" and family.status != "closed":
         message = _("Close a family through /families/{id}/close, which cancels its"
                     " bookings.")

@@ -2,14 +2,13 @@
 
 from typing import NamedTuple
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields
 
-from core.api import API_ROOT, Blueprint, checks, loads
+from core.api import API_ROOT, Blueprint, check_fields, checks, created, loads, refuse_fields
 from core.clock import get_clock
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Forbidden
 from core.fields import (
     Body,
     Boolean,
@@ -232,8 +231,7 @@ def _group_fields(fields, *, partial):
         if not partial:
             del fields["series"]
         else:
-            raise ValidationFailed(_("Check the fields."),
-                                   fields={"series": _("A group's series cannot be removed.")})
+            check_fields({"series": _("A group's series cannot be removed.")})
     return fields
 
 
@@ -290,12 +288,10 @@ def list_groups(arguments):
 def create_group(fields):
     """Create a draft group and materialise its series."""
     fields = _group_fields(fields, partial=False)
-    if "status" in fields:
-        raise ValidationFailed(_("Check the fields."),
-                               fields={"status": _("A new group starts as a draft.")})
+    refuse_fields(fields, status=_("A new group starts as a draft."))
     group = services.create_group(current_user, zone=unit_zone(), clock=get_clock(),
                                   **fields)
-    return group, 201, {"Location": url_for(".get_group", group_id=group.id)}
+    return created(group, ".get_group", group_id=group.id)
 
 
 @bp.post("/groups/series-preview")

@@ -62,9 +62,8 @@ def _proposal(proposal_id):
 @bp.errors(401, 404)
 def group_matches(family):
     """Groups for a family, best first."""
-    matches = services.group_matches(current_user, family, now=get_clock().now(),
-                                     zone=unit_zone())
-    return matches
+    return services.group_matches(current_user, family, now=get_clock().now(),
+                                  zone=unit_zone())
 
 
 @bp.get("/groups/<int:group_id>/family-matches")
@@ -75,9 +74,8 @@ def group_matches(family):
 @bp.errors(401, 403, 404)
 def family_matches(group):
     """Waiting families for a group, best first."""
-    matches = services.family_matches(current_user, group, now=get_clock().now(),
-                                      zone=unit_zone())
-    return matches
+    return services.family_matches(current_user, group, now=get_clock().now(),
+                                   zone=unit_zone())
 
 
 @bp.post("/matching/proposals")
