@@ -240,17 +240,20 @@ def _may_create_groups():
         raise Forbidden(_("Groups are made by coordinators."))
 
 
-def _managed_group(group_id):
-    group = services.get_group(group_id)
+def _check_manages(group) -> None:
     if not permissions.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
+
+
+def _managed_group(group_id):
+    group = services.get_group(group_id)
+    _check_manages(group)
     return group
 
 
 def _managed_session(session_id):
     session = group_series.get_session(session_id)
-    if not permissions.can_manage(current_user, session.group):
-        raise Forbidden(_("You may not change this group."))
+    _check_manages(session.group)
     return session
 
 
