@@ -5,7 +5,7 @@ from marshmallow import fields
 
 from accounts import services
 from core.api import API_ROOT, Blueprint
-from core.fields import Body, Choice, Query
+from core.fields import Body, Choice, Query, names
 from core.roles import ADMIN, COORDINATOR, ROLES, SOCIAL_WORKER, login_required, roles_required
 
 bp = Blueprint("accounts_api", __name__, url_prefix=API_ROOT)
@@ -21,20 +21,12 @@ class UserSchema(Body):
     municipalities = fields.List(fields.String(), required=True, metadata={
         "description": "The names of the user's municipalities"})
 
+    def read_municipalities(self, user):
+        return names(user.municipalities)
+
 
 class StaffQuery(Query):
     role = Choice(ROLES)
-
-
-def user_json(user) -> dict:
-    """A user as the API answers them (also for other packages' answers)."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "municipalities": [m.name for m in user.municipalities],
-    }
 
 
 @bp.get("/me")
@@ -44,7 +36,7 @@ def user_json(user) -> dict:
 @bp.errors(401)
 def me():
     """The signed-in caller."""
-    return user_json(current_user)
+    return current_user._get_current_object()
 
 
 @bp.get("/users")
@@ -55,4 +47,4 @@ def me():
 @bp.errors(401, 403)
 def users(role=None):
     """Active staff, for those who assign workers to families and groups."""
-    return [user_json(user) for user in services.staff(role)]
+    return services.staff(role)

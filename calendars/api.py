@@ -2,14 +2,15 @@
 working hours and absences."""
 
 from datetime import time, timedelta
+from typing import NamedTuple
 
 from flask import current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, missing
 
 from calendars import services, working_time
-from calendars.events import HOME_VISIT, Event, worker_events
+from calendars.events import HOME_VISIT, worker_events
 from calendars.feeds import tokens
 from calendars.models import (
     ABSENCE_KINDS,
@@ -19,17 +20,18 @@ from calendars.models import (
     REASON_MAX,
     VISIT_KINDS,
     VISIT_STATUSES,
-    Absence,
+    FeedToken,
     HomeVisit,
 )
 from calendars.sight import BUSY, shown_to
 from calendars.slots import free_slots
-from core.api import API_ROOT, Blueprint, checks, loads
+from core.api import API_ROOT, Blueprint, check_fields, checks, created, loads, refuse_fields
 from core.clock import get_clock
 from core.errors import Forbidden, ValidationFailed
 from core.fields import (
     Body,
     Boolean,
+    Changes,
     Choice,
     Date,
     Instant,
@@ -40,11 +42,14 @@ from core.fields import (
     Text,
     Time,
     WholeNumber,
+    With,
+    ids,
 )
-from core.localtime import iso_local, local_datetime, local_today, unit_zone
+from core.localtime import local_datetime, local_today, unit_zone
 from core.roles import login_required
 from extensions import db
-from families.services import get_family, record_listing
+from families.api import visible_family
+from families.services import record_listing
 from groups.api import SkippedDate
 from groups.series import series_rule
 
@@ -93,6 +98,16 @@ class VisitSchema(Body):
                     description="Book regular visits instead of one")
     confirm = Boolean(load_only=True, description="Book despite soft clashes (warnings)")
 
+    def read_worker_ids(self, visit):
+        return ids(visit.workers)
+
+    def read_place(self, visit):
+        # The reader is the caller (services.visit_place).
+        return services.visit_place(current_user, visit)
+
+    def read_municipality(self, visit):
+        return visit.municipality.name
+
 
 class VisitInputSchema(VisitSchema):
     """A visit as booked: a place given is text, never null."""
@@ -100,11 +115,15 @@ class VisitInputSchema(VisitSchema):
     place = Text(PLACE_MAX, description="The family's home when not given")
 
 
-class VisitChangesSchema(VisitInputSchema):
+class VisitChangesSchema(Changes, VisitInputSchema):
     """A change of a visit: any of its fields."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
+
+class BookedSeries(NamedTuple):
+    """The visits of a booked series and the dates it skipped."""
+
+    visits: list[HomeVisit]
+    skipped: list
 
 
 class BookedSeriesSchema(Body):
@@ -112,6 +131,15 @@ class BookedSeriesSchema(Body):
 
     visits = fields.List(fields.Nested(VisitSchema), required=True)
     skipped = fields.List(fields.Nested(SkippedDate), required=True)
+
+
+# What an event answers: busy time (a visit to a family the caller may not see)
+# its times and status only; a visit its family, a session its group.
+BUSY_FIELDS = frozenset({"type", "start", "end", "status"})
+EVENT_FIELDS = BUSY_FIELDS | {"uid", "id", "sequence", "municipality", "place", "worker_ids"}
+FIELDS_SHOWN = {BUSY: BUSY_FIELDS,
+                HOME_VISIT: EVENT_FIELDS | {"kind", "family_id", "family_reference"}}
+SESSION_FIELDS = EVENT_FIELDS | {"group_id", "group_name"}
 
 
 class EventSchema(Body):
@@ -133,6 +161,16 @@ class EventSchema(Body):
     family_reference = fields.String()
     group_id = fields.Integer()
     group_name = fields.String()
+
+    def get_attribute(self, event, attr, default):
+        """An event's fields as shown (calendars.sight)."""
+        if attr not in FIELDS_SHOWN.get(event.kind, SESSION_FIELDS):
+            return missing
+        if attr == "type":
+            return event.kind
+        if attr == "kind":
+            return event.visit_kind
+        return super().get_attribute(event, attr, default)
 
 
 class SlotSchema(Body):
@@ -170,52 +208,6 @@ class AbsenceListQuery(Query):
     start = Date(data_key="from", description="Today by default")
 
 
-def visit_json(visit: HomeVisit, reader) -> dict:
-    """A visit as ``reader`` may see it: its place is null where the family's
-    address is under non-disclosure and the reader may not see it."""
-    return {
-        "id": visit.id,
-        "family_id": visit.family_id,
-        "worker_ids": [worker.id for worker in visit.workers],
-        "kind": visit.kind,
-        "start": iso_local(visit.start),
-        "end": iso_local(visit.end),
-        "place": services.visit_place(reader, visit),
-        "municipality": visit.municipality.name,
-        "status": visit.status,
-        "status_reason": visit.status_reason,
-        "notes": visit.notes,
-        "sequence": visit.sequence,
-        "series_id": visit.series_id,
-        "invited_social_worker_id": visit.invited_social_worker_id,
-    }
-
-
-def event_json(event: Event) -> dict:
-    """An event as shown (calendars.sight): busy time is its times and status only."""
-    if event.kind == BUSY:
-        return {"type": BUSY, "start": iso_local(event.start), "end": iso_local(event.end),
-                "status": event.status}
-    data = {
-        "uid": event.uid,
-        "type": event.kind,
-        "id": event.id,
-        "start": iso_local(event.start),
-        "end": iso_local(event.end),
-        "status": event.status,
-        "sequence": event.sequence,
-        "municipality": event.municipality,
-        "place": event.place,
-        "worker_ids": list(event.worker_ids),
-    }
-    if event.kind == HOME_VISIT:
-        data.update(kind=event.visit_kind, family_id=event.family_id,
-                    family_reference=event.family_reference)
-    else:
-        data.update(group_id=event.group_id, group_name=event.group_name)
-    return data
-
-
 def _settings():
     return services.CalendarSettings.from_config(current_app.config)
 
@@ -228,6 +220,14 @@ def _range(arguments, max_days):
         raise ValidationFailed(_("Check the query parameters."), fields={
             "to": _("The range is 1 to %(n)d days, from before to.", n=max_days)})
     return first, last
+
+
+def _span(arguments) -> tuple:
+    """The instants from the start of a query's first day to the end of its last."""
+    first, last = _range(arguments, MAX_RANGE_DAYS)
+    zone = unit_zone()
+    return (local_datetime(first, MIDNIGHT, zone),
+            local_datetime(last + timedelta(days=1), MIDNIGHT, zone))
 
 
 def _visit(visit_id):
@@ -251,16 +251,13 @@ def _may_book():
 @bp.errors(401)
 def list_visits(arguments):
     """The visits in a range that the caller may see."""
-    first, last = _range(arguments, MAX_RANGE_DAYS)
-    zone = unit_zone()
-    query = services.visits_query(
-        current_user, start=local_datetime(first, MIDNIGHT, zone),
-        end=local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
-        worker_id=arguments.get("worker"), family_id=arguments.get("family"))
-    visits = list(db.session.scalars(query))
-    body = [visit_json(visit, current_user) for visit in visits]
+    start, end = _span(arguments)
+    query = services.visits_query(current_user, start=start, end=end,
+                                  worker_id=arguments.get("worker"),
+                                  family_id=arguments.get("family"))
+    visits = db.session.scalars(query).all()
     record_listing(current_user, [visit.family for visit in visits], clock=get_clock())
-    return body
+    return visits
 
 
 @bp.post("/visits")
@@ -276,7 +273,7 @@ def create_visit(fields):
     """Book a visit, or with ``series`` regular visits."""
     for name in ("status", "status_reason"):
         fields.pop(name, None)
-    family = get_family(current_user, fields.pop("family_id"), clock=get_clock())
+    family = visible_family(fields.pop("family_id"))
     series = fields.pop("series", None)
     common = dict(kind=fields["kind"], worker_ids=fields["worker_ids"],
                   place=fields.get("place"), confirm=fields.get("confirm", False),
@@ -290,20 +287,13 @@ def create_visit(fields):
         visits, skipped = services.book_series(
             current_user, family, rule=rule, removed=series.get("removed_dates", ()),
             **common)
-        return jsonify(BookedSeriesSchema().dump({
-            "visits": [visit_json(visit, current_user) for visit in visits],
-            "skipped": [{"date": s.day, "reason": s.reason} for s in skipped]})), 201
-    missing = {name: _("This field is required.") for name in ("start", "end")
-               if name not in fields}
-    if missing:
-        raise ValidationFailed(_("Check the fields."), fields=missing)
+        return jsonify(BookedSeriesSchema().dump(BookedSeries(visits, skipped))), 201
+    check_fields({name: _("This field is required.") for name in ("start", "end")
+                  if name not in fields})
     visit = services.book_visit(current_user, family, start=fields["start"],
                                 end=fields["end"], municipality=fields.get("municipality"),
                                 notes=fields.get("notes", ""), **common)
-    response = jsonify(VisitSchema().dump(visit_json(visit, current_user)))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
-    return response
+    return created(jsonify(VisitSchema().dump(visit)), ".get_visit", visit_id=visit.id)
 
 
 @bp.get("/visits/<int:visit_id>")
@@ -314,7 +304,7 @@ def create_visit(fields):
 @bp.errors(401, 404)
 def get_visit(visit):
     """One visit as the caller may see it."""
-    return visit_json(visit, current_user)
+    return visit
 
 
 @bp.patch("/visits/<int:visit_id>")
@@ -326,14 +316,11 @@ def get_visit(visit):
 @bp.errors(401, 403, 404, 409)
 def update_visit(visit, fields):
     """Change a visit; clashes need ``"confirm": true``."""
-    if "family_id" in fields or "series" in fields:
-        raise ValidationFailed(_("Check the fields."), fields={
-            name: _("Cannot be changed.") for name in ("family_id", "series")
-            if name in fields})
+    refuse_fields(fields, family_id=_("Cannot be changed."), series=_("Cannot be changed."))
     confirm = fields.pop("confirm", False)
     services.update_visit(current_user, visit, fields, confirm=confirm, zone=unit_zone(),
                           settings=_settings(), clock=get_clock())
-    return visit_json(visit, current_user)
+    return visit
 
 
 @bp.delete("/visits/<int:visit_id>")
@@ -357,14 +344,9 @@ def delete_visit(visit):
 @bp.errors(401, 404)
 def worker_event_list(worker, arguments):
     """A worker's events in a range, as the caller may see them."""
-    first, last = _range(arguments, MAX_RANGE_DAYS)
-    zone = unit_zone()
-    events = worker_events(worker.id, local_datetime(first, MIDNIGHT, zone),
-                           local_datetime(last + timedelta(days=1), MIDNIGHT, zone),
+    events = worker_events(worker.id, *_span(arguments),
                            include_cancelled=arguments.get("cancelled") == "true")
-    shown = shown_to(current_user, events, clock=get_clock())
-    body = [event_json(event) for event in shown]
-    return body
+    return shown_to(current_user, events, clock=get_clock())
 
 
 @bp.get("/workers/<int:worker_id>/free-slots")
@@ -382,12 +364,11 @@ def worker_free_slots(worker, arguments):
     if with_worker:
         worker_ids.append(services.get_worker(current_user, with_worker).id)
     family_id = arguments.get("family")
-    family = get_family(current_user, family_id, clock=get_clock()) if family_id else None
+    family = visible_family(family_id) if family_id else None
     slots = free_slots(worker_ids, first_day=first, last_day=last,
                        duration_minutes=arguments["duration"], family=family,
                        zone=unit_zone(), settings=_settings(), now=get_clock().now())
-    return [{"start": slot.start, "end": slot.end, "travel_minutes": slot.travel_minutes,
-             "preferred": slot.preferred} for slot in slots[:arguments["limit"]]]
+    return slots[:arguments["limit"]]
 
 
 class Weekday(Integer):
@@ -419,12 +400,16 @@ class WorkingHoursSchema(Body):
                   description="The weekdays worked, each once; a weekday missing is"
                               " not worked")
 
+    def read_days(self, hours):
+        return [{"weekday": weekday, "start": start, "end": end}
+                for weekday, (start, end) in sorted(hours.days.items())]
+
 
 class AbsenceSchema(Body):
     """A worker's absence (leave, training)."""
 
     id = Integer(dump_only=True)
-    worker_id = Integer(dump_only=True)
+    worker_id = Integer(dump_only=True, attribute="user_id")
     kind = Choice(ABSENCE_KINDS, required=True)
     start = Instant(required=True)
     end = Instant(required=True, description="After the start, at most 366 days later")
@@ -443,19 +428,9 @@ class AbsenceRecordedSchema(AbsenceSchema):
                                                   " stay booked"})
 
 
-def working_hours_json(worker) -> dict:
-    """A worker's hours as answered."""
-    hours = working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
-    return {"default": hours.default,
-            "days": [{"weekday": weekday, "start": start, "end": end}
-                     for weekday, (start, end) in sorted(hours.days.items())]}
-
-
-def absence_json(absence: Absence) -> dict:
-    """An absence as answered."""
-    return {"id": absence.id, "worker_id": absence.user_id, "kind": absence.kind,
-            "start": iso_local(absence.start), "end": iso_local(absence.end),
-            "note": absence.note}
+def _hours(worker) -> working_time.WeekHours:
+    """The worker's hours: their own, or the unit's default."""
+    return working_time.hours_of(worker, current_app.config["DEFAULT_WORKING_HOURS"])
 
 
 def _hours_worker(worker_id):
@@ -470,7 +445,7 @@ def _hours_worker(worker_id):
 @bp.errors(401, 404)
 def get_working_hours(worker):
     """The worker's hours."""
-    return working_hours_json(worker)
+    return _hours(worker)
 
 
 @bp.put("/workers/<int:worker_id>/working-hours")
@@ -485,12 +460,11 @@ def put_working_hours(worker, fields):
     days = {}
     for index, day in enumerate(fields["days"]):
         if day["weekday"] in days:
-            raise ValidationFailed(_("Check the fields."), fields={"days": _(
-                "[%(index)d] Weekday %(weekday)d is given twice.", index=index,
-                weekday=day["weekday"])})
+            check_fields({"days": _("[%(index)d] Weekday %(weekday)d is given twice.",
+                                    index=index, weekday=day["weekday"])})
         days[day["weekday"]] = (day["start"], day["end"])
     working_time.set_hours(current_user, worker, days)
-    return working_hours_json(worker)
+    return _hours(worker)
 
 
 @bp.delete("/workers/<int:worker_id>/working-hours")
@@ -515,8 +489,7 @@ def delete_working_hours(worker):
 def list_absences(worker, arguments):
     """The worker's absences from a day on (today by default)."""
     first = arguments.get("start") or local_today(get_clock().now())
-    absences = working_time.absences_of(worker, local_datetime(first, MIDNIGHT, unit_zone()))
-    return [absence_json(absence) for absence in absences]
+    return working_time.absences_of(worker, local_datetime(first, MIDNIGHT, unit_zone()))
 
 
 @bp.post("/workers/<int:worker_id>/absences")
@@ -533,7 +506,7 @@ def create_absence(worker, fields):
         current_user, worker, kind=fields["kind"], start=fields["start"],
         end=fields["end"], note=fields.get("note", ""),
         confirm=fields.get("confirm", False))
-    return {**absence_json(absence), "booked": [event_json(event) for event in booked]}
+    return With(absence, booked=booked)
 
 
 @bp.delete("/absences/<int:absence_id>")
@@ -562,22 +535,28 @@ class FeedSchema(Body):
     created_at = Instant(dump_only=True)
     last_used_at = Instant(dump_only=True, allow_none=True)
 
+    def get_attribute(self, feed, attr, default):
+        """A feed's fields; its addresses only from the secret just made (NewFeed)."""
+        secret = None
+        if isinstance(feed, NewFeed):
+            feed, secret = feed
+        if attr in ("url", "webcal_url"):
+            return feed_urls(secret)[attr == "webcal_url"] if secret else None
+        return super().get_attribute(feed, attr, default)
+
+
+class NewFeed(NamedTuple):
+    """A feed just made, and the secret of its addresses (answered this once)."""
+
+    feed: FeedToken
+    secret: str
+
 
 def feed_urls(secret: str) -> tuple[str, str]:
     """The https and webcal addresses of a feed's secret."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     url = f"{base}{url_for('feeds.feed', token=secret)}"
     return url, "webcal://" + url.split("://", 1)[1]
-
-
-def feed_json(feed, secret: str | None = None) -> dict:
-    """A feed as answered; its addresses only with the secret just made."""
-    url, webcal = feed_urls(secret) if secret else (None, None)
-    return {"id": feed.id, "owner_type": feed.owner_type, "owner_id": feed.owner_id,
-            "privacy": feed.privacy, "locale": feed.locale, "url": url,
-            "webcal_url": webcal,
-            "created_at": iso_local(feed.created_at),
-            "last_used_at": iso_local(feed.last_used_at)}
 
 
 # A feed's secret is in the answer that makes it: no cache may keep it.
@@ -595,7 +574,7 @@ def _feed(feed_id):
 @bp.errors(401)
 def list_feeds():
     """The caller's live feeds (their secrets are not kept, so no URLs)."""
-    return [feed_json(feed) for feed in tokens.feeds_of(current_user)]
+    return tokens.feeds_of(current_user)
 
 
 @bp.post("/feeds")
@@ -609,7 +588,7 @@ def create_feed(fields):
     feed, secret = tokens.create_feed(
         current_user, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock(), **fields)
-    return feed_json(feed, secret), 201, NO_STORE
+    return NewFeed(feed, secret), 201, NO_STORE
 
 
 @bp.post("/feeds/<int:feed_id>/rotate")
@@ -623,7 +602,7 @@ def rotate_feed(feed):
     new, secret = tokens.rotate_feed(
         current_user, feed, detailed_allowed=current_app.config["FEED_DETAILED_ALLOWED"],
         clock=get_clock())
-    return feed_json(new, secret), 201, NO_STORE
+    return NewFeed(new, secret), 201, NO_STORE
 
 
 @bp.delete("/feeds/<int:feed_id>")

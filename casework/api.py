@@ -18,9 +18,8 @@ from core.errors import Conflict
 from core.fields import Body, Boolean
 from core.localtime import unit_zone
 from core.roles import login_required
-from families import services
-from families.api import FamilySchema, MemberSchema, PlanSchema
-from families.representation import family_json
+from families.api import visible_family
+from families.representation import FamilySchema, MemberSchema, PlanSchema
 
 bp = Blueprint("casework_api", __name__, url_prefix=API_ROOT)
 
@@ -57,12 +56,8 @@ class FamilyExportSchema(Body):
     feeds = fields.List(fields.Dict(), required=True)
 
 
-def _family(family_id):
-    return services.get_family(current_user, family_id, clock=get_clock())
-
-
 def _closable_family(family_id):
-    family = _family(family_id)
+    family = visible_family(family_id)
     privacy.check_may_close(current_user, family)
     return family
 
@@ -87,13 +82,13 @@ def close_family(family, fields):
     effects = privacy.close_family(
         current_user, family, zone=unit_zone(), clock=get_clock(),
         calendar_settings=CalendarSettings.from_config(current_app.config))
-    return {"family": family_json(family, current_user), "ended": effects.as_dict()}
+    return {"family": family, "ended": effects}
 
 
 @bp.get("/families/<int:family_id>/export")
 @bp.doc(summary="Everything held on the family (right of access), as a JSON attachment")
 @login_required
-@loads(_family)
+@loads(visible_family)
 @bp.response(200, FamilyExportSchema)
 @bp.errors(401, 403, 404)
 def export_family(family):

@@ -30,7 +30,7 @@ from families.models import (
     Family,
     Member,
 )
-from families.representation import family_json
+from families.representation import FamilySchema, MemberSchema, PlanSchema
 from groups import enrollment as group_enrollment
 from groups.models import ACTIVE_ENROLLMENT, Attendance, Enrollment, GroupSession
 from reminders import services as reminder_services
@@ -74,17 +74,16 @@ def export_family(actor: User, family: Family, *, clock) -> dict:
     if not can_export(actor, family):
         raise Forbidden(_("Only a coordinator or an admin exports a family's data."))
     now = clock.now()
-    held = family_json(family, actor, right_of_access=True)
     document = {
         "exported_at": iso_local(now),
         "family": {
-            **family_json(family, actor, detail=False, right_of_access=True),
+            **FamilySchema(detail=False, right_of_access=True).dump(family),
             "created_at": iso_local(family.created_at),
             "closed_at": iso_local(family.closed_at),
             "anonymised_at": iso_local(family.anonymised_at),
         },
-        "members": held["members"],
-        "plan": held["plan"],
+        "members": MemberSchema(many=True).dump(family.members),
+        "plan": PlanSchema().dump(family.plan) if family.plan else None,
         "track_changes": [
             {"from_track": change.from_track, "to_track": change.to_track,
              "changed_on": change.changed_on.isoformat()}

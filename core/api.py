@@ -6,7 +6,7 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import flask_smorest
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
@@ -111,6 +111,24 @@ def checks(check):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def check_fields(problems: dict) -> None:
+    """Refuse a body (422 ``validation_failed``, "Check the fields.") with a message
+    for each field in ``problems``; nothing when there are none."""
+    if problems:
+        raise ValidationFailed(_("Check the fields."), fields=problems)
+
+
+def refuse_fields(body: dict, **refusals) -> None:
+    """Refuse a body that gives a field this route does not take, with why for each
+    one it gives: ``refuse_fields(fields, status=_("A new group starts as a draft."))``."""
+    check_fields({name: message for name, message in refusals.items() if name in body})
+
+
+def created(answer, endpoint: str, **values):
+    """A 201 answer with the address of what it made (Location)."""
+    return answer, 201, {"Location": url_for(endpoint, **values)}
 
 
 bp = Blueprint("core_api", __name__, url_prefix=API_ROOT)

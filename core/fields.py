@@ -241,7 +241,13 @@ class Nested(Messages, fields.Nested):
 
 
 class Body(Schema):
-    """A request body or an answer: a JSON object of declared fields only."""
+    """A request body or an answer: a JSON object of declared fields only.
+
+    An answer is dumped from the object itself (a model, an event): a field reads
+    the object's attribute of its name, or, where the schema has a method
+    ``read_<field>(obj)``, what that gives (a related object's name, the ids of a
+    relation, a figure worked out; ``missing`` leaves the field out).
+    """
 
     class Meta:
         unknown = RAISE
@@ -257,6 +263,13 @@ class Body(Schema):
         error.messages = _translated(error.messages)
         raise error
 
+    def get_attribute(self, obj, attr, default):
+        """The value of ``attr`` in the answer about ``obj``."""
+        reader = getattr(self, f"read_{attr}", None)
+        if reader is not None:
+            return reader(obj)
+        return super().get_attribute(obj, attr, default)
+
 
 def _translated(messages):
     if isinstance(messages, dict):
@@ -268,6 +281,35 @@ def _translated(messages):
     if messages == "The request body must be a JSON object.":
         return _("The request body must be a JSON object.")
     return messages
+
+
+class Changes:
+    """Put before a body's schema: a change of it, any of its fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class With:
+    """An object answered with fields it does not have: ``With(absence,
+    booked=events)`` reads as the absence, and its ``booked`` as the events."""
+
+    def __init__(self, answered, **more):
+        self._answered = answered
+        self.__dict__.update(more)
+
+    def __getattr__(self, name):
+        return getattr(self._answered, name)
+
+
+def names(related) -> list[str]:
+    """The names of related objects (a user's or a group's municipalities)."""
+    return [item.name for item in related]
+
+
+def ids(related) -> list[int]:
+    """The ids of related objects (a visit's workers, a group's facilitators)."""
+    return [item.id for item in related]
 
 
 class Query(Schema):

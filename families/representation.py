@@ -1,59 +1,133 @@
-"""A family's records as JSON: the API's shapes and the right-of-access export."""
+"""A family's records as JSON: the API's shapes (marshmallow schemas that read
+the models), which the right-of-access export dumps too."""
 
-from core.localtime import iso_local
-from families.models import Family, Member
+from flask_login import current_user
+from marshmallow import missing
+
+from core.fields import (
+    Body,
+    Boolean,
+    Changes,
+    Choice,
+    Date,
+    Instant,
+    Integer,
+    List,
+    Nested,
+    Text,
+    ids,
+)
+from core.localtime import EARLIEST_BIRTH_YEAR
+from core.vocabulary import LANGUAGES, REFERRAL_SOURCES, SUPPORT_AREAS, TRACKS
+from families.models import (
+    ADDRESS_MAX,
+    AGREED_WITH_MAX,
+    CONTENT_MAX,
+    EMAIL_MAX,
+    FIRST_NAME_MAX,
+    MEMBER_ROLES,
+    PHONE_MAX,
+    REFERENCE_MAX,
+    REMINDER_CHANNELS,
+    STATUSES,
+    SURNAME_MAX,
+)
 from families.services import may_see_address
 
 
-def member_json(member: Member) -> dict:
-    return {
-        "id": member.id,
-        "role": member.role,
-        "first_name": member.first_name,
-        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
-        "phone": member.phone,
-        "email": member.email,
-        "reminder_channel": member.reminder_channel,
-        "locale": member.locale,
-    }
+class MemberSchema(Body):
+    """A guardian or a child of a family."""
+
+    id = Integer(dump_only=True)
+    role = Choice(MEMBER_ROLES, required=True)
+    first_name = Text(FIRST_NAME_MAX, min_length=1, required=True)
+    birth_date = Date(allow_none=True, earliest_year=EARLIEST_BIRTH_YEAR,
+                      description="Required for children")
+    phone = Text(PHONE_MAX)
+    email = Text(EMAIL_MAX)
+    reminder_channel = Choice(REMINDER_CHANNELS)
+    locale = Choice(("fi", "en"), description="Language of reminders")
 
 
-def plan_json(family: Family) -> dict | None:
-    plan = family.plan
-    if plan is None:
-        return None
-    return {
-        "goals": list(plan.goals),
-        "content": plan.content,
-        "agreed_with": plan.agreed_with,
-        "start_date": plan.start_date.isoformat(),
-        "review_date": plan.review_date.isoformat(),
-        "social_worker_participated": plan.social_worker_participated,
-        "updated_at": iso_local(plan.updated_at),
-    }
+class MemberChangesSchema(Changes, MemberSchema):
+    """A change of a member: any of its fields."""
 
 
-def family_json(family: Family, reader, *, detail=True, right_of_access=False) -> dict:
-    """A family as ``reader`` (a user) may see it: an address under non-disclosure
-    is null for those outside its readers (``services.may_see_address``), but
-    present in the right-of-access export, which is the family's own."""
-    disclosed = right_of_access or may_see_address(reader, family)
-    data = {
-        "id": family.id,
-        "reference": family.reference,
-        "surname": family.surname,
-        "municipality": family.municipality.name,
-        "address": family.address if disclosed else None,
-        "address_non_disclosure": family.address_non_disclosure,
-        "track": family.track,
-        "referral_source": family.referral_source,
-        "referral_date": family.referral_date.isoformat(),
-        "responsible_social_worker_id": family.responsible_social_worker_id,
-        "family_worker_ids": [worker.id for worker in family.family_workers],
-        "status": family.status,
-        "languages": list(family.languages),
-    }
-    if detail:
-        data["members"] = [member_json(member) for member in family.members]
-        data["plan"] = plan_json(family)
-    return data
+class PlanSchema(Body):
+    """The family's plan: goals (support areas) and dates."""
+
+    goals = List(Choice(SUPPORT_AREAS), required=True, max_items=len(SUPPORT_AREAS))
+    content = Text(CONTENT_MAX, multiline=True)
+    agreed_with = Text(AGREED_WITH_MAX)
+    start_date = Date(required=True)
+    review_date = Date(required=True)
+    social_worker_participated = Boolean(
+        description="Required true for child-protection families")
+    updated_at = Instant(dump_only=True)
+
+
+class FamilySchema(Body):
+    """A family as answered; its address is null for those who may not see it.
+
+    Made with ``detail=False`` it leaves out the members and the plan (a list of
+    families); with ``right_of_access=True`` it shows the address to whoever
+    reads, as the family's own export does.
+    """
+
+    id = Integer(dump_only=True)
+    reference = Text(REFERENCE_MAX, dump_only=True)
+    surname = Text(SURNAME_MAX, min_length=1, required=True)
+    municipality = Text(120, min_length=1, required=True,
+                        description="The municipality's name")
+    address = Text(ADDRESS_MAX, allow_none=True,
+                   description="Null in answers to those who may not see an address"
+                               " under non-disclosure")
+    address_non_disclosure = Boolean(
+        description="The address is under non-disclosure (turvakielto): only the"
+                    " family's assigned workers and responsible social worker see it")
+    track = Choice(TRACKS, required=True)
+    referral_source = Choice(REFERRAL_SOURCES, required=True)
+    referral_date = Date(required=True)
+    responsible_social_worker_id = Integer(allow_none=True)
+    family_worker_ids = List(Integer(), max_items=10)
+    status = Choice(STATUSES, description="Set on update; new families are referred")
+    languages = List(Choice(LANGUAGES), max_items=len(LANGUAGES))
+    members = Nested(MemberSchema, many=True,
+                     description="Given on create; then through /members")
+    plan = Nested(PlanSchema, allow_none=True, dump_only=True,
+                  description="The plan, or null")
+    confirm = Boolean(load_only=True,
+                      description="On create: true registers a probable duplicate;"
+                                  " otherwise a 409 probable_duplicate names it")
+
+    def __init__(self, *args, detail=True, right_of_access=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.detail = detail
+        self.right_of_access = right_of_access
+
+    def read_municipality(self, family):
+        return family.municipality.name
+
+    def read_address(self, family):
+        # The reader is the caller (services.may_see_address).
+        disclosed = self.right_of_access or may_see_address(current_user, family)
+        return family.address if disclosed else None
+
+    def read_family_worker_ids(self, family):
+        return ids(family.family_workers)
+
+    def read_members(self, family):
+        return family.members if self.detail else missing
+
+    def read_plan(self, family):
+        return family.plan if self.detail else missing
+
+
+class FamilyInputSchema(FamilySchema):
+    """A family as registered: an address is text, never null."""
+
+    address = Text(ADDRESS_MAX)
+
+
+class FamilyChangesSchema(Changes, FamilyInputSchema):
+    """A change of a family: any of its fields."""

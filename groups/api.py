@@ -1,16 +1,18 @@
 """Peer groups over JSON: groups, sessions, places and the waiting list, attendance."""
 
-from flask import url_for
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields
 
-from core.api import API_ROOT, Blueprint, checks, loads
+from core.api import API_ROOT, Blueprint, check_fields, checks, created, loads, refuse_fields
 from core.clock import get_clock
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Forbidden
 from core.fields import (
     Body,
     Boolean,
+    Changes,
     Choice,
     Date,
     Instant,
@@ -20,12 +22,15 @@ from core.fields import (
     Query,
     Text,
     Time,
+    With,
+    ids,
+    names,
 )
-from core.localtime import iso_local, unit_zone
+from core.localtime import unit_zone
 from core.roles import login_required
 from core.vocabulary import LANGUAGES, SUPPORT_AREAS, TRACKS
 from extensions import db
-from families.services import get_family
+from families.api import visible_family
 from groups import attendance as group_attendance
 from groups import enrollment as group_enrollment
 from groups import permissions, services
@@ -35,9 +40,6 @@ from groups.models import (
     GROUP_STATUSES,
     NAME_MAX,
     SESSION_STATUSES,
-    Enrollment,
-    GroupSession,
-    PeerGroup,
 )
 
 bp = Blueprint("groups_api", __name__, url_prefix=API_ROOT)
@@ -88,12 +90,30 @@ class GroupSchema(Body):
     waiting = Integer(dump_only=True, minimum=0)
     free_places = Integer(dump_only=True, minimum=0)
 
+    def read_municipalities(self, group):
+        return names(group.municipalities)
 
-class GroupChangesSchema(GroupSchema):
+    def read_venue(self, group):
+        return group.venue.name if group.venue else None
+
+    def read_facilitator_ids(self, group):
+        return ids(group.facilitators)
+
+    def read_series(self, group):
+        return group.series[0] if group.series else None
+
+    def read_enrolled(self, group):
+        return group_enrollment.enrolled_count(group)
+
+    def read_waiting(self, group):
+        return group_enrollment.waiting_count(group)
+
+    def read_free_places(self, group):
+        return group_enrollment.free_places(group)
+
+
+class GroupChangesSchema(Changes, GroupSchema):
     """A change of a group: any of its fields."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
 
 
 class SessionSchema(Body):
@@ -107,12 +127,12 @@ class SessionSchema(Body):
     status = Choice(SESSION_STATUSES)
     sequence = Integer(dump_only=True, minimum=0)
 
+    def read_venue(self, session):
+        return session.venue.name if session.venue else None
 
-class SessionChangesSchema(SessionSchema):
+
+class SessionChangesSchema(Changes, SessionSchema):
     """A change of a session: any of its fields."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
 
 
 class EnrollmentSchema(Body):
@@ -124,6 +144,9 @@ class EnrollmentSchema(Body):
     status = Choice(ENROLLMENT_STATUSES, dump_only=True)
     position = Integer(dump_only=True, allow_none=True)
     member_ids = List(Integer(), required=True, max_items=20)
+
+    def read_member_ids(self, enrollment):
+        return ids(enrollment.members)
 
 
 class WithdrawalSchema(EnrollmentSchema):
@@ -143,6 +166,15 @@ class AttendanceSchema(Body):
     attendance = Nested(AttendanceEntrySchema, many=True, required=True, max_items=200)
 
 
+class AttendanceRecorded(NamedTuple):
+    """What was recorded of a session, and its figures."""
+
+    session_id: int
+    present: int
+    recorded: int
+    attendance: list[dict]
+
+
 class AttendanceRecordedSchema(Body):
     """What was recorded, and the session's figures."""
 
@@ -153,7 +185,7 @@ class AttendanceRecordedSchema(Body):
 
 
 class Occurrence(Body):
-    date = Date()
+    date = Date(attribute="day")
     start = Instant()
     end = Instant()
 
@@ -161,7 +193,7 @@ class Occurrence(Body):
 class SkippedDate(Body):
     """A date a series leaves out (a holiday, a blackout, removed by hand), with why."""
 
-    date = Date()
+    date = Date(attribute="day")
     reason = fields.String()
 
 
@@ -192,86 +224,6 @@ def series_plan(fields: dict) -> group_series.SeriesPlan:
                                    tuple(fields.get("removed_dates", ())))
 
 
-def series_json(group: PeerGroup) -> dict | None:
-    """A group's series as answered, or None."""
-    if not group.series:
-        return None
-    series = group.series[0]
-    return {
-        "weekday": series.weekday,
-        "start_time": series.start_time.strftime("%H:%M"),
-        "duration_minutes": series.duration_minutes,
-        "first_date": series.first_date.isoformat(),
-        "count": series.count,
-        "until": series.until.isoformat() if series.until else None,
-        "interval_weeks": series.interval_weeks,
-    }
-
-
-def group_json(group: PeerGroup) -> dict:
-    """A group as answered, with its places."""
-    enrolled = group_enrollment.enrolled_count(group)
-    return {
-        "id": group.id,
-        "name": group.name,
-        "public_title": group.public_title,
-        "description": group.description,
-        "themes": list(group.themes),
-        "min_age_months": group.min_age_months,
-        "max_age_months": group.max_age_months,
-        "tracks": list(group.tracks),
-        "language": group.language,
-        "municipalities": [m.name for m in group.municipalities],
-        "venue": group.venue.name if group.venue else None,
-        "capacity": group.capacity,
-        "facilitator_ids": [user.id for user in group.facilitators],
-        "enrollment_opens": group.enrollment_opens.isoformat()
-        if group.enrollment_opens else None,
-        "enrollment_closes": group.enrollment_closes.isoformat()
-        if group.enrollment_closes else None,
-        "status": group.status,
-        "series": series_json(group),
-        "enrolled": enrolled,
-        "waiting": group_enrollment.waiting_count(group),
-        "free_places": max(group.capacity - enrolled, 0),
-    }
-
-
-def session_json(session: GroupSession) -> dict:
-    """A session as answered."""
-    return {
-        "id": session.id,
-        "group_id": session.group_id,
-        "start": iso_local(session.start),
-        "end": iso_local(session.end),
-        "venue": session.venue.name if session.venue else None,
-        "status": session.status,
-        "sequence": session.sequence,
-    }
-
-
-def enrollment_json(enrollment: Enrollment) -> dict:
-    """An enrollment as answered."""
-    return {
-        "id": enrollment.id,
-        "family_id": enrollment.family_id,
-        "group_id": enrollment.group_id,
-        "status": enrollment.status,
-        "position": enrollment.position,
-        "member_ids": [member.id for member in enrollment.members],
-    }
-
-
-def schedule_json(schedule, zone) -> dict:
-    """A previewed schedule: its occurrences and the dates skipped, with why."""
-    return {
-        "occurrences": [{"date": o.day.isoformat(), "start": iso_local(o.start, zone),
-                         "end": iso_local(o.end, zone)} for o in schedule.occurrences],
-        "skipped": [{"date": s.day.isoformat(), "reason": s.reason}
-                    for s in schedule.skipped],
-    }
-
-
 def _group_fields(fields, *, partial):
     if fields.get("series") is not None:
         fields["series"] = series_plan(fields["series"])
@@ -279,8 +231,7 @@ def _group_fields(fields, *, partial):
         if not partial:
             del fields["series"]
         else:
-            raise ValidationFailed(_("Check the fields."),
-                                   fields={"series": _("A group's series cannot be removed.")})
+            check_fields({"series": _("A group's series cannot be removed.")})
     return fields
 
 
@@ -289,17 +240,20 @@ def _may_create_groups():
         raise Forbidden(_("Groups are made by coordinators."))
 
 
-def _managed_group(group_id):
-    group = services.get_group(group_id)
+def _check_manages(group) -> None:
     if not permissions.can_manage(current_user, group):
         raise Forbidden(_("You may not change this group."))
+
+
+def _managed_group(group_id):
+    group = services.get_group(group_id)
+    _check_manages(group)
     return group
 
 
 def _managed_session(session_id):
     session = group_series.get_session(session_id)
-    if not permissions.can_manage(current_user, session.group):
-        raise Forbidden(_("You may not change this group."))
+    _check_manages(session.group)
     return session
 
 
@@ -324,7 +278,7 @@ def list_groups(arguments):
         theme=arguments.get("theme"),
         with_free_places=arguments.get("free") in ("1", "true"),
         text=arguments.get("q", "")[:100])
-    return [group_json(group) for group in db.session.scalars(query)]
+    return db.session.scalars(query).all()
 
 
 @bp.post("/groups")
@@ -337,12 +291,10 @@ def list_groups(arguments):
 def create_group(fields):
     """Create a draft group and materialise its series."""
     fields = _group_fields(fields, partial=False)
-    if "status" in fields:
-        raise ValidationFailed(_("Check the fields."),
-                               fields={"status": _("A new group starts as a draft.")})
+    refuse_fields(fields, status=_("A new group starts as a draft."))
     group = services.create_group(current_user, zone=unit_zone(), clock=get_clock(),
                                   **fields)
-    return group_json(group), 201, {"Location": url_for(".get_group", group_id=group.id)}
+    return created(group, ".get_group", group_id=group.id)
 
 
 @bp.post("/groups/series-preview")
@@ -353,8 +305,7 @@ def create_group(fields):
 @bp.errors(401)
 def preview_series(fields):
     """The dates a series would have and the ones it would skip; nothing is saved."""
-    zone = unit_zone()
-    return schedule_json(group_series.preview(series_plan(fields), zone), zone)
+    return group_series.preview(series_plan(fields), unit_zone())
 
 
 @bp.get("/groups/<int:group_id>")
@@ -365,7 +316,7 @@ def preview_series(fields):
 @bp.errors(401, 404)
 def get_group(group):
     """One group."""
-    return group_json(group)
+    return group
 
 
 @bp.patch("/groups/<int:group_id>")
@@ -379,7 +330,7 @@ def update_group(group, fields):
     """Change a group's details, capacity, series or status."""
     fields = _group_fields(fields, partial=True)
     services.update_group(current_user, group, fields, zone=unit_zone(), clock=get_clock())
-    return group_json(group)
+    return group
 
 
 @bp.get("/groups/<int:group_id>/sessions")
@@ -390,7 +341,7 @@ def update_group(group, fields):
 @bp.errors(401, 404)
 def list_sessions(group):
     """The group's sessions in order."""
-    return [session_json(session) for session in group.sessions]
+    return group.sessions
 
 
 @bp.patch("/sessions/<int:session_id>")
@@ -403,7 +354,7 @@ def list_sessions(group):
 def update_session(session, fields):
     """Move one session, change its venue, cancel or restore it."""
     group_series.change_session(current_user, session, clock=get_clock(), **fields)
-    return session_json(session)
+    return session
 
 
 @bp.get("/groups/<int:group_id>/enrollments")
@@ -416,8 +367,7 @@ def list_enrollments(group):
     """The roster (by arrival) and the waiting list (by position)."""
     if not permissions.can_see_roster(current_user, group):
         raise Forbidden(_("The roster is for the group's organisers and facilitators."))
-    entries = group_enrollment.roster(group) + group_enrollment.waiting_list(group)
-    return [enrollment_json(enrollment) for enrollment in entries]
+    return group_enrollment.roster(group) + group_enrollment.waiting_list(group)
 
 
 @bp.post("/groups/<int:group_id>/enrollments")
@@ -429,10 +379,10 @@ def list_enrollments(group):
 @bp.errors(401, 403, 404, 409)
 def create_enrollment(group, fields):
     """Enroll a family's members, or put the family on the waiting list."""
-    family = get_family(current_user, fields["family_id"], clock=get_clock())
+    family = visible_family(fields["family_id"])
     enrollment = group_enrollment.enroll(current_user, group, family, fields["member_ids"],
                                          zone=unit_zone(), clock=get_clock())
-    return enrollment_json(enrollment)
+    return enrollment
 
 
 @bp.delete("/enrollments/<int:enrollment_id>")
@@ -443,10 +393,9 @@ def create_enrollment(group, fields):
 @bp.errors(401, 403, 404, 409)
 def delete_enrollment(enrollment):
     """Withdraw; answers the withdrawn enrollment and whoever moved up."""
-    get_family(current_user, enrollment.family_id, clock=get_clock())
+    visible_family(enrollment.family_id)
     promoted = group_enrollment.withdraw(current_user, enrollment, clock=get_clock())
-    return {**enrollment_json(enrollment),
-            "promoted": [enrollment_json(entry) for entry in promoted]}
+    return With(enrollment, promoted=promoted)
 
 
 @bp.put("/sessions/<int:session_id>/attendance")
@@ -464,5 +413,4 @@ def put_attendance(session, fields):
                                        clock=get_clock())
     rates = group_attendance.attendance_rates(session.group)
     present, recorded = rates.by_session.get(session.id, (0, 0))
-    return {"session_id": session.id, "present": present, "recorded": recorded,
-            "attendance": entries}
+    return AttendanceRecorded(session.id, present, recorded, entries)

@@ -6,21 +6,18 @@ from marshmallow import fields
 
 from core.api import API_ROOT, Blueprint, loads
 from core.clock import get_clock
-from core.fields import Body, Choice, Instant, Integer, List, Text
+from core.fields import Body, Instant, Integer, List, Text
 from core.http import json_error
-from core.localtime import iso_local, unit_zone
+from core.localtime import unit_zone
 from core.roles import login_required
 from core.unit_of_work import keep_regardless
-from families.services import get_family
+from families.api import visible_family
 from groups.services import get_group
 from matching import services
-from matching.explain import item_json, match_json
+from matching.explain import MatchSchema, ProposalItemSchema
 from matching.models import Proposal
 
 bp = Blueprint("matching_api", __name__, url_prefix=API_ROOT)
-
-CRITERIA = ("goals", "distance", "age", "timing", "waiting")
-
 
 class ProposalRequestSchema(Body):
     municipalities = List(Text(120), max_items=20,
@@ -30,45 +27,6 @@ class ProposalRequestSchema(Body):
 class AcceptRequestSchema(Body):
     item_ids = List(Integer(), max_items=100000,
                     description="The items to accept; all when not given")
-
-
-class CriterionSchema(Body):
-    """One criterion of a score, with its points and the sentence that explains it."""
-
-    criterion = Choice(CRITERIA)
-    points = fields.Float()
-    max = fields.Float()
-    params = fields.Dict()
-    text = fields.String()
-
-
-class MatchSchema(Body):
-    """A family and a group: eligible with a score and its criteria, or the rule
-    that keeps them apart."""
-
-    family_id = fields.Integer()
-    group_id = fields.Integer()
-    eligible = fields.Boolean()
-    score = fields.Float(allow_none=True)
-    criteria = fields.List(fields.Nested(CriterionSchema))
-    rule = fields.String()
-    text = fields.String()
-
-
-class ProposalItemSchema(Body):
-    """A family of a proposal: its group (or none, with the reason) and score."""
-
-    id = fields.Integer()
-    family_id = fields.Integer()
-    group_id = fields.Integer(allow_none=True)
-    status = fields.String()
-    score = fields.Float(allow_none=True)
-    member_ids = fields.List(fields.Integer())
-    enrollment_id = fields.Integer(allow_none=True)
-    message = fields.String(allow_none=True)
-    criteria = fields.List(fields.Nested(CriterionSchema))
-    reason = fields.String(allow_none=True)
-    text = fields.String()
 
 
 class ProposalSchema(Body):
@@ -82,15 +40,14 @@ class ProposalSchema(Body):
     current = fields.Boolean(allow_none=True)
     items = fields.List(fields.Nested(ProposalItemSchema))
 
+    def read_municipalities(self, proposal: Proposal):
+        return list(proposal.municipalities or ())
 
-def proposal_json(proposal: Proposal) -> dict:
-    """A proposal as answered."""
-    return {"id": proposal.id, "status": proposal.status,
-            "created_at": iso_local(proposal.created_at),
-            "municipalities": list(proposal.municipalities or ()),
-            "total_score": proposal.total_score_tenths / 10,
-            "current": services.is_current(proposal) if proposal.status == "open" else None,
-            "items": [item_json(item) for item in proposal.items]}
+    def read_total_score(self, proposal: Proposal):
+        return proposal.total_score_tenths / 10
+
+    def read_current(self, proposal: Proposal):
+        return services.is_current(proposal) if proposal.status == "open" else None
 
 
 def _proposal(proposal_id):
@@ -100,15 +57,13 @@ def _proposal(proposal_id):
 @bp.get("/families/<int:family_id>/group-matches")
 @bp.doc(summary="Groups for a family, best first, each explained")
 @login_required
-@loads(lambda family_id: get_family(current_user, family_id, clock=get_clock()))
+@loads(visible_family)
 @bp.response(200, MatchSchema(many=True))
 @bp.errors(401, 404)
 def group_matches(family):
     """Groups for a family, best first."""
-    matches = services.group_matches(current_user, family, now=get_clock().now(),
-                                     zone=unit_zone())
-    body = [match_json(match) for match in matches]
-    return body
+    return services.group_matches(current_user, family, now=get_clock().now(),
+                                  zone=unit_zone())
 
 
 @bp.get("/groups/<int:group_id>/family-matches")
@@ -119,9 +74,8 @@ def group_matches(family):
 @bp.errors(401, 403, 404)
 def family_matches(group):
     """Waiting families for a group, best first."""
-    matches = services.family_matches(current_user, group, now=get_clock().now(),
-                                      zone=unit_zone())
-    return [match_json(match) for match in matches]
+    return services.family_matches(current_user, group, now=get_clock().now(),
+                                   zone=unit_zone())
 
 
 @bp.post("/matching/proposals")
@@ -134,7 +88,7 @@ def create_proposal(fields):
     """Compute and store a bulk proposal for the municipalities."""
     proposal = services.propose(current_user, municipalities=fields.get("municipalities", ()),
                                 now=get_clock().now(), zone=unit_zone())
-    return proposal_json(proposal)
+    return proposal
 
 
 @bp.get("/matching/proposals/<int:proposal_id>")
@@ -145,7 +99,7 @@ def create_proposal(fields):
 @bp.errors(401, 404)
 def get_proposal(proposal):
     """One proposal with its items."""
-    return proposal_json(proposal)
+    return proposal
 
 
 @bp.post("/matching/proposals/<int:proposal_id>/accept")
@@ -165,7 +119,7 @@ def accept_proposal(proposal, fields):
             "The families or groups changed since the proposal was made. A new proposal"
             " was computed: review it before accepting."),
             details=[{"new_proposal_id": result.replacement.id}])
-    return proposal_json(proposal)
+    return proposal
 
 
 @bp.post("/matching/proposals/<int:proposal_id>/reject")
@@ -177,4 +131,4 @@ def accept_proposal(proposal, fields):
 def reject_proposal(proposal):
     """Reject a proposal."""
     services.reject(current_user, proposal, now=get_clock().now())
-    return proposal_json(proposal)
+    return proposal

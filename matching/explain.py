@@ -1,10 +1,13 @@
-"""Explanations of matches in the reader's language, from their stored parts."""
+"""Explanations of matches in the reader's language, from their stored parts, and
+the shapes of matches and proposals' items, for the API and the pages alike."""
 
 from babel.dates import get_day_names
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from marshmallow import fields, missing
 
-from matching.scoring import Match
+from core.fields import Body, Choice
+from matching.scoring import CRITERIA, Match
 
 
 def weekday_name(weekday: int | None) -> str:
@@ -63,30 +66,79 @@ def rule_text(rule: str | None, params: dict | None = None) -> str:
     return texts.get(rule, rule or "")
 
 
-def match_json(match: Match) -> dict:
-    """A match with its explanation, for the API and the pages."""
-    data = {"family_id": match.family_id, "group_id": match.group_id,
-            "eligible": match.eligible, "score": match.score if match.eligible else None}
-    if match.eligible:
-        data["criteria"] = [{**criterion.as_dict(), "text": criterion_text(
-            criterion.as_dict())} for criterion in match.criteria]
-    else:
-        data["rule"] = match.rule
-        data["text"] = rule_text(match.rule, match.rule_params)
-    return data
+class CriterionSchema(Body):
+    """One criterion of a score, with its points and the sentence that explains it."""
+
+    criterion = Choice(CRITERIA)
+    points = fields.Float()
+    max = fields.Float()
+    params = fields.Dict()
+    text = fields.String()
+
+    def read_text(self, criterion: dict):
+        return criterion_text(criterion)
 
 
-def item_json(item) -> dict:
-    """A proposal's item with its explanation, for the API and the pages."""
-    explanation = item.explanation or {}
-    data = {"id": item.id, "family_id": item.family_id, "group_id": item.group_id,
-            "status": item.status, "score": item.score_tenths / 10 if item.group_id else None,
-            "member_ids": list(item.member_ids or ()), "enrollment_id": item.enrollment_id,
-            "message": item.message}
-    if item.group_id:
-        data["criteria"] = [{**criterion, "text": criterion_text(criterion)}
-                            for criterion in explanation.get("criteria", ())]
-    else:
-        data["reason"] = explanation.get("rule")
-        data["text"] = rule_text(explanation.get("rule"), explanation.get("params"))
-    return data
+class MatchSchema(Body):
+    """A family and a group: eligible with a score and its criteria, or the rule
+    that keeps them apart."""
+
+    family_id = fields.Integer()
+    group_id = fields.Integer()
+    eligible = fields.Boolean()
+    score = fields.Float(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    rule = fields.String()
+    text = fields.String()
+
+    def read_score(self, match: Match):
+        return match.score if match.eligible else None
+
+    def read_criteria(self, match: Match):
+        if not match.eligible:
+            return missing
+        return [criterion.as_dict() for criterion in match.criteria]
+
+    def read_rule(self, match: Match):
+        return missing if match.eligible else match.rule
+
+    def read_text(self, match: Match):
+        return missing if match.eligible else rule_text(match.rule, match.rule_params)
+
+
+class ProposalItemSchema(Body):
+    """A family of a proposal: its group (or none, with the reason) and score."""
+
+    id = fields.Integer()
+    family_id = fields.Integer()
+    group_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    score = fields.Float(allow_none=True)
+    member_ids = fields.List(fields.Integer())
+    enrollment_id = fields.Integer(allow_none=True)
+    message = fields.String(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    reason = fields.String(allow_none=True)
+    text = fields.String()
+
+    # A placed item is explained by its criteria, one left out by its rule.
+
+    def read_score(self, item):
+        return item.score_tenths / 10 if item.group_id else None
+
+    def read_member_ids(self, item):
+        return list(item.member_ids or ())
+
+    def read_criteria(self, item):
+        if not item.group_id:
+            return missing
+        return (item.explanation or {}).get("criteria", ())
+
+    def read_reason(self, item):
+        return missing if item.group_id else (item.explanation or {}).get("rule")
+
+    def read_text(self, item):
+        if item.group_id:
+            return missing
+        explanation = item.explanation or {}
+        return rule_text(explanation.get("rule"), explanation.get("params"))

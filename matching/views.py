@@ -30,7 +30,7 @@ from groups import permissions as group_permissions
 from groups import services as group_services
 from groups.models import PeerGroup
 from matching import services
-from matching.explain import item_json, match_json
+from matching.explain import MatchSchema, ProposalItemSchema
 from matching.forms import (
     AcceptForm,
     ProposalForm,
@@ -83,7 +83,7 @@ def _ranked_row(match, group: PeerGroup, family: Family, place_endpoint: str) ->
     place_url = None
     if match.eligible and group_permissions.can_enroll(current_user, group, family):
         place_url = url_for(place_endpoint, family_id=family.id, group_id=group.id)
-    return RankedRow(match_json(match), group, family, place_url)
+    return RankedRow(MatchSchema().dump(match), group, family, place_url)
 
 
 def _ranked_page(template, rows: list[RankedRow], **context):
@@ -184,10 +184,10 @@ def _proposal_page(proposal: Proposal, form: AcceptForm, status=200):
     left_out = []
     for item in items:
         if item.group_id is None:
-            left_out.append(item_json(item))
+            left_out.append(ProposalItemSchema().dump(item))
             continue
         block = blocks.setdefault(item.group_id, ProposedGroup(peer_groups[item.group_id]))
-        block.items.append(item_json(item))
+        block.items.append(ProposalItemSchema().dump(item))
     record_listing(current_user, list(families.values()), clock=get_clock())
     if families:
         keep_regardless()  # the page shows them: their reads stay audited on a refusal

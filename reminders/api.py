@@ -17,7 +17,6 @@ from core.fields import (
     Time,
     WholeNumber,
 )
-from core.localtime import iso_local
 from core.roles import ADMIN, COORDINATOR, roles_required
 from extensions import db
 from reminders import services
@@ -74,6 +73,9 @@ class ReminderPolicySchema(Body):
     quiet_end = Time()
     horizon_days = fields.Integer()
 
+    def read_lead_hours(self, policy: services.Policy):
+        return {kind: list(policy.leads(kind)) for kind in POLICY_KINDS}
+
 
 class ReminderSchema(Body):
     """A message of the outbox."""
@@ -95,9 +97,12 @@ class ReminderSchema(Body):
     cancel_reason = fields.String(allow_none=True)
     provider_message_id = fields.String(allow_none=True)
 
+    def read_last_error(self, reminder: Reminder):
+        return reminder.last_error or None
+
 
 class ReminderPageSchema(Body):
-    """One page of the outbox."""
+    """One page of the outbox (a page of ``db.paginate``)."""
 
     items = fields.List(fields.Nested(ReminderSchema))
     page = fields.Integer()
@@ -116,26 +121,6 @@ class ReminderListQuery(Query):
     per_page = WholeNumber(high=MAX_PER_PAGE, load_default=50)
 
 
-def reminder_json(reminder: Reminder) -> dict:
-    """A message of the outbox as answered."""
-    return {"id": reminder.id, "purpose": reminder.purpose, "status": reminder.status,
-            "event_type": reminder.event_type, "event_id": reminder.event_id,
-            "event_start": iso_local(reminder.event_start),
-            "family_id": reminder.family_id, "member_id": reminder.member_id,
-            "channel": reminder.channel, "lead_minutes": reminder.lead_minutes,
-            "send_at": iso_local(reminder.send_at), "sent_at": iso_local(reminder.sent_at),
-            "attempts": reminder.attempts, "last_error": reminder.last_error or None,
-            "cancel_reason": reminder.cancel_reason,
-            "provider_message_id": reminder.provider_message_id}
-
-
-def policy_json(policy: services.Policy) -> dict:
-    """The reminder policy as answered."""
-    return {"lead_hours": {kind: list(policy.leads(kind)) for kind in POLICY_KINDS},
-            "quiet_start": policy.quiet_start, "quiet_end": policy.quiet_end,
-            "horizon_days": policy.horizon_days}
-
-
 def _reminder(reminder_id):
     return services.get_reminder(current_user, reminder_id)
 
@@ -152,10 +137,8 @@ def list_reminders(arguments):
         current_user, status=arguments.get("status"), channel=arguments.get("channel"),
         purpose=arguments.get("purpose"), event_type=arguments.get("event_type"),
         event_id=arguments.get("event_id"), family_id=arguments.get("family_id"))
-    page = db.paginate(query, page=arguments["page"], error_out=False,
+    return db.paginate(query, page=arguments["page"], error_out=False,
                        per_page=arguments["per_page"])
-    return {"items": [reminder_json(item) for item in page.items],
-            "page": page.page, "pages": page.pages, "total": page.total}
 
 
 @bp.post("/reminders/<int:reminder_id>/retry")
@@ -167,7 +150,7 @@ def list_reminders(arguments):
 def retry(reminder):
     """Send a failed message (or one cancelled by staff) again, now."""
     services.retry(current_user, reminder, now=get_clock().now())
-    return reminder_json(reminder)
+    return reminder
 
 
 @bp.post("/reminders/<int:reminder_id>/cancel")
@@ -179,7 +162,7 @@ def retry(reminder):
 def cancel(reminder):
     """Stop a pending message."""
     services.cancel(current_user, reminder, now=get_clock().now())
-    return reminder_json(reminder)
+    return reminder
 
 
 @bp.get("/reminders/policy")
@@ -189,7 +172,7 @@ def cancel(reminder):
 @bp.errors(401, 403)
 def get_policy():
     """Lead times per kind of event, quiet hours and the horizon."""
-    return policy_json(services.current_policy())
+    return services.current_policy()
 
 
 @bp.put("/reminders/policy")
@@ -200,5 +183,4 @@ def get_policy():
 @bp.errors(401, 403)
 def put_policy(fields):
     """Set the whole policy (admins)."""
-    policy = services.set_policy(current_user, clock=get_clock(), **fields)
-    return policy_json(policy)
+    return services.set_policy(current_user, clock=get_clock(), **fields)

@@ -7,7 +7,7 @@ from marshmallow import fields
 from core.api import API_ROOT, Blueprint, loads
 from core.clock import get_clock
 from core.errors import NotFound
-from core.fields import Body, Choice, Query
+from core.fields import Body, Choice, Query, With
 from core.localtime import local_today, unit_zone
 from core.roles import ADMIN, COORDINATOR, roles_required
 from core.vocabulary import TRACKS
@@ -71,17 +71,18 @@ class ReportTableSchema(Body):
 class ReportFilters(Body):
     """The filters a report was made for."""
 
-    start = fields.String(data_key="from", metadata={"format": "date"})
-    end = fields.String(data_key="to", metadata={"format": "date"})
+    # Read from ``ReportFilters.as_json``, which names them as the query does.
+    start = fields.String(attribute="from", data_key="from", metadata={"format": "date"})
+    end = fields.String(attribute="to", data_key="to", metadata={"format": "date"})
     municipality = fields.String(allow_none=True)
     track = Choice(TRACKS, allow_none=True)
     worker_id = fields.Integer(allow_none=True)
 
 
 class ReportSchema(Body):
-    """A report's tables for the filters."""
+    """A report's tables for the filters: dumps ``With(report, filters=filters)``."""
 
-    report = Choice(services.REPORT_NAMES, required=True)
+    report = Choice(services.REPORT_NAMES, required=True, attribute="name")
     title = fields.String()
     description = fields.String()
     filters = fields.Nested(ReportFilters, required=True)
@@ -89,20 +90,17 @@ class ReportSchema(Body):
     legend = fields.String()
     tables = fields.List(fields.Nested(ReportTableSchema), required=True)
 
+    def read_filters(self, report):
+        return report.filters.as_json()
 
-def report_json(report, filters) -> dict:
-    """A built report as the API answers it."""
-    chosen = filters.as_json()
-    return {
-        "report": report.name,
-        "title": str(report.title),
-        "description": str(report.description),
-        "filters": {"start": chosen["from"], "end": chosen["to"],
-                    **{key: chosen[key] for key in ("municipality", "track", "worker_id")}},
-        "markers": {marker: kind for kind, marker in MARKERS.items()},
-        "legend": legend(),
-        "tables": [table.as_json() for table in report.tables],
-    }
+    def read_markers(self, report):
+        return {marker: kind for kind, marker in MARKERS.items()}
+
+    def read_legend(self, report):
+        return legend()
+
+    def read_tables(self, report):
+        return [table.as_json() for table in report.tables]
 
 
 def _report_name(name):
@@ -140,6 +138,5 @@ def get_report(name, arguments):
                                     today=local_today(get_clock().now()))
     report = services.build_reports(current_user, filters, zone=unit_zone(),
                                     names=(name,))[0]
-    body = report_json(report, filters)
     services.record_read(current_user, [name], filters, clock=get_clock())
-    return body
+    return With(report, filters=filters)

@@ -720,16 +720,19 @@ MULTI_LINE_API_FIELDS = {"Plan.content", "Group.description", "Visit.notes"}
 
 
 def _api_modules():
+    """The modules that declare the API's schemas (a family's are in its
+    representation, which the right-of-access export dumps too)."""
     from accounts import api as accounts_api
     from calendars import api as calendars_api
     from families import api as families_api
+    from families import representation as families_representation
     from groups import api as groups_api
     from matching import api as matching_api
     from reminders import api as reminders_api
     from reports import api as reports_api
 
-    return (accounts_api, families_api, groups_api, calendars_api, matching_api,
-            reminders_api, reports_api)
+    return (accounts_api, families_api, families_representation, groups_api,
+            calendars_api, matching_api, reminders_api, reports_api)
 
 
 def _text_of_the_api():

@@ -13,7 +13,7 @@ from families.models import AvailabilityWindow
 from groups import enrollment as group_enrollment
 from groups.models import Enrollment
 from matching import services
-from matching.explain import criterion_text, match_json, rule_text
+from matching.explain import MatchSchema, criterion_text, rule_text
 from matching.models import Proposal
 from tests.conftest import NOW, make_family, make_group, make_user
 
@@ -65,7 +65,7 @@ def test_each_hard_rule_excludes_with_its_reason(app, coordinator, setup, rule):
     family = family_with(registrar, **setup)
     [match] = services.group_matches(registrar, family, now=NOW, zone=HELSINKI)
     assert not match.eligible and match.rule == rule
-    assert match_json(match)["text"]
+    assert MatchSchema().dump(match)["text"]
 
 
 def test_track_language_and_taken_rules(app, coordinator, social_worker, clock):
