@@ -322,7 +322,7 @@ def list_groups(arguments):
         municipality=arguments.get("municipality"),
         status=arguments.get("status"),
         theme=arguments.get("theme"),
-        with_free_places=arguments.get("free") in ("1", "true"),
+        with_free_seats=arguments.get("free") in ("1", "true"),
         text=arguments.get("q", "")[:100])
     return [group_json(group) for group in db.session.scalars(query)]
 
