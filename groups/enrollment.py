@@ -84,7 +84,7 @@ def _lock_roster(group: PeerGroup) -> None:
 
 
 def _shift_waiting_list(group: PeerGroup, after: int, by: int) -> None:
-    """Move everyone waiting behind ``after`` forward by ``by`` places.
+    """Move everyone waiting behind ``after`` forward by ``by`` positions.
 
     Done in two statements through negative numbers, because a unique index
     keeps positions distinct and is checked row by row while one UPDATE runs.
