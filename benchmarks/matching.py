@@ -127,7 +127,7 @@ def fill(families, groups, rng):
 
 def scipy_sparse_solve(candidates, free):
     """The same assignment through scipy's sparse bipartite matching (one column per
-    free place, one "no group" column per family), timed to choose the solver."""
+    free seat, one "no group" column per family), timed to choose the solver."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
@@ -187,7 +187,7 @@ def measure(families, groups):
                 del traced
                 candidates = list(zip(*(column.tolist() for column in run.candidates),
                                       strict=True))
-                free = {group.id: group.free_places for group in run.groups}
+                free = {group.id: group.free_seats for group in run.groups}
                 greedy_started = time.perf_counter()
                 quick = solver.greedy(candidates, free)
                 greedy_seconds = time.perf_counter() - greedy_started

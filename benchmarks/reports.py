@@ -4,7 +4,7 @@ Builds a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 BENCH_DATABASE_URL is set, in a schema of its own) and fills it in bulk: the
 six municipalities, family workers, families referred over two years with a
 guardian each, home visits (a planning meeting first, then home visits, most
-of them done), peer groups with sessions, places, waiting lists and attendance,
+of them done), peer groups with sessions, seats, waiting lists and attendance,
 and reminders sent and failed. Then it times, through the app in-process, the
 reports page (every report, charts included) for a coordinator of all six
 municipalities, each report over the API, and an Excel export, and prints the

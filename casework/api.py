@@ -76,7 +76,7 @@ def close_family(family, fields):
         effects = privacy.closing_effects(family, get_clock().now())
         raise Conflict(_("Please confirm: closing cancels %(visits)d visits, ends"
                          " %(places)d group places and stops %(reminders)d messages.",
-                         visits=effects.visits, places=effects.group_places,
+                         visits=effects.visits, places=effects.group_seats,
                          reminders=effects.reminders),
                        code="confirmation_required", details=[effects.as_dict()])
     effects = privacy.close_family(

@@ -3,7 +3,7 @@ identity once the retention period after closing has passed.
 
 Anonymisation keeps what the reports count (track, municipality, referral
 source and date, status, staff, the dates and statuses of visits, group
-places and attendance) and removes everything that says who the family is.
+seats and attendance) and removes everything that says who the family is.
 """
 
 import calendar
@@ -95,7 +95,7 @@ def export_family(actor: User, family: Family, *, clock) -> dict:
         "visits": [_visit_json(visit) for visit in db.session.scalars(
             sa.select(HomeVisit).where(HomeVisit.family_id == family.id)
             .order_by(HomeVisit.start, HomeVisit.id))],
-        "group_places": [_place_json(enrollment) for enrollment in db.session.scalars(
+        "group_places": [_seat_json(enrollment) for enrollment in db.session.scalars(
             sa.select(Enrollment).where(Enrollment.family_id == family.id)
             .order_by(Enrollment.requested_at, Enrollment.id))],
         "reminders": [_reminder_json(reminder) for reminder in db.session.scalars(
@@ -123,7 +123,7 @@ def _visit_json(visit: HomeVisit) -> dict:
     }
 
 
-def _place_json(enrollment: Enrollment) -> dict:
+def _seat_json(enrollment: Enrollment) -> dict:
     member_ids = {member.id for member in enrollment.members}
     attendance = db.session.execute(
         sa.select(GroupSession.id, GroupSession.start, Attendance.member_id,
@@ -169,11 +169,11 @@ class ClosingEffects:
     """What closing a family ends: shown before, reported after."""
 
     visits: int
-    group_places: int
+    group_seats: int  # seats and waiting-list positions
     reminders: int
 
     def as_dict(self) -> dict:
-        return {"visits": self.visits, "group_places": self.group_places,
+        return {"visits": self.visits, "group_places": self.group_seats,
                 "reminders": self.reminders}
 
 
@@ -183,7 +183,7 @@ def _future_visits(family: Family, now: datetime) -> list[HomeVisit]:
         HomeVisit.start > now).order_by(HomeVisit.start)))
 
 
-def _active_places(family: Family) -> list[Enrollment]:
+def _active_enrollments(family: Family) -> list[Enrollment]:
     return list(db.session.scalars(sa.select(Enrollment).where(
         Enrollment.family_id == family.id, Enrollment.status.in_(ACTIVE_ENROLLMENT))
         .order_by(Enrollment.id)))
@@ -197,12 +197,12 @@ def _pending_reminders(family: Family) -> list[Reminder]:
 
 def closing_effects(family: Family, now: datetime) -> ClosingEffects:
     """What closing the family now would cancel and end."""
-    return ClosingEffects(len(_future_visits(family, now)), len(_active_places(family)),
+    return ClosingEffects(len(_future_visits(family, now)), len(_active_enrollments(family)),
                           len(_pending_reminders(family)))
 
 
 def close_family(actor: User, family: Family, *, zone, calendar_settings, clock) -> ClosingEffects:
-    """End a family's work: its future visits are cancelled, its group places
+    """End a family's work: its future visits are cancelled, its group seats
     and waiting-list positions end, and no pending message is sent.
 
     Each is done by its own package's service, so calendars, rosters and the
@@ -216,14 +216,14 @@ def close_family(actor: User, family: Family, *, zone, calendar_settings, clock)
             actor, visit, {"status": "cancelled",
                            "status_reason": _("The family's work has ended.")},
             zone=zone, settings=calendar_settings, clock=clock)
-    places = _active_places(family)
-    for enrollment in places:
+    enrollments = _active_enrollments(family)
+    for enrollment in enrollments:
         group_enrollment.withdraw(actor, enrollment, clock=clock)
     services.update_family(actor, family, {"status": "closed"}, clock=clock)
     reminders = _pending_reminders(family)
     for reminder in reminders:
         reminder_services.cancel(actor, reminder, now=now)
-    effects = ClosingEffects(len(visits), len(places), len(reminders))
+    effects = ClosingEffects(len(visits), len(enrollments), len(reminders))
     audit.record(actor, "family.close", "family", family.id, at=now,
                  detail=effects.as_dict())
     return effects

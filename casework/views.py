@@ -69,7 +69,7 @@ def close_family(family_id):
             calendar_settings=CalendarSettings.from_config(current_app.config))
         flash(_("The family's work was closed: %(visits)d visits cancelled, %(places)d"
                 " group places ended, %(reminders)d messages stopped.",
-                visits=effects.visits, places=effects.group_places,
+                visits=effects.visits, places=effects.group_seats,
                 reminders=effects.reminders), "success")
         return redirect(url_for(".detail", family_id=family.id))
     effects = privacy.closing_effects(family, get_clock().now())

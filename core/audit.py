@@ -101,7 +101,7 @@ def search_query(filters: AuditFilters) -> sa.Select:
     """Events matching the filters, newest first.
 
     A family's events are those that name it as their target; events of its
-    visits, members and group places name the family too.
+    visits, members and group seats name the family too.
     """
     query = sa.select(AuditEvent)
     if filters.actor_email:

@@ -29,8 +29,8 @@ class GroupDraft:
 
     ``starts`` is the first date in days from today (negative: already begun);
     ``opened`` how many days before the first date it was created and opened.
-    ``families`` is how many families ask for a place, ``withdrawals`` how many
-    of those with a place drop out; ``attendees`` says who of a family comes.
+    ``families`` is how many families ask for a seat, ``withdrawals`` how many
+    of those with a seat drop out; ``attendees`` says who of a family comes.
     """
 
     name: str
@@ -232,7 +232,7 @@ def _replay_group(draft: GroupDraft, staff: dict, rng: random.Random, today: dat
                                 clock=clock_on(created, now, hour=11))
     sessions = list(group.sessions)
     first_day = to_local(sessions[0].start, zone).date()
-    # Families ask for places on working days between opening and the first session.
+    # Families ask for seats on working days between opening and the first session.
     last_ask = min(first_day - timedelta(days=2), today - timedelta(days=1))
     candidates = _eligible(draft, group, first_day, last_ask, usage)
     chosen = rng.sample(candidates, min(draft.families, len(candidates)))
@@ -368,12 +368,12 @@ def _rearrange(group: PeerGroup, organiser: User, today: date, now: datetime, zo
 
 
 def group_summary() -> str:
-    """The groups by status, with their places, waiting lists and attendance."""
+    """The groups by status, with their seats, waiting lists and attendance."""
     groups = Counter(db.session.scalars(db.select(PeerGroup.status)))
-    places = Counter(db.session.scalars(db.select(Enrollment.status)))
+    seats = Counter(db.session.scalars(db.select(Enrollment.status)))
     marks = db.session.scalar(db.select(db.func.count()).select_from(Attendance))
     states = ", ".join(f"{groups[status]} {status}" for status in
                        ("draft", "open", "running", "finished") if groups[status])
-    return (f"{groups.total()} peer groups ({states}; {places['enrolled']} places taken, "
-            f"{places['waitlisted']} waiting, {places['completed']} completed, "
-            f"{places['withdrawn']} withdrawn, {marks} attendance marks)")
+    return (f"{groups.total()} peer groups ({states}; {seats['enrolled']} places taken, "
+            f"{seats['waitlisted']} waiting, {seats['completed']} completed, "
+            f"{seats['withdrawn']} withdrawn, {marks} attendance marks)")

@@ -601,7 +601,7 @@ def set_plan(actor: User, family: Family, *, goals, start_date, review_date, con
     """Record or revise the family's plan (rule 4 of the work).
 
     A family with a plan and no later status becomes active: regular home
-    visits and group places can now be booked.
+    visits and group seats can now be booked.
     """
     _check_may_work_with(actor, family)
     errors = {}
@@ -642,7 +642,7 @@ def set_plan(actor: User, family: Family, *, goals, start_date, review_date, con
 # the child-protection track, without the responsible social worker's
 # participation; or in force.
 PLAN_STATES = ("none", "awaiting_social_worker", "in_force")
-# What can be booked for a family: its visit kinds and a place in a group.
+# What can be booked for a family: its visit kinds and a seat in a group.
 BOOKING_KINDS = ("planning_meeting", "home_visit", "review_meeting", "group_place")
 
 
@@ -674,7 +674,7 @@ def booking_refusal(*, status: str, track: str, plan: str, kind: str,
     series). A closed family gets nothing. Before its plan is in force a
     family gets only the planning meeting, and only one: no second one while
     one is booked, and no series of them. Every path that books a visit, brings
-    one back onto the calendar or gives a group place applies this rule.
+    one back onto the calendar or gives a group seat applies this rule.
     """
     if status == "closed":
         return RuleViolation(_("The family's work has ended: nothing can be booked."),

@@ -276,7 +276,7 @@ def list_groups(arguments):
         municipality=arguments.get("municipality"),
         status=arguments.get("status"),
         theme=arguments.get("theme"),
-        with_free_places=arguments.get("free") in ("1", "true"),
+        with_free_seats=arguments.get("free") in ("1", "true"),
         text=arguments.get("q", "")[:100])
     return db.session.scalars(query).all()
 

@@ -14,7 +14,7 @@ from groups.permissions import can_record_attendance, require
 
 
 def expected_members(session: GroupSession) -> list[Member]:
-    """The members who should be at a session: those of families with a place."""
+    """The members who should be at a session: those of families with a seat."""
     return [member for enrollment in session.group.enrollments
             if enrollment.status in ("enrolled", "completed")
             for member in enrollment.members]

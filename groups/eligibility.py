@@ -1,4 +1,4 @@
-"""Whether a family may take a place in a group: the one rule, over plain facts.
+"""Whether a family may take a seat in a group: the one rule, over plain facts.
 
 Enrollment (``groups.enrollment.check_eligible``) refuses with the first of
 these reasons; matching's batch scorer (``matching.scoring.score_pairs``)
@@ -48,7 +48,7 @@ class FamilyTerms:
     """What a family brings: its track, home, languages and children.
 
     ``booking_refusal`` is the code of the families' booking rule for a group
-    place (``families.services.booking_refusal``: a closed family, a plan not
+    seat (``families.services.booking_refusal``: a closed family, a plan not
     yet in force), None when the family may have one.
     """
 
@@ -78,11 +78,11 @@ def age_in_range(born: date, day: date, low: int, high: int) -> bool:
 
 def refusals(family: FamilyTerms, group: GroupTerms, today: date, *,
              proposal: bool = False) -> tuple[str, ...]:
-    """Every reason the family may not take a place in the group on ``today``,
+    """Every reason the family may not take a seat in the group on ``today``,
     in the order they are looked at; empty when it may.
 
-    A place needs a group taking families (``takes_families``), a family the
-    booking rule lets have a group place, a track the group is for, a session
+    A seat needs a group taking families (``takes_families``), a family the
+    booking rule lets have a group seat, a track the group is for, a session
     ahead and a child in the group's age range on the day of that session.
     A ``proposal`` (matching's) also asks that the group serve the family's
     municipality and speak one of its languages: a coordinator enrolling by
@@ -111,6 +111,6 @@ def refusals(family: FamilyTerms, group: GroupTerms, today: date, *,
 
 def refusal(family: FamilyTerms, group: GroupTerms, today: date, *,
             proposal: bool = False) -> str | None:
-    """The first reason the family may not take a place in the group, or None."""
+    """The first reason the family may not take a seat in the group, or None."""
     found = refusals(family, group, today, proposal=proposal)
     return found[0] if found else None

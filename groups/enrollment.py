@@ -1,6 +1,6 @@
-"""Places in a group: enrolling, the waiting list, and the roster lock that keeps them whole.
+"""Seats in a group: enrolling, the waiting list, and the roster lock that keeps them whole.
 
-Places are counted under a lock on the group's row (``_lock_roster``), taken
+Seats are counted under a lock on the group's row (``_lock_roster``), taken
 by raising its ``roster_version``: a row lock on PostgreSQL and the write lock
 on SQLite. Every change of the roster or the waiting list takes it first, so
 any number of web processes can enroll and withdraw at once without going over
@@ -35,27 +35,27 @@ def get_enrollment(enrollment_id: int) -> Enrollment:
     return enrollment
 
 
-# --- counting places -------------------------------------------------------
+# --- counting seats --------------------------------------------------------
 
 def enrolled_count(group: PeerGroup) -> int:
-    """How many families have a place in the group."""
+    """How many families have a seat in the group."""
     return db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(
         Enrollment.group_id == group.id, Enrollment.status == "enrolled"))
 
 
 def waiting_count(group: PeerGroup) -> int:
-    """How many families wait for a place in the group."""
+    """How many families wait for a seat in the group."""
     return db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(
         Enrollment.group_id == group.id, Enrollment.status == "waitlisted"))
 
 
-def free_places(group: PeerGroup) -> int:
-    """Places not taken (none when a lowered capacity is still full)."""
+def free_seats(group: PeerGroup) -> int:
+    """Seats not taken (none when a lowered capacity is still full)."""
     return max(group.capacity - enrolled_count(group), 0)
 
 
 def roster(group: PeerGroup) -> list[Enrollment]:
-    """Families with a place, in the order they got it."""
+    """Families with a seat, in the order they got it."""
     return list(db.session.scalars(sa.select(Enrollment).where(
         Enrollment.group_id == group.id, Enrollment.status == "enrolled")
         .order_by(Enrollment.enrolled_at, Enrollment.id)
@@ -71,7 +71,7 @@ def waiting_list(group: PeerGroup) -> list[Enrollment]:
 
 
 def _lock_roster(group: PeerGroup) -> None:
-    """Serialise changes of one group's places (see the module docstring).
+    """Serialise changes of one group's seats (see the module docstring).
 
     The group's own attributes are read again afterwards: another transaction
     may have changed its capacity while this one waited.
@@ -84,7 +84,7 @@ def _lock_roster(group: PeerGroup) -> None:
 
 
 def _shift_waiting_list(group: PeerGroup, after: int, by: int) -> None:
-    """Move everyone waiting behind ``after`` forward by ``by`` places.
+    """Move everyone waiting behind ``after`` forward by ``by`` positions.
 
     Done in two statements through negative numbers, because a unique index
     keeps positions distinct and is checked row by row while one UPDATE runs.
@@ -99,7 +99,7 @@ def _shift_waiting_list(group: PeerGroup, after: int, by: int) -> None:
 
 
 def _promote(group: PeerGroup, now: datetime, zone=None) -> list[Enrollment]:
-    """Give free places to the first on the waiting list who still fit the group
+    """Give free seats to the first on the waiting list who still fit the group
     (``check_family_fits``); return who moved up. One who no longer fits keeps
     waiting, and the one behind is promoted."""
     free = group.capacity - enrolled_count(group)
@@ -149,7 +149,7 @@ def _renumber_waiting_list(group: PeerGroup) -> None:
 
 def set_capacity(group: PeerGroup, capacity: int, *, now: datetime,
                  zone=None) -> list[Enrollment]:
-    """Change the number of places; free places go to the waiting list at once."""
+    """Change the number of seats; free seats go to the waiting list at once."""
     _lock_roster(group)
     taken = enrolled_count(group)
     if capacity < taken:
@@ -162,8 +162,8 @@ def set_capacity(group: PeerGroup, capacity: int, *, now: datetime,
 
 
 def close_roster(group: PeerGroup, *, finished: bool, now: datetime) -> None:
-    """End every place and waiting position of a group that finishes or is
-    cancelled: a family with a place completes it when the group finishes;
+    """End every seat and waiting position of a group that finishes or is
+    cancelled: a family with a seat completes it when the group finishes;
     everyone else is withdrawn."""
     _lock_roster(group)
     for enrollment in group.enrollments:
@@ -174,7 +174,7 @@ def close_roster(group: PeerGroup, *, finished: bool, now: datetime) -> None:
             enrollment.ended_at = now
 
 
-# --- who may hold a place ---------------------------------------------------
+# --- who may hold a seat ----------------------------------------------------
 
 def first_day_ahead(group: PeerGroup, now: datetime, zone=None) -> date:
     """The local day of the group's first session ahead (today without one):
@@ -220,15 +220,15 @@ def _refuse(reason: str, group: PeerGroup, family: Family, today: date) -> None:
                             code="track_not_allowed")
     if reason == eligibility.NO_UPCOMING_SESSIONS:
         raise Conflict(_("The group has no sessions ahead."), code="no_upcoming_sessions")
-    # The families' booking rule refused a group place: its own error says why.
+    # The families' booking rule refused a group seat: its own error says why.
     ensure_bookable(family, "group_place")
 
 
 def check_family_fits(group: PeerGroup, family: Family, members, day: date) -> None:
-    """The one rule of who may hold a place in a group, on every path that
+    """The one rule of who may hold a seat in a group, on every path that
     enrolls, promotes from the waiting list or changes who attends.
 
-    The family may have a group place booked (``ensure_bookable``), its track
+    The family may have a group seat booked (``ensure_bookable``), its track
     is one of the group's (``groups.eligibility``), the members who attend are
     its own, every attending child is within the group's age range on ``day``,
     and the family has a child in that range (guardians may attend without
@@ -236,7 +236,7 @@ def check_family_fits(group: PeerGroup, family: Family, members, day: date) -> N
     group's ages).
     """
     terms = family_terms(family)
-    # What still holds for a family that has its place: its own refusals, not
+    # What still holds for a family that has its seat: its own refusals, not
     # the group's status, enrollment window or calendar.
     for reason in eligibility.refusals(terms, group_terms(group, day), day):
         if reason in (terms.booking_refusal, eligibility.TRACK_NOT_ALLOWED):
@@ -272,7 +272,7 @@ def _check_attending(group: PeerGroup, family: Family, members, day: date) -> No
 
 def check_eligible(group: PeerGroup, family: Family, *, now: datetime, zone,
                    members=None) -> None:
-    """Whether a family may take a place in a group; a clear refusal if not.
+    """Whether a family may take a seat in a group; a clear refusal if not.
 
     The group must be taking families, with a session ahead; the family must
     fit it (``check_family_fits``) with the ``members`` who attend, by default
@@ -308,7 +308,7 @@ def _attending_members(family: Family, member_ids) -> list[Member]:
 
 def enroll(actor: User, group: PeerGroup, family: Family, member_ids, *, zone,
            clock) -> Enrollment:
-    """Give a family a place, or a position on the waiting list when full."""
+    """Give a family a seat, or a position on the waiting list when full."""
     require(can_enroll(actor, group, family),
              _("You may not place this family in this group."))
     now = clock.now()
@@ -338,7 +338,7 @@ def enroll(actor: User, group: PeerGroup, family: Family, member_ids, *, zone,
 
 def withdraw(actor: User, enrollment: Enrollment, *, clock,
              zone=None) -> list[Enrollment]:
-    """End a place or leave the waiting list; the freed place goes to the next."""
+    """End a seat or leave the waiting list; the freed seat goes to the next."""
     group = enrollment.group
     require(can_enroll(actor, group, enrollment.family),
              _("You may not change this family's place."))
@@ -363,7 +363,7 @@ def withdraw(actor: User, enrollment: Enrollment, *, clock,
 
 
 def complete(actor: User, enrollment: Enrollment, *, clock) -> None:
-    """Mark a family's place as completed (it went through the group)."""
+    """Mark a family's seat as completed (it went through the group)."""
     require(can_manage(actor, enrollment.group) or
              can_record_attendance(actor, enrollment.group),
              _("You may not change this family's place."))

@@ -239,8 +239,8 @@ class ChooseFamilyForm(QueryForm):
     submit = SubmitField(_l("Choose the members"))
 
 
-class PlaceForm(FlaskForm):
-    """A family's place in a group: which group (from the family's side) and who attends."""
+class SeatForm(FlaskForm):
+    """A family's seat in a group: which group (from the family's side) and who attends."""
 
     group_id = SelectField(_l("Group"), coerce=optional_id, validators=[InputRequired()])
     member_ids = MultiCheckboxField(_l("Attending members"), coerce=int,

@@ -18,7 +18,7 @@ DESCRIPTION_MAX = 2000
 GROUP_STATUSES = vocabulary.GROUP_STATUSES.codes
 SESSION_STATUSES = vocabulary.SESSION_STATUSES.codes
 ENROLLMENT_STATUSES = vocabulary.ENROLLMENT_STATUSES.codes
-# An enrollment that holds a place or a position on the waiting list.
+# An enrollment that holds a seat or a position on the waiting list.
 ACTIVE_ENROLLMENT = ("enrolled", "waitlisted")
 
 group_municipalities = sa.Table(
@@ -69,9 +69,9 @@ class PeerGroup(db.Model):
     enrollment_opens: Mapped[date | None]
     enrollment_closes: Mapped[date | None]
     status: Mapped[str] = mapped_column(sa.String(20), default="draft")
-    # Raised on every change of the roster or the waiting list. Taking a place
+    # Raised on every change of the roster or the waiting list. Taking a seat
     # starts by raising it, which locks the group row on both databases, so
-    # places are counted by one transaction at a time.
+    # seats are counted by one transaction at a time.
     roster_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -160,7 +160,7 @@ class GroupSession(db.Model):
 
 
 class Enrollment(db.Model):
-    """A family's place in a group, or its position on the waiting list."""
+    """A family's seat in a group, or its position on the waiting list."""
 
     __tablename__ = "enrollments"
 
@@ -170,7 +170,7 @@ class Enrollment(db.Model):
     family_id: Mapped[int] = mapped_column(
         sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(sa.String(20))
-    # 1, 2, 3... on the waiting list in order of arrival; None with a place.
+    # 1, 2, 3... on the waiting list in order of arrival; None with a seat.
     position: Mapped[int | None]
     requested_at: Mapped[datetime]
     enrolled_at: Mapped[datetime | None]
@@ -185,7 +185,7 @@ class Enrollment(db.Model):
         sa.CheckConstraint(vocabulary.ENROLLMENT_STATUSES.check("status"), name="status"),
         sa.CheckConstraint("(status = 'waitlisted') = (position IS NOT NULL)",
                            name="position_only_when_waiting"),
-        # A family holds at most one place or waiting position in a group...
+        # A family holds at most one seat or waiting position in a group...
         sa.Index("uq_enrollments_active_family", "group_id", "family_id", unique=True,
                  sqlite_where=sa.text("status IN ('enrolled', 'waitlisted')"),
                  postgresql_where=sa.text("status IN ('enrolled', 'waitlisted')")),

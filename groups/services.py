@@ -231,7 +231,7 @@ def set_status(group: PeerGroup, status: str, *, now: datetime) -> None:
     group.status = status
 
 
-def search_groups(*, municipality=None, status=None, theme=None, with_free_places=False,
+def search_groups(*, municipality=None, status=None, theme=None, with_free_seats=False,
                   text="") -> sa.Select:
     """Groups filtered for the list page and the API, soonest first."""
     query = sa.select(PeerGroup)
@@ -241,7 +241,7 @@ def search_groups(*, municipality=None, status=None, theme=None, with_free_place
         query = query.where(PeerGroup.status == status)
     if text:
         query = query.where(sa.func.lower(PeerGroup.name).like(f"%{text.lower()}%"))
-    if with_free_places:
+    if with_free_seats:
         taken = (sa.select(sa.func.count(Enrollment.id))
                  .where(Enrollment.group_id == PeerGroup.id, Enrollment.status == "enrolled")
                  .scalar_subquery())

@@ -1,4 +1,4 @@
-"""Signals the group services send after changing sessions or places.
+"""Signals the group services send after changing sessions or seats.
 
 Receivers (the reminders package) run inside the service call, in the same
 database transaction, so whatever they write commits or rolls back with the

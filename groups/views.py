@@ -1,4 +1,4 @@
-"""Pages of peer groups: list, detail, form, series preview, sessions, attendance, places.
+"""Pages of peer groups: list, detail, form, series preview, sessions, attendance, seats.
 
 Each view loads (404), checks access (403), acts through the rules of groups/ and
 responds. A refusal on a form is shown on that form (422) after a rollback;
@@ -49,7 +49,7 @@ from groups.forms import (
     ConfirmForm,
     GroupForm,
     GroupSearchForm,
-    PlaceForm,
+    SeatForm,
     StatusForm,
 )
 from groups.models import (
@@ -150,7 +150,7 @@ class GroupRow:
 @bp.get("/")
 @login_required
 def list_groups():
-    """Groups filtered by municipality, status, theme, free places and name."""
+    """Groups filtered by municipality, status, theme, free seats and name."""
     form = GroupSearchForm(formdata=request.args)
     form.municipality.choices = choices(
         [(m.name, m.name) for m in all_municipalities()], _("All municipalities"))
@@ -158,7 +158,7 @@ def list_groups():
     if form.validate():
         filters = {"text": form.q.data or "", "municipality": form.municipality.data or None,
                    "status": form.status.data or None, "theme": form.theme.data or None,
-                   "with_free_places": form.free.data}
+                   "with_free_seats": form.free.data}
     else:
         status = 422
     query = services.search_groups(**filters).options(
@@ -397,7 +397,7 @@ def edit_group(group_id):
     return form_page("groups/group_form.html", form, schedule=None, **context)
 
 
-# --- places and the waiting list -------------------------------------------
+# --- seats and the waiting list --------------------------------------------
 
 def _flash_placement(enrollment: Enrollment) -> None:
     if enrollment.status == "waitlisted":
@@ -439,8 +439,8 @@ def place_family(group_id):
     family = load_family(family_id)
     if not permissions.can_enroll(current_user, group, family):
         raise Forbidden(_("You may not place this family in this group."))
-    form = PlaceForm(data={"member_ids": [m.id for m in family.members]}
-                     if request.method == "GET" else None)
+    form = SeatForm(data={"member_ids": [m.id for m in family.members]}
+                    if request.method == "GET" else None)
     del form.group_id  # the group is this one
     form.member_ids.choices = _member_choices(family)
     if form.validate_on_submit():
@@ -448,7 +448,7 @@ def place_family(group_id):
             return redirect(url_for(".detail", group_id=group.id))
         group, family = services.get_group(group_id), load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return form_page("groups/place.html", form, group=group, family=family, groups=None)
+    return form_page("groups/seat.html", form, group=group, family=family, groups=None)
 
 
 def _groups_taking(family: Family) -> list[PeerGroup]:
@@ -469,7 +469,7 @@ def place_in_group(family_id):
     groups = _groups_taking(family)
     initial = {"group_id": request.args.get("group_id", type=int),
                "member_ids": [member.id for member in family.members]}
-    form = PlaceForm(data=initial if request.method == "GET" else None)
+    form = SeatForm(data=initial if request.method == "GET" else None)
     form.group_id.choices = choices([(group.id, group.name) for group in groups],
                                     _("Choose a group"))
     form.member_ids.choices = _member_choices(family)
@@ -478,13 +478,13 @@ def place_in_group(family_id):
             return redirect(url_for("casework.detail", family_id=family.id))
         family = load_family(family_id)
     keep_regardless()  # the page shows the record: its read stays audited on a refusal
-    return form_page("groups/place.html", form, group=None, family=family, groups=groups)
+    return form_page("groups/seat.html", form, group=None, family=family, groups=groups)
 
 
 @bp.route("/enrollments/<int:enrollment_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(enrollment_id):
-    """Ask for confirmation (GET), then end the place or the waiting (POST)."""
+    """Ask for confirmation (GET), then end the seat or the waiting (POST)."""
     enrollment = group_enrollment.get_enrollment(enrollment_id)
     family = load_family(enrollment.family_id)
     group = enrollment.group

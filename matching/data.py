@@ -81,7 +81,7 @@ def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
             tracks=frozenset(tracks), language=language,
             municipality_ids=frozenset(served[group_id]), meets_in=meets_in,
             themes=frozenset(themes), min_age_months=low, max_age_months=high,
-            free_places=max(capacity - enrolled.get(group_id, 0), 0),
+            free_seats=max(capacity - enrolled.get(group_id, 0), 0),
             first_day=ahead[0][0] if ahead else None,
             weekday=max(set(weekdays), key=weekdays.count) if weekdays else None,
             sessions=ahead))
@@ -89,8 +89,8 @@ def load_groups(*, now: datetime, zone, group_ids=None) -> list[GroupFacts]:
 
 
 def waiting_families_query(municipality_ids=None) -> sa.Select:
-    """The ids of active families with a plan and no place in a group that is
-    taking place, as a query (to filter other queries by, without a list of ids)."""
+    """The ids of active families with a plan and no seat in a group that is
+    taking families, as a query (to filter other queries by, without a list of ids)."""
     placed = (sa.select(Enrollment.family_id).join(PeerGroup)
               .where(Enrollment.status == "enrolled",
                      PeerGroup.status.in_(ENROLLING_STATUSES)))
@@ -102,7 +102,7 @@ def waiting_families_query(municipality_ids=None) -> sa.Select:
 
 
 def waiting_family_ids(municipality_ids=None) -> list[int]:
-    """Active families with a plan and no place in a group that is taking place."""
+    """Active families with a plan and no seat in a group that is taking families."""
     return list(db.session.scalars(
         waiting_families_query(municipality_ids).order_by(Family.id)))
 
@@ -129,7 +129,7 @@ def load_family_table(family_ids, *, now: datetime, zone, until: datetime,
     (ids, references, tracks, municipalities, languages, waiting_since, goals, statuses,
      plan_ids, participated) = (list(column) for column in zip(*rows, strict=True)) \
         if rows else ([],) * 10
-    # "A plan" for scoring is the booking rule's answer for a group place.
+    # "A plan" for scoring is the booking rule's answer for a group seat.
     may_join = [booking_refusal(status=status, track=track, kind="group_place",
                                 plan=plan_state(track, plan_id is not None,
                                                 bool(took_part))) is None

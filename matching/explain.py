@@ -43,7 +43,7 @@ def criterion_text(criterion: dict) -> str:
 
 
 def rule_text(rule: str | None, params: dict | None = None) -> str:
-    """Why a pair is excluded, or why a family got no place."""
+    """Why a pair is excluded, or why a family got no seat."""
     params = params or {}
     texts = {
         "plan_required": _("The family has no plan yet."),

@@ -41,7 +41,7 @@ class Proposal(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     # The municipalities the proposal covers (names); empty for all.
     municipalities: Mapped[list] = mapped_column(sa.JSON, default=list)
-    # The groups that had free places when it was computed.
+    # The groups that had free seats when it was computed.
     group_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     total_score_tenths: Mapped[int] = mapped_column(default=0)
     # A digest of everything the proposal was computed from: when it no

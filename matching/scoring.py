@@ -67,7 +67,7 @@ class GroupFacts:
     themes: frozenset
     min_age_months: int
     max_age_months: int
-    free_places: int
+    free_seats: int
     first_day: date | None            # of the first session ahead
     weekday: int | None               # ISO weekday of most sessions
     # Sessions ahead: (local date, start, end, local start time, local end time),
@@ -90,7 +90,7 @@ class FamilyFacts:
     availability: tuple = ()
     # Booked home visits ahead by local date: {date: ((start, end), ...)}.
     visits_by_day: dict = field(default_factory=dict)
-    # Groups the family has a place in, waits for, or finished.
+    # Groups the family has a seat in, waits for, or finished.
     groups_taken: frozenset = frozenset()
 
 

@@ -75,7 +75,7 @@ def group_matches(actor: User, family: Family, *, now: datetime, zone) -> list[M
 
 
 def family_matches(actor: User, group: PeerGroup, *, now: datetime, zone) -> list[Match]:
-    """Families waiting for a place, against one group: the best first.
+    """Families waiting for a seat, against one group: the best first.
 
     Only families the actor may see are listed.
     """
@@ -100,7 +100,7 @@ class ProposalRun:
     """A computed proposal before it is stored, with the seconds of each stage.
 
     Only what storing needs is kept: the assignment with each placed family's
-    score and criteria and its members, and why each other family got no place.
+    score and criteria and its members, and why each other family got no seat.
     ``candidates`` are the eligible pairs as arrays (family ids, group ids,
     scores in tenths), the solver's input.
     """
@@ -157,7 +157,7 @@ def _without_gc_pauses():
 
 
 def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
-    """Score every waiting family against every group with free places, and solve."""
+    """Score every waiting family against every group with free seats, and solve."""
     with _without_gc_pauses():
         return _compute(municipality_ids, now=now, zone=zone)
 
@@ -165,7 +165,7 @@ def compute(*, municipality_ids=None, now: datetime, zone) -> ProposalRun:
 def _compute(municipality_ids, *, now: datetime, zone) -> ProposalRun:
     started = perf_counter()
     groups_ = [group for group in data.load_groups(now=now, zone=zone)
-               if group.open and group.free_places > 0]
+               if group.open and group.free_seats > 0]
     families = data.load_family_table(data.waiting_families_query(municipality_ids),
                                       now=now, zone=zone, until=now + HORIZON, members=True)
     policy, centroids = weights(), data.places()
@@ -180,13 +180,13 @@ def _compute(municipality_ids, *, now: datetime, zone) -> ProposalRun:
     candidates = (family_ids[family[eligible]], group_ids[group[eligible]],
                   scores.score_tenths[eligible])
     scored = perf_counter()
-    chosen = solver.solve_pairs(*candidates, {g.id: g.free_places for g in groups_})
+    chosen = solver.solve_pairs(*candidates, {g.id: g.free_seats for g in groups_})
     solved = perf_counter()
     assignment = dict(zip(candidates[0][chosen].tolist(), candidates[1][chosen].tolist(),
                           strict=True))
     placed = {int(candidates[0][k]): (int(candidates[2][k]), scores.criteria(eligible[k]))
               for k in chosen.tolist()}
-    # Why the others got no place: full groups, or the rule excluding the
+    # Why the others got no seat: full groups, or the rule excluding the
     # first pair (by group id), or no pair at all.
     pair_count = np.bincount(family, minlength=len(families))
     first_pair = np.cumsum(pair_count) - pair_count

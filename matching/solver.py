@@ -1,5 +1,5 @@
 """The bulk assignment: each family at most one group, no group over its free
-places, the total score as high as it can be.
+seats, the total score as high as it can be.
 
 Solved exactly as a min-cost flow with OR-Tools (the fastest of the exact
 methods measured, see docs/benchmarks.md). Among assignments with the same
@@ -20,19 +20,19 @@ PLACEMENT_WEIGHT = 1_000_000
 Candidate = tuple[int, int, int]  # (family id, group id, score in tenths)
 
 
-def solve(candidates: Iterable[Candidate], free_places: dict[int, int]) -> dict[int, int]:
+def solve(candidates: Iterable[Candidate], free_seats: dict[int, int]) -> dict[int, int]:
     """The optimal assignment as {family id: group id}."""
     candidates = list(candidates)
     if not candidates:
         return {}
     family, group, score = (np.array(column, dtype=np.int64)
                             for column in zip(*candidates, strict=True))
-    chosen = solve_pairs(family, group, score, free_places)
+    chosen = solve_pairs(family, group, score, free_seats)
     return dict(zip(family[chosen].tolist(), group[chosen].tolist(), strict=True))
 
 
 def solve_pairs(family: np.ndarray, group: np.ndarray, score: np.ndarray,
-                free_places: dict[int, int]) -> np.ndarray:
+                free_seats: dict[int, int]) -> np.ndarray:
     """The optimal assignment of candidate pairs given as arrays (family ids,
     group ids, scores in tenths): the positions of the pairs chosen, in the
     order of (family, group)."""
@@ -43,7 +43,7 @@ def solve_pairs(family: np.ndarray, group: np.ndarray, score: np.ndarray,
     # optimal assignments the same one is found whatever order pairs come in.
     order = np.lexsort((score, group, family))
     families = np.unique(family)
-    groups = np.array(sorted(g for g in free_places if free_places[g] > 0), dtype=np.int64)
+    groups = np.array(sorted(g for g in free_seats if free_seats[g] > 0), dtype=np.int64)
     usable = order[np.isin(group[order], groups)]
     family_node = 1 + np.searchsorted(families, family[usable])
     group_node = 1 + len(families) + np.searchsorted(groups, group[usable])
@@ -56,7 +56,7 @@ def solve_pairs(family: np.ndarray, group: np.ndarray, score: np.ndarray,
     ends = np.concatenate([family_nodes, group_node, np.full(len(families), sink),
                            np.full(len(groups), sink)])
     capacities = np.concatenate([ones, np.ones(len(usable), dtype=np.int64), ones,
-                                 np.array([free_places[g] for g in groups.tolist()],
+                                 np.array([free_seats[g] for g in groups.tolist()],
                                           dtype=np.int64)])
     costs = np.concatenate([np.zeros(len(families), dtype=np.int64),
                             -(score[usable] * PLACEMENT_WEIGHT + 1),
@@ -81,9 +81,9 @@ def total(assignment: dict[int, int], candidates: Iterable[Candidate]) -> int:
     return sum(scores[(family, group)] for family, group in assignment.items())
 
 
-def greedy(candidates: Iterable[Candidate], free_places: dict[int, int]) -> dict[int, int]:
+def greedy(candidates: Iterable[Candidate], free_seats: dict[int, int]) -> dict[int, int]:
     """Best pairs first: fast, and how much it loses is what the benchmark shows."""
-    left = dict(free_places)
+    left = dict(free_seats)
     assignment = {}
     for family, group, _score in sorted(candidates, key=lambda c: (-c[2], c[0], c[1])):
         if family not in assignment and left.get(group, 0) > 0:

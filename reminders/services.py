@@ -572,7 +572,7 @@ def upcoming_of_family(family_id: int, *, limit=20) -> list[Reminder]:
 def of_event(reader: User, event_type: str, event_id: int, *, clock) -> list[Reminder]:
     """The outbox rows of an event, in the order they are (or were) due: those
     of the families the reader may see (a group session's rows name every
-    family with a place in it). The families they name are written to the
+    family with a seat in it). The families they name are written to the
     audit log, as shown to the reader."""
     visible = visible_families_query(reader).with_only_columns(Family.id)
     rows = list(db.session.scalars(

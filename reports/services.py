@@ -410,7 +410,7 @@ def _first_events(user, filters, zone) -> dict[str, list[tuple[str, int]]]:
 
 def waiting_report(user, filters: ReportFilters, *, zone) -> Report:
     """Days from referral to the first planning meeting held, the first home
-    visit held and the first place in a group: median and 90th percentile."""
+    visit held and the first seat in a group: median and 90th percentile."""
     waits = _first_events(user, filters, zone)
     tracks = [filters.track] if filters.track else list(TRACKS)
     table = Table("waiting_times", _l("Waiting times in days"),
@@ -522,7 +522,7 @@ def visits_report(user, filters: ReportFilters, *, zone) -> Report:
 # --- peer groups ------------------------------------------------------------------
 
 def groups_report(user, filters: ReportFilters, *, zone) -> Report:
-    """Groups that met in the period: places taken against capacity, the waiting
+    """Groups that met in the period: seats taken against capacity, the waiting
     list today and the share of recorded attendances that were present."""
     start = local_datetime(filters.start, time(0), zone)
     end = local_datetime(filters.end + timedelta(days=1), time(0), zone)
@@ -549,7 +549,7 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
             query, everyone = query.where(track_filter), everyone.where(track_filter)
         return dict(db.session.execute(query).all()), db.session.scalar(everyone)
 
-    places, place_families = families_of(("enrolled", "completed"))
+    seats, seat_families = families_of(("enrolled", "completed"))
     waiting, waiting_families = families_of(("waitlisted",))
     attendance_query = (
         sa.select(GroupSession.group_id,
@@ -565,11 +565,11 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
     attendance = {group_id: (present, recorded, families) for group_id, present, recorded,
                   families in db.session.execute(attendance_query)}
 
-    place_figures = [Figure(places.get(group_id, 0)) for group_id in ids]
+    seat_figures = [Figure(seats.get(group_id, 0)) for group_id in ids]
     waiting_figures = [Figure(waiting.get(group_id, 0)) for group_id in ids]
-    place_total = Figure(sum(places.values()), place_families or 0)
+    seat_total = Figure(sum(seats.values()), seat_families or 0)
     waiting_total = Figure(sum(waiting.values()), waiting_families or 0)
-    protect([place_figures], place_total)
+    protect([seat_figures], seat_total)
     protect([waiting_figures], waiting_total)
 
     table = Table("groups", _l("Groups: places, waiting lists and attendance"),
@@ -585,7 +585,7 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
                           "the waiting list as it is today; attendance over the sessions "
                           "of the period."))
     present_all = recorded_all = attending_all = 0
-    for group, taken, queued in zip(groups, place_figures, waiting_figures, strict=True):
+    for group, taken, queued in zip(groups, seat_figures, waiting_figures, strict=True):
         present, recorded, attending = attendance.get(group.id, (0, 0, 0))
         present_all, recorded_all = present_all + present, recorded_all + recorded
         attending_all += attending
@@ -601,9 +601,9 @@ def groups_report(user, filters: ReportFilters, *, zone) -> Report:
     capacity = sum(group.capacity for group in groups)
     table.rows.append(Row("total", _l("Total"), {
         "capacity": Figure(capacity, None),
-        "places": place_total,
-        "fill_rate": statistic(round(100 * place_total.value / capacity, 1) if capacity
-                               else None, place_total.families, place_total),
+        "places": seat_total,
+        "fill_rate": statistic(round(100 * seat_total.value / capacity, 1) if capacity
+                               else None, seat_total.families, seat_total),
         "waiting_list": waiting_total,
         "attendance_rate": statistic(round(100 * present_all / recorded_all, 1)
                                      if recorded_all else None, attending_all),

@@ -4,7 +4,7 @@ fewer than five families.
 How it works
 ------------
 A published figure is a ``Figure``: its value (a count of families, of visits
-or of places) and the number of distinct families behind it.
+or of seats) and the number of distinct families behind it.
 
 1. **Primary suppression.** Every figure with fewer than ``MINIMUM`` (5)
    families behind it is hidden and shown as "<5". Zero is fewer than five:
@@ -13,7 +13,7 @@ or of places) and the number of distinct families behind it.
 2. **Lines.** Figures that add up to a published total form a *line*: the
    families referred in the period by track, by status, by municipality, by
    referral source and by month are five lines over one total; the visits
-   done in one month are a line over the workers who made them; the places
+   done in one month are a line over the workers who made them; the seats
    taken in the groups are a line over the groups. Reports are built so that
    every figure that is part of a sum belongs to exactly one line, and lines
    share nothing but their total. (The visits of one month by worker add up

@@ -66,7 +66,7 @@ FAMILY_STAFF = {**ANON, "admin": "ok", "*": ("ok", "404")}
 COORDINATORS_OWN = {**ANON, "*": "403", "admin": "ok", "coordinator": ("ok", "404")}
 # Changing a group: coordinators of the municipalities it serves.
 GROUP_MANAGERS = {**ANON, "*": "403", "admin": "ok", "coordinator": ("ok", "403")}
-# Changing a visit or a place: coordinators and the family's workers; the
+# Changing a visit or a seat: coordinators and the family's workers; the
 # social worker sees the family but changes neither.
 BOOKERS = {**ANON, "admin": "ok", "coordinator": ("ok", "404"),
            "family_worker": ("ok", "404"), "social_worker": ("403", "404")}
@@ -101,7 +101,7 @@ class World:
 
 def _side(coordinator, worker, social_worker, municipality, clock) -> Side:
     """A family with a plan, its visit and reminders, a group with sessions where
-    it has a place, a worker's feed and a matching proposal, all in one
+    it has a seat, a worker's feed and a matching proposal, all in one
     municipality and in the hands of these staff."""
     family = make_family(coordinator, track="child_protection", municipality=municipality,
                          workers=[worker], social_worker=social_worker, plan=True)
@@ -406,7 +406,7 @@ EXPECTED: dict = {
     "feeds.revoke": FEED_OWNERS, "feeds.rotate": FEED_OWNERS,
     "calendars_api.create_feed": SIGNED_IN, "calendars_api.list_feeds": SIGNED_IN,
     "calendars_api.delete_feed": FEED_OWNERS, "calendars_api.rotate_feed": FEED_OWNERS,
-    # Groups: every member of staff sees groups and sessions; rosters, places
+    # Groups: every member of staff sees groups and sessions; rosters, seats
     # and attendance belong to their organisers and facilitators.
     "groups.list_groups": SIGNED_IN, "groups_api.list_groups": SIGNED_IN,
     "groups.detail": SIGNED_IN, "groups_api.get_group": SIGNED_IN,
@@ -419,7 +419,7 @@ EXPECTED: dict = {
     "groups.change_status": GROUP_MANAGERS, "groups_api.update_session": GROUP_MANAGERS,
     "groups_api.list_enrollments": {**GROUP_MANAGERS, "family_worker": ("ok", "403")},
     "groups_api.put_attendance": {**GROUP_MANAGERS, "family_worker": ("ok", "403")},
-    # A place for a family: whoever may book for the family (the group is public).
+    # A seat for a family: whoever may book for the family (the group is public).
     "groups.place_in_group": BOOKERS, "groups.withdraw": BOOKERS,
     "groups_api.delete_enrollment": BOOKERS,
     "groups_api.create_enrollment": SIGNED_IN,    # the family is checked in the body

@@ -88,7 +88,7 @@ def dump():
 
 
 def group_dump():
-    """What identifies the demo's groups, sessions, places and attendance."""
+    """What identifies the demo's groups, sessions, seats and attendance."""
     groups = db.session.scalars(db.select(PeerGroup).order_by(PeerGroup.name))
     return [(group.name, group.status, group.capacity, tuple(group.tracks),
              tuple(place.name for place in group.municipalities),
@@ -258,7 +258,7 @@ def test_peer_groups_span_the_region_in_every_stage(seeded):
             assert all(session.start > INSTANT for session in group.sessions)
 
 
-def test_places_are_never_over_capacity_and_waiting_lists_have_no_gaps(seeded):
+def test_seats_are_never_over_capacity_and_waiting_lists_have_no_gaps(seeded):
     full_with_waiting = 0
     for group in groups():
         statuses = Counter(enrollment.status for enrollment in group.enrollments)
@@ -272,7 +272,7 @@ def test_places_are_never_over_capacity_and_waiting_lists_have_no_gaps(seeded):
         families = [e.family_id for e in group.enrollments if e.status != "withdrawn"]
         assert len(families) == len(set(families))
     assert full_with_waiting >= 2
-    # Withdrawals happened, and the first waiting family moved up into the place.
+    # Withdrawals happened, and the first waiting family moved up into the seat.
     enrollments = list(db.session.scalars(db.select(Enrollment)))
     assert any(e.status == "withdrawn" for e in enrollments)
     assert any(e.enrolled_at and e.enrolled_at > e.requested_at for e in enrollments)
@@ -453,7 +453,7 @@ def test_every_visit_passes_the_real_clash_check(seeded, app):
 
 def test_the_calendar_and_the_rosters_agree_with_the_booking_and_group_rules(seeded):
     """Every visit still on the calendar is one the booking rule allows the family
-    now (a planning meeting alone among its booked ones), and every place one
+    now (a planning meeting alone among its booked ones), and every seat one
     the group fit rule allowed on the first session's day."""
     for family in db.session.scalars(db.select(Family)):
         booked = [visit for visit in db.session.scalars(db.select(HomeVisit).where(

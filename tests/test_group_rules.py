@@ -1,7 +1,7 @@
 """The group fit rule on every path, over every family state and attending set.
 
-``groups.enrollment.check_family_fits`` is the one rule of who may hold a place:
-the booking rule allows the family a group place, its track is the group's,
+``groups.enrollment.check_family_fits`` is the one rule of who may hold a seat:
+the booking rule allows the family a group seat, its track is the group's,
 every attending child is within the group's ages on the first session ahead,
 and the family has a child in that range. Enrolling on the pages and the API,
 promotion from the waiting list, changing who attends and accepting matching's
@@ -186,7 +186,7 @@ def test_enrolling_answers_as_the_rule(client, coordinator, group, families, pat
 
 def test_promotion_from_the_waiting_list_answers_as_the_rule(client, coordinator, group,
                                                              families):
-    """A full group; the family waits first in line; the one place is freed."""
+    """A full group; the family waits first in line; the one seat is freed."""
     headers = bearer(coordinator)
     holder = make_family(coordinator, plan=True, members=[dict(GUARDIAN), dict(TODDLER)])
     group.capacity = 1

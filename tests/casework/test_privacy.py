@@ -67,7 +67,7 @@ def worker(app):
 
 @pytest.fixture
 def held(coordinator, worker):
-    """Two families with data of every kind, and a group place with attendance."""
+    """Two families with data of every kind, and a group seat with attendance."""
     first = _held_family(coordinator, worker, "1111", 10)
     second = _held_family(coordinator, worker, "2222", 13)
     group = make_group(coordinator)
@@ -99,8 +99,8 @@ def test_the_export_holds_the_family_and_nothing_of_another(client, coordinator,
                                          "end_time": "12:00"}]
     assert {v["notes"] for v in document["visits"]} == {"Muistiinpano 1111",
                                                         "Tuleva muistio 1111"}
-    [place] = document["group_places"]
-    assert place["status"] == "enrolled" and len(place["attendance"]) == 1
+    [seat] = document["group_places"]
+    assert seat["status"] == "enrolled" and len(seat["attendance"]) == 1
     assert document["reminders"] and all(r["status"] for r in document["reminders"])
     assert len(document["feeds"]) == 1
     for value in ("2222", second.reference, "token_hash", "idempotency_key"):

@@ -94,7 +94,7 @@ def test_a_body_that_is_not_json_gets_400(client, coordinator):
     assert response.status_code == 400
 
 
-def test_places_then_the_waiting_list_then_promotion(client, coordinator):
+def test_seats_then_the_waiting_list_then_promotion(client, coordinator):
     group = make_group(coordinator, capacity=1)
     headers = bearer(coordinator)
     first, second = (make_family(coordinator, plan=True) for _ in range(2))

@@ -1,4 +1,4 @@
-"""Places under concurrency: many requests at once, each on its own connection.
+"""Seats under concurrency: many requests at once, each on its own connection.
 
 Runs on the suite's database: SQLite by default, PostgreSQL when
 TEST_DATABASE_URL is set (CI runs both, and requires PostgreSQL).
@@ -56,7 +56,7 @@ def snapshot(group_id):
     return rows, enrolled, waiting
 
 
-def test_simultaneous_enrollments_fill_exactly_the_free_places(app, crowded_group):
+def test_simultaneous_enrollments_fill_exactly_the_free_seats(app, crowded_group):
     group_id, actor_id, family_ids = crowded_group
     results = run_at_once(app, [enroll_job(app, group_id, actor_id, family_id)
                                 for family_id in family_ids])
@@ -88,7 +88,7 @@ def test_simultaneous_withdrawals_promote_each_waiting_family_once(app, crowded_
     assert sum(row.status == "withdrawn" for row in rows) == CAPACITY
 
 
-def test_the_same_family_fired_twice_gets_one_place(app, crowded_group):
+def test_the_same_family_fired_twice_gets_one_seat(app, crowded_group):
     group_id, actor_id, family_ids = crowded_group
     results = run_at_once(app, [enroll_job(app, group_id, actor_id, family_ids[0])
                                 for _ in range(4)])

@@ -92,7 +92,7 @@ def test_the_check_sees_a_name_reached_through_the_wrong_module():
 
 @pytest.mark.parametrize("path", sorted(GROUPS.glob("*.py")), ids=lambda path: path.name)
 def test_the_roster_lock_is_taken_in_the_enrollment_module_only(path):
-    """Every change of places goes through ``groups.enrollment``, which locks the
+    """Every change of seats goes through ``groups.enrollment``, which locks the
     roster first; the column itself is declared in the models."""
     mentions = "roster_version" in path.read_text()
     assert mentions == (path.stem in ("enrollment", "models"))

@@ -1,4 +1,4 @@
-"""Property-based tests of places and the waiting list.
+"""Property-based tests of seats and the waiting list.
 
 Random sequences of enroll, withdraw and capacity change run against the
 services and the database, beside a plain model of the rules: the group is
@@ -27,7 +27,7 @@ operations = st.lists(st.one_of(enrolls, enrolls, enrolls, withdrawals, withdraw
 
 
 class Model:
-    """The rules in a few lines: places in order, a queue, a capacity."""
+    """The rules in a few lines: seats in order, a queue, a capacity."""
 
     def __init__(self, capacity):
         self.capacity, self.enrolled, self.waiting = capacity, [], []
@@ -71,8 +71,8 @@ def families(coordinator):
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=operations, capacity=st.integers(1, 3))
-def test_places_follow_the_rules_under_any_sequence(app, coordinator, clock, families,
-                                                    steps, capacity):
+def test_seats_follow_the_rules_under_any_sequence(app, coordinator, clock, families,
+                                                   steps, capacity):
     db.session.execute(db.delete(Enrollment))
     group = make_group(coordinator, capacity=capacity)
     model = Model(capacity)

@@ -1,4 +1,4 @@
-"""Peer groups: series in local time, sessions, places, the waiting list, attendance."""
+"""Peer groups: series in local time, sessions, seats, the waiting list, attendance."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -158,7 +158,7 @@ def test_a_group_opens_only_with_sessions_ahead(app, coordinator):
     assert error.value.code == "no_upcoming_sessions"
 
 
-def test_finishing_completes_places_and_ends_the_waiting_list(app, coordinator, clock):
+def test_finishing_completes_seats_and_ends_the_waiting_list(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     first, second = (make_family(coordinator, plan=True) for _ in range(2))
     enrollment.enroll(coordinator, group, first, members_of(first), zone=HELSINKI, clock=clock)
@@ -179,60 +179,60 @@ def test_family_worker_cannot_organise_groups(app, family_worker):
         make_group(family_worker)
 
 
-# --- places and the waiting list -------------------------------------------
+# --- seats and the waiting list --------------------------------------------
 
 def test_full_group_puts_families_on_the_waiting_list_in_order(app, coordinator, clock):
     group = make_group(coordinator, capacity=2)
     families = [make_family(coordinator, plan=True) for _ in range(4)]
-    places = [enrollment.enroll(coordinator, group, family, members_of(family),
-                                zone=HELSINKI, clock=clock) for family in families]
-    assert [(p.status, p.position) for p in places] == [
+    enrollments = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                     zone=HELSINKI, clock=clock) for family in families]
+    assert [(e.status, e.position) for e in enrollments] == [
         ("enrolled", None), ("enrolled", None), ("waitlisted", 1), ("waitlisted", 2)]
 
 
 def test_withdrawal_promotes_the_first_waiting(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(3)]
-    places = [enrollment.enroll(coordinator, group, family, members_of(family),
-                                zone=HELSINKI, clock=clock) for family in families]
-    promoted = enrollment.withdraw(coordinator, places[0], clock=clock)
+    enrollments = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                     zone=HELSINKI, clock=clock) for family in families]
+    promoted = enrollment.withdraw(coordinator, enrollments[0], clock=clock)
     db.session.commit()
     db.session.expire_all()
-    assert promoted == [places[1]]
-    assert [(p.status, p.position) for p in places] == [
+    assert promoted == [enrollments[1]]
+    assert [(e.status, e.position) for e in enrollments] == [
         ("withdrawn", None), ("enrolled", None), ("waitlisted", 1)]
 
 
 def test_leaving_the_waiting_list_closes_the_gap(app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(4)]
-    places = [enrollment.enroll(coordinator, group, family, members_of(family),
-                                zone=HELSINKI, clock=clock) for family in families]
-    enrollment.withdraw(coordinator, places[2], clock=clock)
+    enrollments = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                     zone=HELSINKI, clock=clock) for family in families]
+    enrollment.withdraw(coordinator, enrollments[2], clock=clock)
     db.session.commit()
     db.session.expire_all()
-    assert [(p.status, p.position) for p in places] == [
+    assert [(e.status, e.position) for e in enrollments] == [
         ("enrolled", None), ("waitlisted", 1), ("withdrawn", None), ("waitlisted", 2)]
 
 
-def test_raising_the_capacity_promotes_and_lowering_below_places_is_refused(
+def test_raising_the_capacity_promotes_and_lowering_below_the_seats_taken_is_refused(
         app, coordinator, clock):
     group = make_group(coordinator, capacity=1)
     families = [make_family(coordinator, plan=True) for _ in range(3)]
-    places = [enrollment.enroll(coordinator, group, family, members_of(family),
-                                zone=HELSINKI, clock=clock) for family in families]
+    enrollments = [enrollment.enroll(coordinator, group, family, members_of(family),
+                                     zone=HELSINKI, clock=clock) for family in families]
     services.update_group(coordinator, group, {"capacity": 2}, zone=HELSINKI, clock=clock)
     db.session.commit()
     db.session.expire_all()
-    assert [p.status for p in places] == ["enrolled", "enrolled", "waitlisted"]
-    assert places[2].position == 1
+    assert [e.status for e in enrollments] == ["enrolled", "enrolled", "waitlisted"]
+    assert enrollments[2].position == 1
     with pytest.raises(RuleViolation) as error:
         services.update_group(coordinator, group, {"capacity": 1}, zone=HELSINKI,
                               clock=clock)
     assert error.value.code == "capacity_below_enrolled"
 
 
-def test_a_family_takes_one_place_in_a_group(app, coordinator, clock):
+def test_a_family_takes_one_seat_in_a_group(app, coordinator, clock):
     group = make_group(coordinator)
     family = make_family(coordinator, plan=True)
     enrollment.enroll(coordinator, group, family, members_of(family), zone=HELSINKI,

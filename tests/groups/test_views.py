@@ -1,5 +1,5 @@
 """The peer-group pages: list, detail, the group form and its preview, sessions,
-attendance, places and the waiting list, refusals shown on the page."""
+attendance, seats and the waiting list, refusals shown on the page."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -74,7 +74,7 @@ def local_days(group):
 
 # --- the list --------------------------------------------------------------
 
-def test_list_shows_groups_with_places_and_next_session(client, coordinator):
+def test_list_shows_groups_with_seats_and_next_session(client, coordinator):
     group = make_group(coordinator, capacity=3, name="Taaperoryhmä")
     login(client, coordinator)
     response = client.get("/groups/")
@@ -104,7 +104,7 @@ def test_list_filters_by_municipality_status_theme_and_name(client, coordinator)
     assert "Mikkelin ryhmä" in html and "Hirvensalmen ryhmä" not in html
 
 
-def test_list_filters_groups_with_free_places(client, coordinator):
+def test_list_filters_groups_with_free_seats(client, coordinator):
     full = make_group(coordinator, name="Täysi ryhmä", capacity=1)
     make_group(coordinator, name="Väljä ryhmä", capacity=4)
     family = family_with_plan(coordinator)
@@ -344,7 +344,7 @@ def test_a_transition_not_allowed_is_refused(client, coordinator):
     assert db.session.get(PeerGroup, group.id).status == "draft"
 
 
-# --- places ----------------------------------------------------------------
+# --- seats -----------------------------------------------------------------
 
 def test_placing_a_family_from_its_page_then_waitlisting_the_next(client, coordinator):
     group = make_group(coordinator, capacity=1)

@@ -29,7 +29,7 @@ from matching.scoring import (
 TODAY = date(2026, 12, 1)
 LANGUAGE_CODES = ("fi", "sv", "en")
 MUNICIPALITY_IDS = (1, 2, 3)
-# What the families' booking rule may answer for a group place.
+# What the families' booking rule may answer for a group seat.
 BOOKING_REFUSALS = (None, None, None, "family_closed", "plan_required",
                     "social_worker_participation_required")
 # The one rule's reasons as the scorer names them: it folds the group's
@@ -94,7 +94,7 @@ def group_facts(index: int, terms: eligibility.GroupTerms) -> GroupFacts:
         tracks=terms.tracks, language=terms.language,
         municipality_ids=terms.municipality_ids, meets_in=None, themes=frozenset(),
         min_age_months=terms.min_age_months, max_age_months=terms.max_age_months,
-        free_places=5, first_day=terms.first_day,
+        free_seats=5, first_day=terms.first_day,
         weekday=terms.first_day.isoweekday() if terms.first_day else None,
         sessions=sessions)
 

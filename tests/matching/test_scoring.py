@@ -183,7 +183,7 @@ def groups(draw, group_id):
         meets_in=draw(st.none() | municipality),
         themes=frozenset(draw(st.sets(st.sampled_from(AREAS), max_size=4))),
         min_age_months=low, max_age_months=low + draw(st.integers(-2, 72)),
-        free_places=draw(st.integers(0, 15)), first_day=first_day,
+        free_seats=draw(st.integers(0, 15)), first_day=first_day,
         weekday=ahead[0][0].isoweekday() if ahead else None, sessions=ahead)
 
 

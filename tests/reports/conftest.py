@@ -1,5 +1,5 @@
 """Factories for report tests: families referred on a given day, visits at a
-given local time, places in groups and attendance, written straight to the
+given local time, seats in groups and attendance, written straight to the
 tables the reports read."""
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,7 +43,7 @@ def add_visit(family, workers, start: datetime, *, kind="home_visit", status="do
 
 
 def add_enrollment(group, family, *, status="enrolled", enrolled_at=None, position=None):
-    """A place (or a waiting position) of a family in a group."""
+    """A seat (or a waiting position) of a family in a group."""
     enrollment = Enrollment(group_id=group.id, family_id=family.id, status=status,
                             position=position, requested_at=NOW,
                             enrolled_at=enrolled_at if status != "waitlisted" else None)

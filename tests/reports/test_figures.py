@@ -187,13 +187,13 @@ def waits(coordinator, social_worker, family_worker):
             add_visit(family, [family_worker], local(date(2026, 1, 11), "12:00"),
                       status="no_show")
         add_visit(family, [family_worker], local(date.fromordinal(day), "12:00"))
-    # Places in a group after 14, 21, 28, 35 and 60 days (preventive) and 7
-    # days (child protection), counted from when the place was given.
+    # Seats in a group after 14, 21, 28, 35 and 60 days (preventive) and 7
+    # days (child protection), counted from when the seat was given.
     for days, fields in ((14, {}), (21, {}), (28, {}), (35, {}), (60, {}), (7, cp)):
         family = referred_family(coordinator, date(2026, 2, 1), **fields)
         add_enrollment(group, family, enrolled_at=local(
             date.fromordinal(date(2026, 2, 1).toordinal() + days), "18:00"))
-    # Waitlisted and never given a place: not counted.
+    # Waitlisted and never given a seat: not counted.
     family = referred_family(coordinator, date(2026, 2, 1))
     add_enrollment(group, family, status="waitlisted", position=1)
 
@@ -221,7 +221,7 @@ def test_waiting_times_median_and_90th_percentile(client, coordinator, waits):
         "families": "<5", "median_days": "x", "p90_days": "x"}
     assert rows["first_home_visit:all"] == {
         "families": "x", "median_days": 30, "p90_days": 46}
-    # Group place. Preventive [14, 21, 28, 35, 60]: median 28; 35 + 0.6 * 25 = 50.
+    # Group seat. Preventive [14, 21, 28, 35, 60]: median 28; 35 + 0.6 * 25 = 50.
     # All six [7, 14, 21, 28, 35, 60]: median 24.5; at 4.5: 35 + 0.5 * 25 = 47.5.
     assert rows["group_place:preventive"] == {
         "families": "x", "median_days": 28, "p90_days": 50}
@@ -333,7 +333,7 @@ def test_group_fill_rates_waiting_lists_and_attendance(client, coordinator, grou
     a, b, c = groups
     rows = table(report(client, coordinator, "groups"), "groups")
 
-    # Places 7, 3 and 6 of 10, 8 and 6: B's 3 is "<5", and C's 6 (the smallest
+    # Seats 7, 3 and 6 of 10, 8 and 6: B's 3 is "<5", and C's 6 (the smallest
     # that protects it) is hidden with its fill rate.
     assert rows[str(a.id)] == {"capacity": 10, "places": 7, "fill_rate": 70,
                                "waiting_list": "<5", "attendance_rate": 83.3}
@@ -341,7 +341,7 @@ def test_group_fill_rates_waiting_lists_and_attendance(client, coordinator, grou
                                "waiting_list": "<5", "attendance_rate": "x"}
     assert rows[str(c.id)] == {"capacity": 6, "places": "x", "fill_rate": "x",
                                "waiting_list": "<5", "attendance_rate": "x"}
-    # 16 places of 24: 66.7 %. Two waiting families in all: "<5".
+    # 16 seats of 24: 66.7 %. Two waiting families in all: "<5".
     assert rows["total"] == {"capacity": 24, "places": 16, "fill_rate": 66.7,
                              "waiting_list": "<5", "attendance_rate": 83.3}
 
