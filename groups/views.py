@@ -410,7 +410,7 @@ def _flash_placement(enrollment: Enrollment) -> None:
               "success")
 
 
-def _enroll(form: PlaceForm, group: PeerGroup, family: Family) -> bool:
+def _enroll(form: SeatForm, group: PeerGroup, family: Family) -> bool:
     """Enroll the family with the form's members and say where it stands; on a
     refusal, roll back and leave the reason on the form."""
     enrollment = attempt(form, group_enrollment.enroll, current_user, group, family,
