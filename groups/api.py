@@ -1,4 +1,4 @@
-"""Peer groups over JSON: groups, sessions, places and the waiting list, attendance."""
+"""Peer groups over JSON: groups, sessions, seats and the waiting list, attendance."""
 
 from typing import NamedTuple
 
@@ -64,7 +64,7 @@ class SeriesSchema(Body):
 
 
 class GroupSchema(Body):
-    """A peer group with its series and its places."""
+    """A peer group with its series and its seats."""
 
     id = Integer(dump_only=True)
     name = Text(NAME_MAX, min_length=1, required=True)
@@ -109,7 +109,7 @@ class GroupSchema(Body):
         return group_enrollment.waiting_count(group)
 
     def read_free_places(self, group):
-        return group_enrollment.free_places(group)
+        return group_enrollment.free_seats(group)
 
 
 class GroupChangesSchema(Changes, GroupSchema):
@@ -136,7 +136,7 @@ class SessionChangesSchema(Changes, SessionSchema):
 
 
 class EnrollmentSchema(Body):
-    """A family's place in a group, or its position on the waiting list."""
+    """A family's seat in a group, or its position on the waiting list."""
 
     id = Integer(dump_only=True)
     family_id = Integer(required=True)
@@ -150,7 +150,7 @@ class EnrollmentSchema(Body):
 
 
 class WithdrawalSchema(EnrollmentSchema):
-    """A withdrawn enrollment and the waiting ones that moved up to a place."""
+    """A withdrawn enrollment and the waiting ones that moved up to a seat."""
 
     promoted = fields.List(fields.Nested(EnrollmentSchema), dump_only=True)
 

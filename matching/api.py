@@ -30,7 +30,7 @@ class AcceptRequestSchema(Body):
 
 
 class ProposalSchema(Body):
-    """A bulk proposal of places for waiting families."""
+    """A bulk proposal of seats for waiting families."""
 
     id = fields.Integer()
     status = fields.String()
