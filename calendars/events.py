@@ -234,7 +234,7 @@ def worker_events(user_id: int, start: datetime, end: datetime, *,
 
 def family_events(family_id: int, start: datetime, end: datetime, *,
                   include_cancelled=False) -> list[Event]:
-    """A family's home visits and the sessions of the groups it has a place in."""
+    """A family's home visits and the sessions of the groups it has a seat in."""
     return events_of("family", family_id, start, end, include_cancelled=include_cancelled)
 
 

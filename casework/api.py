@@ -63,7 +63,7 @@ def _closable_family(family_id):
 
 
 @bp.post("/families/<int:family_id>/close")
-@bp.doc(summary="End the family's work: its future visits are cancelled, group places"
+@bp.doc(summary="End the family's work: its future visits are cancelled, group seats"
                 " end, pending messages stop")
 @login_required
 @loads(_closable_family)

@@ -80,7 +80,7 @@ class GroupSchema(Body):
     language = Choice(LANGUAGES)
     municipalities = List(Text(120), required=True, max_items=20)
     venue = Text(120, allow_none=True, description="The venue's name")
-    capacity = Integer(required=True, description="Places, in families")
+    capacity = Integer(required=True, description="Seats, in families")
     facilitator_ids = List(Integer(), max_items=10)
     enrollment_opens = Date(allow_none=True)
     enrollment_closes = Date(allow_none=True)
@@ -271,7 +271,7 @@ def _attendance_session(session_id):
 @bp.response(200, GroupSchema(many=True))
 @bp.errors(401)
 def list_groups(arguments):
-    """Groups by municipality, status, theme, free places and name."""
+    """Groups by municipality, status, theme, free seats and name."""
     query = services.search_groups(
         municipality=arguments.get("municipality"),
         status=arguments.get("status"),
@@ -371,7 +371,7 @@ def list_enrollments(group):
 
 
 @bp.post("/groups/<int:group_id>/enrollments")
-@bp.doc(summary="Give a family a place, or a waiting position")
+@bp.doc(summary="Give a family a seat, or a waiting position")
 @login_required
 @loads(services.get_group)
 @bp.arguments(EnrollmentSchema)
