@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import fields
+from marshmallow import fields, pre_dump
 
 from core.api import API_ROOT, Blueprint, check_fields, checks, created, loads, refuse_fields
 from core.clock import get_clock
@@ -102,14 +102,9 @@ class GroupSchema(Body):
     def read_series(self, group):
         return group.series[0] if group.series else None
 
-    def read_enrolled(self, group):
-        return group_enrollment.enrolled_count(group)
-
-    def read_waiting(self, group):
-        return group_enrollment.waiting_count(group)
-
-    def read_free_places(self, group):
-        return group_enrollment.free_seats(group)
+    @pre_dump
+    def _with_seat_counts(self, group, **_kwargs):
+        return With(group, **group_enrollment.seat_counts(group)._asdict())
 
 
 class GroupChangesSchema(Changes, GroupSchema):
